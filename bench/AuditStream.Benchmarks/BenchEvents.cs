@@ -1,0 +1,28 @@
+using System.Text.Json;
+using AuditStream.Events;
+
+namespace AuditStream.Benchmarks;
+
+/// <summary>Realistic events of about 400 bytes canonical, as producers send them.</summary>
+internal static class BenchEvents
+{
+    private static readonly JsonElement s_metadata = JsonDocument.Parse(
+        """{"region":"eu-west-1","reason":"customer request","channel":"web","attempt":3}""").RootElement.Clone();
+
+    public static AuditEvent Make(long i) => new()
+    {
+        Type = (i % 4) switch { 0 => "consent.granted", 1 => "data.accessed", 2 => "auth.failure", _ => "call.initiated" },
+        Severity = i % 10 == 0 ? "warning" : "info",
+        Category = (i % 4) switch { 0 => "compliance", 1 => "data", 2 => "security", _ => "call" },
+        ActorId = "user-" + (i % 997),
+        ActorType = "user",
+        TargetId = "record-" + i,
+        TargetType = "customer_record",
+        Action = "update",
+        Outcome = "success",
+        OccurredAt = DateTimeOffset.UtcNow,
+        TenantId = "tenant-" + (i % 7),
+        Source = new EventSource { Service = "billing-api", Ip = "10.1.2.3", RequestId = "req-" + i },
+        Metadata = s_metadata,
+    };
+}

@@ -1,0 +1,37 @@
+using AuditStream.Benchmarks;
+using BenchmarkDotNet.Running;
+
+// dotnet run -c Release --project bench/AuditStream.Benchmarks -- <scenario> [options]
+//   append      durable appends/s with group commit (--producers P --batch B --seconds S [--prepared])
+//   latency     append latency at a fixed offered rate (--rate R --seconds S)
+//   verify      verification speed over a ledger of N events (--events N [--dir D])
+//   proofs      inclusion/consistency proof generation time at N events (--events N [--dir D])
+//   micro       BenchmarkDotNet micro-benchmarks (chain step, canonicalization, Merkle)
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine("usage: AuditStream.Benchmarks append|latency|verify|proofs|micro [--key value]…");
+    return 2;
+}
+
+var options = BenchArgs.Parse(args.Skip(1));
+return args[0] switch
+{
+    "append" => await AppendThroughput.RunAsync(options),
+    "latency" => await AppendLatency.RunAsync(options),
+    "verify" => await VerifySpeed.RunAsync(options),
+    "proofs" => await ProofTiming.RunAsync(options),
+    "micro" => RunMicro(args.Skip(1).ToArray()),
+    _ => Unknown(args[0]),
+};
+
+static int RunMicro(string[] rest)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(BenchArgs).Assembly).Run(rest);
+    return 0;
+}
+
+static int Unknown(string name)
+{
+    Console.Error.WriteLine($"unknown scenario '{name}'");
+    return 2;
+}

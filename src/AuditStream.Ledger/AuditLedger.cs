@@ -1,0 +1,148 @@
+using AuditStream.Checkpoints;
+using AuditStream.Events;
+using AuditStream.Ledger.Checkpoints;
+using AuditStream.Ledger.Feed;
+using AuditStream.Ledger.Proofs;
+using AuditStream.Ledger.Sqlite;
+using AuditStream.Ledger.Storage;
+using AuditStream.Ledger.Verification;
+using AuditStream.Ledger.Writing;
+using AuditStream.Validation;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AuditStream.Ledger;
+
+/// <summary>
+/// The ledger as one object: store, single writer, committed feed, proofs and checkpoint signing, opened from
+/// <see cref="LedgerOptions"/>. Producers call <see cref="AppendAsync"/>; validation, classification and
+/// canonicalization run on the caller's thread, so the writer only chains, hashes and inserts.
+/// </summary>
+public sealed class AuditLedger : IAsyncDisposable
+{
+    private readonly EventPreparer _preparer;
+    private readonly NoteSigner _signer;
+
+    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer)
+    {
+        Store = store;
+        Feed = feed;
+        Writer = writer;
+        Checkpoints = checkpoints;
+        _signer = signer;
+        _preparer = preparer;
+        Proofs = new LedgerProofs(store, () => writer.Head.Size);
+    }
+
+    /// <summary>The durable store.</summary>
+    public ILedgerStore Store { get; }
+
+    /// <summary>The seq-ordered stream of committed records.</summary>
+    public CommittedFeed Feed { get; }
+
+    /// <summary>The single writer.</summary>
+    public LedgerWriter Writer { get; }
+
+    /// <summary>Inclusion and consistency proofs.</summary>
+    public LedgerProofs Proofs { get; }
+
+    /// <summary>Signed checkpoints.</summary>
+    public CheckpointPublisher Checkpoints { get; }
+
+    /// <summary>The committed end of the ledger.</summary>
+    public LedgerHead Head => Writer.Head;
+
+    /// <summary>The checkpoint verifier key (<c>name+hash+base64</c>) that clients pin.</summary>
+    public string VerifierKey => _signer.VerifierKey;
+
+    /// <summary>Opens (creating if needed) the ledger described by <paramref name="options"/> and starts its writer and checkpoint signing.</summary>
+    public static async Task<AuditLedger> OpenAsync(
+        LedgerOptions options,
+        EventPreparer? preparer = null,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        loggerFactory ??= NullLoggerFactory.Instance;
+        Directory.CreateDirectory(options.DataDirectory);
+        var signer = SigningKeyFile.LoadOrCreate(options.ResolvedSigningKeyPath, options.Origin);
+        var store = new SqliteLedgerStore(options.DatabasePath);
+        var feed = new CommittedFeed(store, options.BroadcastBufferSize);
+        var writer = new LedgerWriter(store, feed, options, timeProvider, loggerFactory.CreateLogger<LedgerWriter>());
+        try
+        {
+            await writer.StartAsync(cancellationToken);
+            var checkpoints = new CheckpointPublisher(store, writer, signer, options, timeProvider, loggerFactory.CreateLogger<CheckpointPublisher>());
+            await checkpoints.StartAsync(cancellationToken);
+            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer());
+        }
+        catch
+        {
+            await writer.DisposeAsync();
+            await store.DisposeAsync();
+            signer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Validates every event and, only if all are valid, appends them atomically. <paramref name="defaultTenant"/> is the
+    /// producer's tenant, used where an event has none. Validation errors name the event index, the field and the rule.
+    /// </summary>
+    public async Task<LedgerAppendResult> AppendAsync(IReadOnlyList<AuditEvent> events, string? defaultTenant = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var prepared = new PreparedEvent[events.Count];
+        List<IndexedValidationError>? errors = null;
+        var scratch = new List<ValidationError>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            scratch.Clear();
+            var result = _preparer.Prepare(events[i], defaultTenant, scratch);
+            if (result is null)
+            {
+                errors ??= [];
+                errors.AddRange(scratch.Select(e => new IndexedValidationError(i, e)));
+                continue;
+            }
+
+            prepared[i] = result;
+        }
+
+        if (errors is not null)
+        {
+            return new LedgerAppendResult(null, errors);
+        }
+
+        return new LedgerAppendResult(await Writer.AppendAsync(prepared, cancellationToken), []);
+    }
+
+    /// <summary>Re-walks the whole ledger; see <see cref="LedgerVerifier"/>.</summary>
+    public Task<VerificationReport> VerifyAsync(VerificationOptions? options = null, CancellationToken cancellationToken = default) =>
+        new LedgerVerifier(Store).VerifyAsync(options ?? new VerificationOptions { VerifierKey = VerifierKey }, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        // Order matters: drain the writer, then sign a final checkpoint of everything it committed.
+        await Writer.StopAsync();
+        await Checkpoints.DisposeAsync();
+        await Store.DisposeAsync();
+        _signer.Dispose();
+    }
+}
+
+/// <summary>A validation error of one event in a batch.</summary>
+/// <param name="Index">Position of the event in the request (0-based).</param>
+/// <param name="Error">Field and rule.</param>
+public readonly record struct IndexedValidationError(int Index, ValidationError Error);
+
+/// <summary>Either validation errors (nothing written) or the writer's result.</summary>
+/// <param name="Append">The writer's result when every event was valid.</param>
+/// <param name="Errors">Every validation error, when any event was invalid.</param>
+public sealed record LedgerAppendResult(AppendResult? Append, IReadOnlyList<IndexedValidationError> Errors)
+{
+    /// <summary>True when the batch was refused for invalid events.</summary>
+    public bool IsInvalid => Errors.Count > 0;
+}

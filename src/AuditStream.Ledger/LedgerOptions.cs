@@ -1,0 +1,62 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AuditStream.Ledger;
+
+/// <summary>Configuration of the ledger: where it lives, how the writer batches, and how often checkpoints are signed.</summary>
+public sealed class LedgerOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "AuditStream:Ledger";
+
+    /// <summary>Directory of the SQLite file and the signing key.</summary>
+    /// <value>Default <c>./data</c>.</value>
+    [Required]
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Origin line of signed checkpoints (C2SP tlog-checkpoint), e.g. <c>audit.example.com/ledger</c>; also the signing key's name.</summary>
+    /// <value>Default <c>auditstream.local/ledger</c>.</value>
+    [Required]
+    [RegularExpression(@"^[^\s+]+$", ErrorMessage = "Origin must be non-empty and contain no whitespace or '+'.")]
+    public string Origin { get; set; } = "auditstream.local/ledger";
+
+    /// <summary>Path of the Ed25519 signer key (<c>PRIVATE+KEY+…</c>); generated there on first start when absent.</summary>
+    /// <value>Default <c>null</c>: <c>{DataDirectory}/checkpoint-signer.key</c>.</value>
+    public string? SigningKeyPath { get; set; }
+
+    /// <summary>Most events waiting for the writer; an append beyond it is refused as busy rather than queued.</summary>
+    /// <value>Default 100,000 events.</value>
+    [Range(1, 10_000_000)]
+    public int MaxQueuedEvents { get; set; } = 100_000;
+
+    /// <summary>Most events committed in one transaction (one fsync).</summary>
+    /// <value>Default 4,096 events.</value>
+    [Range(1, 100_000)]
+    public int MaxBatchEvents { get; set; } = 4_096;
+
+    /// <summary>Sign a checkpoint after this many new events even if <see cref="CheckpointInterval"/> has not passed.</summary>
+    /// <value>Default 100,000 events.</value>
+    [Range(1, long.MaxValue)]
+    public long CheckpointEveryEvents { get; set; } = 100_000;
+
+    /// <summary>Sign a checkpoint this often when the tree grew.</summary>
+    /// <value>Default 1 second.</value>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Committed records kept in memory for live consumers; older ones are read from the store.</summary>
+    /// <value>Default 10,000 records (DESIGN.md §6 BroadcastBufferSize).</value>
+    [Range(16, 10_000_000)]
+    public int BroadcastBufferSize { get; set; } = 10_000;
+
+    /// <summary>Ids remembered in memory for idempotency; older ids are found in the store.</summary>
+    /// <value>Default 65,536 ids.</value>
+    [Range(0, 10_000_000)]
+    public int RecentIdCacheSize { get; set; } = 65_536;
+
+    /// <summary>Directory where every signed checkpoint is also written as a file (e.g. a mount the server cannot rewrite).</summary>
+    /// <value>Default <c>null</c>: checkpoints are only kept in the store.</value>
+    public string? CheckpointExportDirectory { get; set; }
+
+    internal string ResolvedSigningKeyPath => SigningKeyPath ?? Path.Combine(DataDirectory, "checkpoint-signer.key");
+
+    internal string DatabasePath => Path.Combine(DataDirectory, "ledger.db");
+}

@@ -1,0 +1,411 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using AuditStream.Events;
+using AuditStream.Ledger.Storage;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace AuditStream.Ledger.Sqlite;
+
+/// <summary>
+/// The embedded ledger store: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so a commit returns only after the
+/// write-ahead log is fsync'ed. The writer's inserts go through prepared native statements; reads use pooled read-only connections.
+/// </summary>
+public sealed partial class SqliteLedgerStore : ILedgerStore
+{
+    private const string InsertEventSql =
+        "INSERT INTO events(seq, id, ts, type, severity, category, actor_id, target_id, tenant_id, hash, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
+    private const string InsertSubtreeSql = "INSERT INTO subtrees(level, idx, hash) VALUES (?1, ?2, ?3)";
+
+    private readonly string _path;
+    private readonly string _readConnectionString;
+    private readonly string _writeConnectionString;
+    private SqliteConnection? _writer;
+    private sqlite3_stmt? _insertEvent;
+    private sqlite3_stmt? _insertSubtree;
+    private long _lastSeq = -1;
+
+    /// <summary>Creates a store over the SQLite file at <paramref name="path"/> (created on <see cref="InitializeAsync"/>).</summary>
+    public SqliteLedgerStore(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        _path = Path.GetFullPath(path);
+        _writeConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = _path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString();
+        _readConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = _path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = true,
+        }.ToString();
+    }
+
+    /// <summary>Full path of the database file.</summary>
+    public string DatabasePath => _path;
+
+    /// <inheritdoc />
+    public Task<StoreHead> InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_writer is not null)
+        {
+            throw new InvalidOperationException("The store is already initialized.");
+        }
+
+        var directory = Path.GetDirectoryName(_path)!;
+        Directory.CreateDirectory(directory);
+        var writer = new SqliteConnection(_writeConnectionString);
+        writer.Open();
+        try
+        {
+            // WAL: readers never block the writer. synchronous=FULL: COMMIT fsyncs the WAL, so an acknowledged
+            // event survives power loss (NORMAL would only survive a process crash).
+            Execute(writer, "PRAGMA journal_mode=WAL;");
+            Execute(writer, "PRAGMA synchronous=FULL;");
+            Execute(writer, "PRAGMA foreign_keys=OFF;");
+            Execute(writer, "PRAGMA cache_size=-65536;");
+            Execute(writer, "PRAGMA busy_timeout=5000;");
+            SqliteSchema.Migrate(writer);
+
+            var db = writer.Handle!;
+            Check(db, raw.sqlite3_prepare_v2(db, InsertEventSql, out var insertEvent));
+            Check(db, raw.sqlite3_prepare_v2(db, InsertSubtreeSql, out var insertSubtree));
+            _insertEvent = insertEvent;
+            _insertSubtree = insertSubtree;
+            _writer = writer;
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
+
+        var head = ReadHead(_writer);
+        _lastSeq = head.LastSeq;
+        return Task.FromResult(head);
+    }
+
+    /// <inheritdoc />
+    public Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var writer = _writer ?? throw new InvalidOperationException("InitializeAsync must be called first.");
+        var db = writer.Handle!;
+        if (batch.Records.Count > 0 && batch.Records[0].Record.Seq != _lastSeq + 1)
+        {
+            throw new InvalidOperationException(
+                $"Commit must continue the ledger at seq {_lastSeq + 1}, not {batch.Records[0].Record.Seq}.");
+        }
+
+        Check(db, raw.sqlite3_exec(db, "BEGIN IMMEDIATE"));
+        try
+        {
+            Span<byte> id = stackalloc byte[16];
+            foreach (var pending in batch.Records)
+            {
+                var record = pending.Record;
+                var e = pending.Event;
+                var stmt = _insertEvent!;
+                pending.Id.TryWriteBytes(id, bigEndian: true, out _);
+                raw.sqlite3_bind_int64(stmt, 1, record.Seq);
+                raw.sqlite3_bind_blob(stmt, 2, id);
+                raw.sqlite3_bind_int64(stmt, 3, record.TimestampMicros);
+                BindText(stmt, 4, e.Type);
+                BindText(stmt, 5, e.Severity);
+                BindText(stmt, 6, e.Category);
+                BindText(stmt, 7, e.ActorId);
+                BindText(stmt, 8, e.TargetId);
+                BindText(stmt, 9, e.TenantId);
+                raw.sqlite3_bind_blob(stmt, 10, record.Hash);
+                raw.sqlite3_bind_blob(stmt, 11, record.Body);
+                StepDone(db, stmt);
+            }
+
+            foreach (var subtree in batch.Subtrees)
+            {
+                var stmt = _insertSubtree!;
+                raw.sqlite3_bind_int(stmt, 1, subtree.Level);
+                raw.sqlite3_bind_int64(stmt, 2, subtree.Index);
+                raw.sqlite3_bind_blob(stmt, 3, subtree.Hash);
+                StepDone(db, stmt);
+            }
+
+            Check(db, raw.sqlite3_exec(db, "COMMIT"));
+        }
+        catch
+        {
+            raw.sqlite3_exec(db, "ROLLBACK");
+            raw.sqlite3_reset(_insertEvent!);
+            raw.sqlite3_reset(_insertSubtree!);
+            throw;
+        }
+
+        if (batch.Records.Count > 0)
+        {
+            _lastSeq = batch.Records[^1].Record.Seq;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<Guid, AppendReceipt>> FindByIdsAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var found = new Dictionary<Guid, AppendReceipt>();
+        if (ids.Count == 0)
+        {
+            return found;
+        }
+
+        await using var connection = await OpenReadAsync(cancellationToken);
+        foreach (var chunk in ids.Chunk(500))
+        {
+            await using var cmd = connection.CreateCommand();
+            var sql = new StringBuilder("SELECT id, seq, ts, hash FROM events WHERE id IN (");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                sql.Append(i == 0 ? "$p" : ",$p").Append(i);
+                cmd.Parameters.AddWithValue("$p" + i, chunk[i].ToByteArray(bigEndian: true));
+            }
+
+            cmd.CommandText = sql.Append(')').ToString();
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = new Guid(reader.GetFieldValue<byte[]>(0), bigEndian: true);
+                found[id] = new AppendReceipt(id, reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<byte[]>(3));
+            }
+        }
+
+        return found;
+    }
+
+    /// <inheritdoc />
+    public async Task<LedgerRecord?> GetAsync(long seq, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = SelectRecordSql + " WHERE e.seq = $seq";
+        cmd.Parameters.AddWithValue("$seq", seq);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<LedgerRecord> ReadRangeAsync(long fromSeq, long toSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT seq, ts, hash, body FROM events WHERE seq BETWEEN $from AND $to ORDER BY seq";
+        cmd.Parameters.AddWithValue("$from", fromSeq);
+        cmd.Parameters.AddWithValue("$to", toSeq);
+        var prevHash = fromSeq <= 1 ? new byte[32] : await ReadHashAsync(connection, fromSeq - 1, cancellationToken);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var seq = reader.GetInt64(0);
+            var hash = reader.GetFieldValue<byte[]>(2);
+            yield return new LedgerRecord(seq, reader.GetInt64(1), prevHash ?? new byte[32], hash, reader.GetFieldValue<byte[]>(3));
+            prevHash = hash;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<long?> FindSeqAtOrAfterAsync(long timestampMicros, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT min(seq) FROM events WHERE ts >= $ts";
+        cmd.Parameters.AddWithValue("$ts", timestampMicros);
+        var result = await cmd.ExecuteScalarAsync(cancellationToken);
+        return result is long seq ? seq : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[][]> ReadEventHashesAsync(long fromSeq, long toSeqExclusive, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT seq, hash FROM events WHERE seq >= $from AND seq < $to ORDER BY seq";
+        cmd.Parameters.AddWithValue("$from", fromSeq);
+        cmd.Parameters.AddWithValue("$to", toSeqExclusive);
+        return await ReadContiguousHashesAsync(cmd, fromSeq, toSeqExclusive, "event", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[][]> ReadSubtreeHashesAsync(int level, long fromIndex, long toIndexExclusive, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT idx, hash FROM subtrees WHERE level = $level AND idx >= $from AND idx < $to ORDER BY idx";
+        cmd.Parameters.AddWithValue("$level", level);
+        cmd.Parameters.AddWithValue("$from", fromIndex);
+        cmd.Parameters.AddWithValue("$to", toIndexExclusive);
+        return await ReadContiguousHashesAsync(cmd, fromIndex, toIndexExclusive, $"level-{level} subtree", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task SaveCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+
+        // Its own connection: checkpoints are signed off the writer's thread and must not share its transaction.
+        await using var connection = new SqliteConnection(_writeConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        Execute(connection, "PRAGMA synchronous=FULL;");
+        Execute(connection, "PRAGMA busy_timeout=5000;");
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "INSERT OR IGNORE INTO checkpoints(tree_size, root, note, created_at) VALUES ($size, $root, $note, $at)";
+        cmd.Parameters.AddWithValue("$size", checkpoint.TreeSize);
+        cmd.Parameters.AddWithValue("$root", checkpoint.RootHash);
+        cmd.Parameters.AddWithValue("$note", checkpoint.SignedNote);
+        cmd.Parameters.AddWithValue("$at", checkpoint.CreatedAtMicros);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredCheckpoint?> GetLatestCheckpointAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT tree_size, root, note, created_at FROM checkpoints ORDER BY tree_size DESC LIMIT 1";
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadCheckpoint(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<StoredCheckpoint> ReadCheckpointsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT tree_size, root, note, created_at FROM checkpoints ORDER BY tree_size";
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return ReadCheckpoint(reader);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        _insertEvent?.Dispose();
+        _insertSubtree?.Dispose();
+        _insertEvent = null;
+        _insertSubtree = null;
+        _writer?.Dispose();
+        _writer = null;
+        using (var pooled = new SqliteConnection(_readConnectionString))
+        {
+            SqliteConnection.ClearPool(pooled);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private const string SelectRecordSql =
+        "SELECT e.seq, e.ts, e.hash, e.body, (SELECT p.hash FROM events p WHERE p.seq = e.seq - 1) FROM events e";
+
+    private async Task<SqliteConnection> OpenReadAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_readConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private static LedgerRecord ReadRecord(SqliteDataReader reader)
+    {
+        var seq = reader.GetInt64(0);
+        var prev = reader.IsDBNull(4) ? new byte[32] : reader.GetFieldValue<byte[]>(4);
+        return new LedgerRecord(seq, reader.GetInt64(1), prev, reader.GetFieldValue<byte[]>(2), reader.GetFieldValue<byte[]>(3));
+    }
+
+    private static StoredCheckpoint ReadCheckpoint(SqliteDataReader reader) =>
+        new(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetString(2), reader.GetInt64(3));
+
+    private static async Task<byte[]?> ReadHashAsync(SqliteConnection connection, long seq, CancellationToken cancellationToken)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT hash FROM events WHERE seq = $seq";
+        cmd.Parameters.AddWithValue("$seq", seq);
+        return await cmd.ExecuteScalarAsync(cancellationToken) as byte[];
+    }
+
+    private static async Task<byte[][]> ReadContiguousHashesAsync(
+        SqliteCommand cmd, long from, long toExclusive, string what, CancellationToken cancellationToken)
+    {
+        var hashes = new byte[Math.Max(0, toExclusive - from)][];
+        var expected = from;
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var position = reader.GetInt64(0);
+            if (position != expected)
+            {
+                throw new LedgerCorruptException($"The store lacks the {what} hash at position {expected}.");
+            }
+
+            hashes[expected - from] = reader.GetFieldValue<byte[]>(1);
+            expected++;
+        }
+
+        if (expected != toExclusive)
+        {
+            throw new LedgerCorruptException($"The store lacks the {what} hash at position {expected}.");
+        }
+
+        return hashes;
+    }
+
+    private static StoreHead ReadHead(SqliteConnection connection)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT seq, hash, ts FROM events ORDER BY seq DESC LIMIT 1";
+        using var reader = cmd.ExecuteReader();
+        return reader.Read()
+            ? new StoreHead(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetInt64(2))
+            : new StoreHead(0, new byte[32], 0);
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static void BindText(sqlite3_stmt stmt, int index, string? value)
+    {
+        if (value is null)
+        {
+            raw.sqlite3_bind_null(stmt, index);
+        }
+        else
+        {
+            raw.sqlite3_bind_text(stmt, index, value);
+        }
+    }
+
+    private static void StepDone(sqlite3 db, sqlite3_stmt stmt)
+    {
+        var rc = raw.sqlite3_step(stmt);
+        raw.sqlite3_reset(stmt);
+        if (rc != raw.SQLITE_DONE)
+        {
+            throw new SqliteException($"SQLite step failed: {raw.sqlite3_errmsg(db).utf8_to_string()}", rc);
+        }
+    }
+
+    private static void Check(sqlite3 db, int rc)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            throw new SqliteException($"SQLite call failed: {raw.sqlite3_errmsg(db).utf8_to_string()}", rc);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using Microsoft.Data.Sqlite;
+
+namespace AuditStream.Ledger.Sqlite;
+
+/// <summary>The SQLite schema as an ordered list of migrations; <c>PRAGMA user_version</c> records how many ran.</summary>
+internal static class SqliteSchema
+{
+    private static readonly string[] s_migrations =
+    [
+        // 1: events, persisted Merkle subtrees, checkpoints.
+        """
+        CREATE TABLE events (
+            seq       INTEGER PRIMARY KEY,
+            id        BLOB    NOT NULL,
+            ts        INTEGER NOT NULL,
+            type      TEXT    NOT NULL,
+            severity  TEXT    NOT NULL,
+            category  TEXT    NOT NULL,
+            actor_id  TEXT,
+            target_id TEXT,
+            tenant_id TEXT,
+            hash      BLOB    NOT NULL,
+            body      BLOB    NOT NULL
+        );
+        CREATE UNIQUE INDEX events_id ON events(id);
+        CREATE INDEX events_ts ON events(ts);
+        CREATE INDEX events_type ON events(type);
+        CREATE INDEX events_actor ON events(actor_id) WHERE actor_id IS NOT NULL;
+        CREATE INDEX events_target ON events(target_id) WHERE target_id IS NOT NULL;
+        CREATE INDEX events_tenant ON events(tenant_id);
+        CREATE TABLE subtrees (
+            level INTEGER NOT NULL,
+            idx   INTEGER NOT NULL,
+            hash  BLOB    NOT NULL,
+            PRIMARY KEY (level, idx)
+        ) WITHOUT ROWID;
+        CREATE TABLE checkpoints (
+            tree_size  INTEGER PRIMARY KEY,
+            root       BLOB    NOT NULL,
+            note       TEXT    NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        """,
+    ];
+
+    /// <summary>Number of migrations this build knows.</summary>
+    public static int LatestVersion => s_migrations.Length;
+
+    /// <summary>Runs every migration newer than the file's version, each in its own transaction.</summary>
+    public static void Migrate(SqliteConnection connection)
+    {
+        var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > LatestVersion)
+        {
+            throw new InvalidOperationException(
+                $"The ledger file has schema version {version} but this build knows only up to {LatestVersion}; run a newer AuditStream.");
+        }
+
+        for (var v = version; v < LatestVersion; v++)
+        {
+            using var tx = connection.BeginTransaction();
+            using (var cmd = connection.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = s_migrations[v] + $"\nPRAGMA user_version = {v + 1};";
+                cmd.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+}

@@ -1,0 +1,28 @@
+using AuditStream.Ledger.Storage;
+
+namespace AuditStream.Ledger.Writing;
+
+/// <summary>How an append request ended.</summary>
+public enum AppendStatus
+{
+    /// <summary>Every event is durably in the ledger (new or an earlier record with the same id).</summary>
+    Committed,
+
+    /// <summary>The writer's queue is full; nothing was written. Retry after a short delay.</summary>
+    LedgerBusy,
+
+    /// <summary>The ledger is shutting down; nothing was written.</summary>
+    LedgerClosed,
+}
+
+/// <summary>One event of a committed request: its receipt, and whether the id was already in the ledger.</summary>
+/// <param name="Receipt">Where the event is (for a duplicate: the original record).</param>
+/// <param name="WasDuplicate">True when the id was committed before and this request wrote nothing for it.</param>
+public readonly record struct AppendedEvent(AppendReceipt Receipt, bool WasDuplicate);
+
+/// <summary>The outcome of <see cref="LedgerWriter.AppendAsync"/>: a status and, when committed, one entry per event in request order.</summary>
+public sealed record AppendResult(AppendStatus Status, IReadOnlyList<AppendedEvent> Events)
+{
+    internal static readonly AppendResult Busy = new(AppendStatus.LedgerBusy, []);
+    internal static readonly AppendResult Closed = new(AppendStatus.LedgerClosed, []);
+}

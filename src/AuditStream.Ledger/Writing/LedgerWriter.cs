@@ -1,0 +1,323 @@
+using System.Buffers;
+using System.Threading.Channels;
+using AuditStream.Canonical;
+using AuditStream.Events;
+using AuditStream.Ledger.Feed;
+using AuditStream.Ledger.Proofs;
+using AuditStream.Ledger.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AuditStream.Ledger.Writing;
+
+/// <summary>
+/// The ledger's single writer (DESIGN.md §4): appends from every producer queue here; one loop commits whatever is
+/// waiting in one transaction (group commit), extends the hash chain and the Merkle tree, and acknowledges each
+/// producer only after the commit is durable. The queue is bounded: past <see cref="LedgerOptions.MaxQueuedEvents"/>
+/// an append is refused as <see cref="AppendStatus.LedgerBusy"/> instead of growing memory.
+/// </summary>
+public sealed partial class LedgerWriter : IAsyncDisposable
+{
+    private readonly ILedgerStore _store;
+    private readonly CommittedFeed _feed;
+    private readonly LedgerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Channel<AppendRequest> _queue;
+    private readonly RecentIds _recentIds;
+    private readonly CommitBatch _batch = new();
+    private readonly List<AppendRequest> _requests = [];
+    private readonly List<LedgerRecord> _published = [];
+    private readonly List<Guid> _idsToLookUp = [];
+    private readonly Dictionary<Guid, AppendReceipt> _batchIds = [];
+    private long _queuedEvents;
+    private LedgerHead _head = new(0, new byte[32], MerkleFrontier.EmptyRoot, 0);
+    private MerkleFrontier? _merkle;
+    private Task? _loop;
+    private AppendRequest? _carried;
+    private byte[] _scratch = new byte[64 * 1024];
+
+    /// <summary>Creates a writer; call <see cref="StartAsync"/> before appending.</summary>
+    public LedgerWriter(ILedgerStore store, CommittedFeed feed, LedgerOptions options, TimeProvider? timeProvider = null, ILogger<LedgerWriter>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(feed);
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _feed = feed;
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<LedgerWriter>.Instance;
+        _recentIds = new RecentIds(options.RecentIdCacheSize);
+        _queue = Channel.CreateUnbounded<AppendRequest>(new UnboundedChannelOptions { SingleReader = true });
+    }
+
+    /// <summary>The committed end of the ledger; replaced (never mutated) after each commit.</summary>
+    public LedgerHead Head => Volatile.Read(ref _head);
+
+    /// <summary>Events accepted but not yet committed.</summary>
+    public long QueuedEvents => Interlocked.Read(ref _queuedEvents);
+
+    /// <summary>Raised after each commit with the new head (on the writer's thread; handlers must not block).</summary>
+    public event Action<LedgerHead>? HeadAdvanced;
+
+    /// <summary>Loads the ledger's end from the store and starts the writer loop.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_loop is not null)
+        {
+            throw new InvalidOperationException("The writer is already started.");
+        }
+
+        var stored = await _store.InitializeAsync(cancellationToken);
+        _merkle = await MerkleFrontier.RestoreAsync(_store, stored.LastSeq, cancellationToken);
+        _head = new LedgerHead(stored.LastSeq, stored.LastHash, _merkle.Root(), stored.LastTimestampMicros);
+        _feed.Initialize(stored.LastSeq);
+        Log.Started(_logger, stored.LastSeq);
+        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>
+    /// Appends <paramref name="events"/> atomically (one transaction) and completes once they are durable.
+    /// Never waits for room: a full queue gives <see cref="AppendStatus.LedgerBusy"/> at once.
+    /// </summary>
+    public ValueTask<AppendResult> AppendAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return ValueTask.FromResult(new AppendResult(AppendStatus.Committed, []));
+        }
+
+        var queued = Interlocked.Add(ref _queuedEvents, events.Count);
+        if (queued > _options.MaxQueuedEvents && queued != events.Count)
+        {
+            // An oversized single request may still go through an empty queue; anything else waits its turn outside.
+            Interlocked.Add(ref _queuedEvents, -events.Count);
+            return ValueTask.FromResult(AppendResult.Busy);
+        }
+
+        var request = new AppendRequest(events);
+        if (!_queue.Writer.TryWrite(request))
+        {
+            Interlocked.Add(ref _queuedEvents, -events.Count);
+            return ValueTask.FromResult(AppendResult.Closed);
+        }
+
+        return new ValueTask<AppendResult>(cancellationToken.CanBeCanceled
+            ? request.Completion.Task.WaitAsync(cancellationToken)
+            : request.Completion.Task);
+    }
+
+    /// <summary>Appends one event; see <see cref="AppendAsync(IReadOnlyList{PreparedEvent}, CancellationToken)"/>.</summary>
+    public ValueTask<AppendResult> AppendAsync(PreparedEvent prepared, CancellationToken cancellationToken = default) =>
+        AppendAsync([prepared], cancellationToken);
+
+    /// <summary>Stops accepting appends, commits everything already queued and waits for the loop to end.</summary>
+    public async Task StopAsync()
+    {
+        _queue.Writer.TryComplete();
+        if (_loop is not null)
+        {
+            await _loop;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        while (_carried is not null || await reader.WaitToReadAsync())
+        {
+            CollectBatch(reader);
+            try
+            {
+                await CommitBatchAsync();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.CommitFailed(_logger, ex, _requests.Count);
+                foreach (var request in _requests)
+                {
+                    request.Completion.TrySetException(new LedgerUnavailableException("The ledger could not commit the events; nothing was written.", ex));
+                }
+            }
+            finally
+            {
+                var events = 0;
+                foreach (var request in _requests)
+                {
+                    events += request.Events.Count;
+                }
+
+                Interlocked.Add(ref _queuedEvents, -events);
+                _requests.Clear();
+            }
+        }
+
+        // Completed: refuse anything that raced in after TryComplete (none can), and finish what is left.
+        while (reader.TryRead(out var late))
+        {
+            late.Completion.TrySetResult(AppendResult.Closed);
+        }
+    }
+
+    private void CollectBatch(ChannelReader<AppendRequest> reader)
+    {
+        // Group commit: everything waiting now goes into this transaction, up to MaxBatchEvents; a request is never split.
+        var events = 0;
+        if (_carried is not null)
+        {
+            _requests.Add(_carried);
+            events = _carried.Events.Count;
+            _carried = null;
+        }
+
+        while (events < _options.MaxBatchEvents && reader.TryRead(out var request))
+        {
+            if (events > 0 && events + request.Events.Count > _options.MaxBatchEvents)
+            {
+                _carried = request;
+                break;
+            }
+
+            _requests.Add(request);
+            events += request.Events.Count;
+        }
+    }
+
+    private async Task CommitBatchAsync()
+    {
+        await LookUpProducerIdsAsync();
+
+        var head = _head;
+        var merkle = _merkle!;
+        var rollback = merkle.Save();
+        var seq = head.Size;
+        var prevHash = head.LastHash;
+
+        // One clock read per batch; commit times never go backwards, so a time range maps to a seq range.
+        var timestamp = Math.Max(Timestamps.ToMicros(_time.GetUtcNow()), head.LastTimestampMicros);
+        var results = new AppendedEvent[_requests.Count][];
+        _batch.Clear();
+        _batchIds.Clear();
+        _published.Clear();
+        for (var r = 0; r < _requests.Count; r++)
+        {
+            var events = _requests[r].Events;
+            var outcome = results[r] = new AppendedEvent[events.Count];
+            for (var i = 0; i < events.Count; i++)
+            {
+                var prepared = events[i];
+                if (prepared.IdSuppliedByProducer && FindExisting(prepared.Id) is { } existing)
+                {
+                    outcome[i] = new AppendedEvent(existing, WasDuplicate: true);
+                    continue;
+                }
+
+                seq++;
+                var body = WriteBody(prepared, prevHash, seq, timestamp);
+                var hash = new byte[32];
+                ChainStep.ComputeHash(prevHash, body, hash);
+                var record = new LedgerRecord(seq, timestamp, prevHash, hash, body, prepared.Event);
+                merkle.Append(hash, _batch.Subtrees);
+                _batch.Records.Add(new PendingRecord(record, prepared.Id, prepared.Event));
+                _published.Add(record);
+                var receipt = new AppendReceipt(prepared.Id, seq, timestamp, hash);
+                _batchIds[prepared.Id] = receipt;
+                outcome[i] = new AppendedEvent(receipt, WasDuplicate: false);
+                prevHash = hash;
+            }
+        }
+
+        try
+        {
+            if (_batch.Records.Count > 0)
+            {
+                await _store.CommitAsync(_batch, CancellationToken.None);
+            }
+        }
+        catch
+        {
+            merkle.Restore(rollback);
+            throw;
+        }
+
+        if (_batch.Records.Count > 0)
+        {
+            foreach (var (id, receipt) in _batchIds)
+            {
+                _recentIds.Add(id, receipt);
+            }
+
+            var newHead = new LedgerHead(seq, prevHash, merkle.Root(), timestamp);
+            Volatile.Write(ref _head, newHead);
+            _feed.Publish(_published.ToArray());
+            HeadAdvanced?.Invoke(newHead);
+        }
+
+        for (var r = 0; r < _requests.Count; r++)
+        {
+            _requests[r].Completion.TrySetResult(new AppendResult(AppendStatus.Committed, results[r]));
+        }
+    }
+
+    private AppendReceipt? FindExisting(Guid id) =>
+        _batchIds.TryGetValue(id, out var inBatch) ? inBatch : _recentIds.TryGet(id);
+
+    private async Task LookUpProducerIdsAsync()
+    {
+        // Ids generated here are new by construction; producer ids not remembered in memory are looked up in one query per batch.
+        _idsToLookUp.Clear();
+        foreach (var request in _requests)
+        {
+            foreach (var prepared in request.Events)
+            {
+                if (prepared.IdSuppliedByProducer && _recentIds.TryGet(prepared.Id) is null)
+                {
+                    _idsToLookUp.Add(prepared.Id);
+                }
+            }
+        }
+
+        if (_idsToLookUp.Count == 0)
+        {
+            return;
+        }
+
+        var found = await _store.FindByIdsAsync(_idsToLookUp, CancellationToken.None);
+        foreach (var (id, receipt) in found)
+        {
+            _recentIds.Add(id, receipt);
+        }
+    }
+
+    private byte[] WriteBody(PreparedEvent prepared, byte[] prevHash, long seq, long timestamp)
+    {
+        if (_scratch.Length < prepared.MaxBodyLength)
+        {
+            _scratch = new byte[Math.Max(prepared.MaxBodyLength, _scratch.Length * 2)];
+        }
+
+        var length = ChainStep.WriteBody(prepared, prevHash, seq, timestamp, _scratch);
+        return _scratch.AsSpan(0, length).ToArray();
+    }
+
+    private sealed class AppendRequest(IReadOnlyList<PreparedEvent> events)
+    {
+        public IReadOnlyList<PreparedEvent> Events { get; } = events;
+
+        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 100, EventName = "WriterStarted", Level = LogLevel.Information, Message = "Ledger writer started at seq {LastSeq}")]
+        public static partial void Started(ILogger logger, long lastSeq);
+
+        [LoggerMessage(EventId = 101, EventName = "CommitFailed", Level = LogLevel.Error, Message = "Ledger commit of {Requests} requests failed; they were refused")]
+        public static partial void CommitFailed(ILogger logger, Exception exception, int requests);
+    }
+}

@@ -1,0 +1,65 @@
+using AuditStream.Events;
+using AuditStream.Ledger.Storage;
+
+namespace AuditStream.Ledger.Tests.Support;
+
+/// <summary>A store decorator that can hold commits at a gate or fail the next commit, to test the writer's queue and recovery.</summary>
+public sealed class GatedStore(ILedgerStore inner) : ILedgerStore
+{
+    private TaskCompletionSource _gate = Open();
+
+    public TaskCompletionSource CommitEntered { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int FailNextCommits { get; set; }
+
+    public int Commits { get; private set; }
+
+    public void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release() => _gate.TrySetResult();
+
+    public async Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
+    {
+        CommitEntered.TrySetResult();
+        await _gate.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        if (FailNextCommits > 0)
+        {
+            FailNextCommits--;
+            throw new IOException("simulated disk failure");
+        }
+
+        Commits++;
+        await inner.CommitAsync(batch, cancellationToken);
+    }
+
+    public Task<StoreHead> InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    public Task<IReadOnlyDictionary<Guid, AppendReceipt>> FindByIdsAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken) => inner.FindByIdsAsync(ids, cancellationToken);
+
+    public Task<LedgerRecord?> GetAsync(long seq, CancellationToken cancellationToken) => inner.GetAsync(seq, cancellationToken);
+
+    public IAsyncEnumerable<LedgerRecord> ReadRangeAsync(long fromSeq, long toSeq, CancellationToken cancellationToken) => inner.ReadRangeAsync(fromSeq, toSeq, cancellationToken);
+
+    public Task<QueryPage> QueryAsync(EventQuery query, CancellationToken cancellationToken) => inner.QueryAsync(query, cancellationToken);
+
+    public Task<long?> FindSeqAtOrAfterAsync(long timestampMicros, CancellationToken cancellationToken) => inner.FindSeqAtOrAfterAsync(timestampMicros, cancellationToken);
+
+    public Task<byte[][]> ReadEventHashesAsync(long fromSeq, long toSeqExclusive, CancellationToken cancellationToken) => inner.ReadEventHashesAsync(fromSeq, toSeqExclusive, cancellationToken);
+
+    public Task<byte[][]> ReadSubtreeHashesAsync(int level, long fromIndex, long toIndexExclusive, CancellationToken cancellationToken) => inner.ReadSubtreeHashesAsync(level, fromIndex, toIndexExclusive, cancellationToken);
+
+    public Task SaveCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken) => inner.SaveCheckpointAsync(checkpoint, cancellationToken);
+
+    public Task<StoredCheckpoint?> GetLatestCheckpointAsync(CancellationToken cancellationToken) => inner.GetLatestCheckpointAsync(cancellationToken);
+
+    public IAsyncEnumerable<StoredCheckpoint> ReadCheckpointsAsync(CancellationToken cancellationToken) => inner.ReadCheckpointsAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+    private static TaskCompletionSource Open()
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        tcs.SetResult();
+        return tcs;
+    }
+}
