@@ -181,6 +181,16 @@ public sealed class ConsistencyProofTests
     }
 
     [Fact]
+    public void Consistency_proof_too_short_for_the_new_size_fails_even_when_it_reaches_the_given_root()
+    {
+        // RFC 9162 §2.1.4.2 step 7 (sn must reach 0): [leaf 1] links MTH(D[0:1]) to MTH(D[0:2]), not to a tree of 4.
+        var tree = ReferenceMerkleTree.Large;
+
+        Assert.True(MerkleProofs.VerifyConsistency(1, 2, tree.Root(1), tree.Mth(0, 2), [tree.LeafHash(1)]));
+        Assert.False(MerkleProofs.VerifyConsistency(1, 4, tree.Root(1), tree.Mth(0, 2), [tree.LeafHash(1)]));
+    }
+
+    [Fact]
     public void Equal_sizes_are_consistent_only_with_an_empty_proof_and_equal_roots()
     {
         var root = Root(5);
