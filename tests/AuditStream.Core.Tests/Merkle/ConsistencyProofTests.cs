@@ -225,6 +225,35 @@ public sealed class ConsistencyProofTests
     }
 
     [Fact]
+    public void Verifying_proofs_allocates_nothing()
+    {
+        var tree = ReferenceMerkleTree.Large;
+        var inclusion = tree.InclusionProof(700, 1999);
+        var consistency = tree.ConsistencyProof(700, 1999);
+        byte[] leaf = tree.LeafHash(700), oldRoot = tree.Root(700), newRoot = tree.Root(1999);
+        Verify(); // warm up the JIT
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var verified = Verify();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(verified);
+        Assert.Equal(0, allocated);
+
+        bool Verify()
+        {
+            var all = true;
+            for (var i = 0; i < 100; i++)
+            {
+                all &= MerkleProofs.VerifyInclusion(leaf, 700, 1999, inclusion, newRoot);
+                all &= MerkleProofs.VerifyConsistency(700, 1999, oldRoot, newRoot, consistency);
+            }
+
+            return all;
+        }
+    }
+
+    [Fact]
     public void Consistency_path_rejects_sizes_that_shrink()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => MerkleProofs.ConsistencyPath(9, 8));
