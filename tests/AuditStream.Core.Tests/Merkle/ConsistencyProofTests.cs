@@ -181,6 +181,16 @@ public sealed class ConsistencyProofTests
     }
 
     [Fact]
+    public void Consistency_proof_too_short_for_the_new_size_fails_even_when_it_reaches_the_given_root()
+    {
+        // RFC 9162 §2.1.4.2 step 7 (sn must reach 0): [leaf 1] links MTH(D[0:1]) to MTH(D[0:2]), not to a tree of 4.
+        var tree = ReferenceMerkleTree.Large;
+
+        Assert.True(MerkleProofs.VerifyConsistency(1, 2, tree.Root(1), tree.Mth(0, 2), [tree.LeafHash(1)]));
+        Assert.False(MerkleProofs.VerifyConsistency(1, 4, tree.Root(1), tree.Mth(0, 2), [tree.LeafHash(1)]));
+    }
+
+    [Fact]
     public void Equal_sizes_are_consistent_only_with_an_empty_proof_and_equal_roots()
     {
         var root = Root(5);
@@ -212,6 +222,35 @@ public sealed class ConsistencyProofTests
     {
         const long size = 10_000_000;
         Gen.Long[1, size].Sample(oldSize => Assert.True(MerkleProofs.ConsistencyPath(oldSize, size).Length <= 25), iter: 1000);
+    }
+
+    [Fact]
+    public void Verifying_proofs_allocates_nothing()
+    {
+        var tree = ReferenceMerkleTree.Large;
+        var inclusion = tree.InclusionProof(700, 1999);
+        var consistency = tree.ConsistencyProof(700, 1999);
+        byte[] leaf = tree.LeafHash(700), oldRoot = tree.Root(700), newRoot = tree.Root(1999);
+        Verify(); // warm up the JIT
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var verified = Verify();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(verified);
+        Assert.Equal(0, allocated);
+
+        bool Verify()
+        {
+            var all = true;
+            for (var i = 0; i < 100; i++)
+            {
+                all &= MerkleProofs.VerifyInclusion(leaf, 700, 1999, inclusion, newRoot);
+                all &= MerkleProofs.VerifyConsistency(700, 1999, oldRoot, newRoot, consistency);
+            }
+
+            return all;
+        }
     }
 
     [Fact]

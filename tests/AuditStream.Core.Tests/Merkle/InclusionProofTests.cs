@@ -198,6 +198,16 @@ public sealed class InclusionProofTests
     }
 
     [Fact]
+    public void Inclusion_proof_too_short_for_the_tree_size_fails_even_when_it_reaches_the_given_root()
+    {
+        // RFC 9162 §2.1.3.2 step 5 (sn must reach 0): [leaf 1] proves leaf 0 under MTH(D[0:2]), not in a tree of 4.
+        var tree = ReferenceMerkleTree.Large;
+
+        Assert.True(MerkleProofs.VerifyInclusion(tree.LeafHash(0), 0, 2, [tree.LeafHash(1)], tree.Mth(0, 2)));
+        Assert.False(MerkleProofs.VerifyInclusion(tree.LeafHash(0), 0, 4, [tree.LeafHash(1)], tree.Mth(0, 2)));
+    }
+
+    [Fact]
     public void The_single_leaf_tree_has_an_empty_proof_and_the_leaf_as_root()
     {
         var leaf = LeafHash(0);
