@@ -55,19 +55,24 @@ public sealed class AuditLedger : IAsyncDisposable
     /// <summary>The checkpoint verifier key (<c>name+hash+base64</c>) that clients pin.</summary>
     public string VerifierKey => _signer.VerifierKey;
 
-    /// <summary>Opens (creating if needed) the ledger described by <paramref name="options"/> and starts its writer and checkpoint signing.</summary>
+    /// <summary>
+    /// Opens (creating if needed) the ledger described by <paramref name="options"/> and starts its writer and checkpoint
+    /// signing. <paramref name="decorateStore"/> may wrap the store (fault injection in tests).
+    /// </summary>
     public static async Task<AuditLedger> OpenAsync(
         LedgerOptions options,
         EventPreparer? preparer = null,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Func<ILedgerStore, ILedgerStore>? decorateStore = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         loggerFactory ??= NullLoggerFactory.Instance;
         Directory.CreateDirectory(options.DataDirectory);
         var signer = SigningKeyFile.LoadOrCreate(options.ResolvedSigningKeyPath, options.Origin);
-        var store = new SqliteLedgerStore(options.DatabasePath);
+        ILedgerStore store = new SqliteLedgerStore(options.DatabasePath);
+        store = decorateStore?.Invoke(store) ?? store;
         var feed = new CommittedFeed(store, options.BroadcastBufferSize);
         var writer = new LedgerWriter(store, feed, options, timeProvider, loggerFactory.CreateLogger<LedgerWriter>());
         try

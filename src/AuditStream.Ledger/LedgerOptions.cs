@@ -56,7 +56,9 @@ public sealed class LedgerOptions
     /// <value>Default <c>null</c>: checkpoints are only kept in the store.</value>
     public string? CheckpointExportDirectory { get; set; }
 
-    internal string ResolvedSigningKeyPath => SigningKeyPath ?? Path.Combine(DataDirectory, "checkpoint-signer.key");
+    /// <summary>Where the signer key is read or created.</summary>
+    public string ResolvedSigningKeyPath => SigningKeyPath ?? Path.Combine(DataDirectory, "checkpoint-signer.key");
 
-    internal string DatabasePath => Path.Combine(DataDirectory, "ledger.db");
+    /// <summary>The SQLite file.</summary>
+    public string DatabasePath => Path.Combine(DataDirectory, "ledger.db");
 }

@@ -23,15 +23,7 @@ public sealed class LedgerVerifier(ILedgerStore store)
         var clock = Stopwatch.StartNew();
         var run = new Run(store, clock);
 
-        NoteVerifier? key = null;
-        if (options.VerifierKey is not null)
-        {
-            if (!NoteVerifier.TryParse(options.VerifierKey, out key, out var keyError))
-            {
-                return run.Fail(TamperKind.BadSignature, null, $"the verifier key is malformed: {keyError}");
-            }
-        }
-
+        var key = options.VerifierKey;
         Checkpoint? trusted = null;
         if (options.TrustedCheckpoint is not null)
         {
@@ -71,7 +63,8 @@ public sealed class LedgerVerifier(ILedgerStore store)
         return await run.WalkAsync(targets, trusted, cancellationToken);
     }
 
-    private static (Checkpoint? Checkpoint, string? Failure) OpenCheckpoint(string note, NoteVerifier? key, string what)
+    /// <summary>Reads a checkpoint note, checking its signature when a verifier key is given.</summary>
+    internal static (Checkpoint? Checkpoint, string? Failure) OpenCheckpoint(string note, string? key, string what)
     {
         if (key is null)
         {

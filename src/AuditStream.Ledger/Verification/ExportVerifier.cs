@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AuditStream.Canonical;
+using AuditStream.Checkpoints;
+using AuditStream.Ledger.Proofs;
+
+namespace AuditStream.Ledger.Verification;
+
+/// <summary>
+/// Verifies an NDJSON export (one event with its <c>hash</c> per line, from seq 1) without the server: each line's
+/// canonical form without <c>hash</c> must hash, chained from the previous line, to its <c>hash</c>; and the Merkle root
+/// of the events must match the trusted checkpoint. Streams the file.
+/// </summary>
+public static class ExportVerifier
+{
+    /// <summary>Verifies the export read from <paramref name="ndjson"/>.</summary>
+    public static async Task<VerificationReport> VerifyAsync(TextReader ndjson, VerificationOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ndjson);
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Checkpoint? trusted = null;
+        if (options.TrustedCheckpoint is not null)
+        {
+            var opened = LedgerVerifier.OpenCheckpoint(options.TrustedCheckpoint, options.VerifierKey, "the trusted checkpoint");
+            if (opened.Failure is not null)
+            {
+                return new VerificationReport(TamperKind.BadSignature, null, opened.Failure, 0, 0, clock.Elapsed);
+            }
+
+            trusted = opened.Checkpoint;
+        }
+
+        var frontier = MerkleFrontier.Empty();
+        var completed = new List<Storage.SubtreeHash>();
+        var prev = new byte[32];
+        var expected = 1L;
+        var checkpoints = 0;
+        string? line;
+        while ((line = await ndjson.ReadLineAsync(cancellationToken)) is not null)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            VerificationReport Fail(TamperKind kind, string message) => new(kind, expected, message, expected - 1, checkpoints, clock.Elapsed);
+            JsonObject? json;
+            try
+            {
+                json = JsonNode.Parse(line) as JsonObject;
+            }
+            catch (JsonException ex)
+            {
+                return Fail(TamperKind.Modified, $"line for seq {expected} is not JSON: {ex.Message}");
+            }
+
+            if (json is null || json["hash"]?.GetValue<string>() is not { } hashHex || json["seq"]?.GetValue<long>() is not { } seq)
+            {
+                return Fail(TamperKind.Modified, $"line for seq {expected} lacks seq or hash");
+            }
+
+            if (seq != expected)
+            {
+                return Fail(seq > expected ? TamperKind.Missing : TamperKind.Reordered, $"expected seq {expected}, found {seq}");
+            }
+
+            if (json["pii"] is JsonValue masked && masked.TryGetValue<string>(out var text) && text == "[masked]")
+            {
+                return Fail(TamperKind.Modified, $"seq {seq} has its pii masked: export with a role that may read pii to verify it");
+            }
+
+            json.Remove("hash");
+            var body = JsonCanonicalizer.Canonicalize(JsonSerializer.SerializeToUtf8Bytes(json));
+            var hash = new byte[32];
+            ChainStep.ComputeHash(prev, body, hash);
+            if (!string.Equals(Convert.ToHexStringLower(hash), hashHex, StringComparison.OrdinalIgnoreCase))
+            {
+                return Fail(TamperKind.Modified, $"seq {seq} does not hash to its hash field: the event was modified or does not follow seq {seq - 1}");
+            }
+
+            prev = hash;
+            frontier.Append(hash, completed);
+            completed.Clear();
+            expected++;
+            if (trusted is not null && frontier.Size == trusted.TreeSize)
+            {
+                checkpoints++;
+                if (!frontier.Root().AsSpan().SequenceEqual(trusted.RootHash))
+                {
+                    return new VerificationReport(TamperKind.Rewritten, 1, $"the Merkle root of the first {trusted.TreeSize} events differs from the trusted checkpoint", expected - 1, checkpoints, clock.Elapsed);
+                }
+            }
+        }
+
+        if (trusted is not null && expected - 1 < trusted.TreeSize)
+        {
+            return new VerificationReport(TamperKind.Truncated, expected, $"the export ends at seq {expected - 1} but the trusted checkpoint covers {trusted.TreeSize} events", expected - 1, checkpoints, clock.Elapsed);
+        }
+
+        return new VerificationReport(TamperKind.None, null, "intact", expected - 1, checkpoints, clock.Elapsed);
+    }
+}

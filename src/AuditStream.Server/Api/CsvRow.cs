@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Text;
+using AuditStream.Events;
+
+namespace AuditStream.Server.Api;
+
+/// <summary>RFC 4180 CSV rows of the export: one column per top-level field; source, pii and metadata as JSON text.</summary>
+internal static class CsvRow
+{
+    public const string Header =
+        "seq,timestamp,id,type,severity,category,actor_id,actor_type,target_id,target_type,action,outcome,occurred_at,tenant_id,subject_id,compliance,source,pii,metadata,prev_hash,hash\r\n";
+
+    public static string Format(LedgerRecord record, bool maskPii)
+    {
+        var e = record.Event;
+        var row = new StringBuilder(512);
+        Append(row, e.Seq?.ToString(CultureInfo.InvariantCulture));
+        Append(row, e.Timestamp is { } ts ? Timestamps.FormatMicros(Timestamps.ToMicros(ts)) : null);
+        Append(row, e.Id?.ToString());
+        Append(row, e.Type);
+        Append(row, e.Severity);
+        Append(row, e.Category);
+        Append(row, e.ActorId);
+        Append(row, e.ActorType);
+        Append(row, e.TargetId);
+        Append(row, e.TargetType);
+        Append(row, e.Action);
+        Append(row, e.Outcome);
+        Append(row, e.OccurredAt?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture));
+        Append(row, e.TenantId);
+        Append(row, e.SubjectId);
+        Append(row, e.Compliance is { Count: > 0 } tags ? string.Join(' ', tags) : null);
+        Append(row, e.Source is null ? null : System.Text.Json.JsonSerializer.Serialize(e.Source, AuditJsonContext.Default.EventSource));
+        Append(row, e.Pii is { } pii ? (maskPii ? "[masked]" : pii.GetRawText()) : null);
+        Append(row, e.Metadata?.GetRawText());
+        Append(row, e.PrevHash);
+        Append(row, e.Hash, last: true);
+        return row.Append("\r\n").ToString();
+    }
+
+    private static void Append(StringBuilder row, string? value, bool last = false)
+    {
+        if (value is not null)
+        {
+            if (value.AsSpan().IndexOfAny(",\"\r\n") >= 0)
+            {
+                row.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+            }
+            else
+            {
+                row.Append(value);
+            }
+        }
+
+        if (!last)
+        {
+            row.Append(',');
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.Json;
+using AuditStream.Events;
+
+namespace AuditStream.Server.Api;
+
+/// <summary>
+/// Writes a committed event as JSON: the stored canonical body with <c>hash</c> added — exactly the hashed bytes, so a
+/// reader can re-verify it — or, when the reader may not see personal data and the event has some, the event with
+/// <c>pii</c> replaced by <c>"[masked]"</c>.
+/// </summary>
+internal static class EventJson
+{
+    private static readonly JsonElement s_masked = JsonDocument.Parse("\"[masked]\"").RootElement.Clone();
+
+    private static ReadOnlySpan<byte> PiiKey => "\"pii\":"u8;
+
+    public static void Write(Utf8JsonWriter writer, LedgerRecord record, bool maskPii)
+    {
+        if (maskPii && record.Body.AsSpan().IndexOf(PiiKey) >= 0 && record.Event.Pii is not null)
+        {
+            JsonSerializer.Serialize(writer, record.Event with { Pii = s_masked }, AuditJsonContext.Default.AuditEvent);
+            return;
+        }
+
+        // Canonical body minus its closing brace, then ,"hash":"…"}.
+        Span<byte> tail = stackalloc byte[74];
+        ",\"hash\":\""u8.CopyTo(tail);
+        Convert.TryToHexStringLower(record.Hash, tail[9..], out _);
+        tail[73] = (byte)'}';
+        tail[72] = (byte)'"';
+        var body = record.Body;
+        var json = new byte[body.Length - 1 + tail.Length];
+        body.AsSpan(0, body.Length - 1).CopyTo(json);
+        tail.CopyTo(json.AsSpan(body.Length - 1));
+        writer.WriteRawValue(json, skipInputValidation: true);
+    }
+}

@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using AuditStream.Events;
+using AuditStream.Filters;
+using AuditStream.Ledger.Storage;
+using AuditStream.Security;
+using AuditStream.Server.Auth;
+using AuditStream.Server.Hosting;
+using AuditStream.Validation;
+using Microsoft.Extensions.Options;
+
+namespace AuditStream.Server.Api;
+
+/// <summary>
+/// <c>GET /api/v1/events</c> (filters of DESIGN.md §5 as query parameters, cursor pagination by seq),
+/// <c>GET /api/v1/events/{seq}</c> and the streaming export. Every read sees only the caller's tenant (unless the token
+/// grants all tenants) and gets <c>pii</c> masked unless the role may read it.
+/// </summary>
+internal static class EventReadEndpoints
+{
+    private const int ExportPage = 1_000;
+
+    public static void MapEventReads(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/events", ListAsync).RequireAuthorization(AuditClaims.ReadPolicy);
+        app.MapGet("/api/v1/events/export", ExportAsync).RequireAuthorization(AuditClaims.ReadPolicy);
+        app.MapGet("/api/v1/events/{seq:long}", GetAsync).RequireAuthorization(AuditClaims.ReadPolicy);
+    }
+
+    private static async Task ListAsync(HttpContext http, LedgerService ledgers, IOptions<ServerOptions> serverOptions, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var options = serverOptions.Value;
+        var ledger = ledgers.Ledger;
+        var lastSeq = ledger.Head.Size;
+        var request = Parse(http, time, options.DefaultPageSize, options.MaxPageSize);
+        if (request.Error is not null)
+        {
+            await request.Error.ExecuteAsync(http);
+            return;
+        }
+
+        var page = await ledger.Store.QueryAsync(request.Query with { UpToSeq = lastSeq }, cancellationToken);
+        var cursor = page.ScannedThroughSeq ?? Math.Max(request.Query.AfterSeq, lastSeq);
+        string? next = null;
+        if (page.ScannedThroughSeq is { } through)
+        {
+            next = NextLink(http.Request, through);
+        }
+
+        http.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events");
+        foreach (var record in page.Records)
+        {
+            EventJson.Write(writer, record, request.MaskPii);
+        }
+
+        writer.WriteEndArray();
+        if (next is null)
+        {
+            writer.WriteNull("next");
+        }
+        else
+        {
+            writer.WriteString("next", next);
+        }
+
+        writer.WriteNumber("cursor", cursor);
+        writer.WriteNumber("last_seq", lastSeq);
+        writer.WriteEndObject();
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    private static async Task<IResult> GetAsync(long seq, HttpContext http, LedgerService ledgers, CancellationToken cancellationToken)
+    {
+        var scope = Scope(http);
+        var record = await ledgers.Ledger.Store.GetAsync(seq, cancellationToken);
+
+        // Another tenant's event answers 404, like a missing one: existence is not disclosed.
+        if (record is null || !scope.CanSee(record.Event))
+        {
+            return Problems.NotFound($"No event with seq {seq} is visible to this token.");
+        }
+
+        return new RecordResult(record, !scope.CanReadPii);
+    }
+
+    private static async Task ExportAsync(HttpContext http, LedgerService ledgers, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var format = http.Request.Query["format"].ToString() is { Length: > 0 } f ? f.ToLowerInvariant() : "ndjson";
+        if (format is not ("ndjson" or "csv"))
+        {
+            await Problems.BadRequest($"Unknown export format '{format}'.", "format", "must be ndjson or csv").ExecuteAsync(http);
+            return;
+        }
+
+        var request = Parse(http, time, ExportPage, ExportPage);
+        if (request.Error is not null)
+        {
+            await request.Error.ExecuteAsync(http);
+            return;
+        }
+
+        var ledger = ledgers.Ledger;
+
+        // A snapshot: events committed while exporting are not included, so the export is a consistent prefix.
+        var query = request.Query with { UpToSeq = ledger.Head.Size, Limit = ExportPage };
+        var response = http.Response;
+        response.ContentType = format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson";
+        response.Headers.ContentDisposition = $"attachment; filename=\"auditstream-export.{format}\"";
+        var body = response.BodyWriter;
+        if (format == "csv")
+        {
+            body.Write(Encoding.UTF8.GetBytes(CsvRow.Header));
+        }
+
+        using var json = new Utf8JsonWriter(body, new JsonWriterOptions { SkipValidation = true });
+        while (true)
+        {
+            var page = await ledger.Store.QueryAsync(query, cancellationToken);
+            foreach (var record in page.Records)
+            {
+                if (format == "csv")
+                {
+                    body.Write(Encoding.UTF8.GetBytes(CsvRow.Format(record, request.MaskPii)));
+                }
+                else
+                {
+                    EventJson.Write(json, record, request.MaskPii);
+                    json.Flush();
+                    json.Reset();
+                    body.Write("\n"u8);
+                }
+            }
+
+            // Push each page out: memory stays bounded by one page whatever the export's size.
+            await body.FlushAsync(cancellationToken);
+            if (page.ScannedThroughSeq is not { } through)
+            {
+                break;
+            }
+
+            query = query with { AfterSeq = through };
+        }
+    }
+
+    private sealed record ReadRequest(EventQuery Query, bool MaskPii, IResult? Error);
+
+    private static ReadRequest Parse(HttpContext http, TimeProvider time, int defaultLimit, int maxLimit)
+    {
+        var scope = Scope(http);
+        var query = http.Request.Query;
+        var errors = new List<ValidationError>();
+        var filter = StreamFilter.FromQuery(query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))), errors);
+        long after = 0;
+        if (query["since_seq"].ToString() is { Length: > 0 } since
+            && (!long.TryParse(since, NumberStyles.None, CultureInfo.InvariantCulture, out after)))
+        {
+            errors.Add(new ValidationError("since_seq", "must be a non-negative integer"));
+        }
+
+        var limit = defaultLimit;
+        if (query["limit"].ToString() is { Length: > 0 } rawLimit
+            && (!int.TryParse(rawLimit, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > maxLimit))
+        {
+            errors.Add(new ValidationError("limit", $"must be an integer between 1 and {maxLimit}"));
+        }
+
+        FilterValidator.Validate(filter, int.MaxValue, errors);
+        if (errors.Count > 0)
+        {
+            var problems = errors.Select(e => new ProblemError(null, e.Field, e.Rule)).ToArray();
+            return new ReadRequest(new EventQuery(), false, Problems.InvalidQuery(problems));
+        }
+
+        var compiled = CompiledFilter.Compile(filter, time);
+        var sqlOnly = filter.ComplianceOnly is false && filter.SecurityOnly is false && filter.Match is not { Count: > 0 }
+            && compiled.EventTypePrefixesOrNull is not { Count: > 0 };
+        return new ReadRequest(
+            new EventQuery
+            {
+                AfterSeq = after,
+                Limit = limit,
+                EventTypes = compiled.EventTypesOrNull is { } types && compiled.EventTypePrefixesOrNull is not { Count: > 0 } ? [.. types] : [],
+                Severities = filter.Severities ?? [],
+                Categories = filter.Categories ?? [],
+                ActorIds = filter.ActorIds ?? [],
+                TargetIds = filter.TargetIds ?? [],
+                TenantId = scope.AllTenants ? null : scope.TenantId,
+                FromMicros = compiled.Start is { } start ? Timestamps.ToMicros(start) : null,
+                ToMicros = compiled.End is { } end ? Timestamps.ToMicros(end) : null,
+                Residual = sqlOnly ? null : record => compiled.Matches(record.Event),
+            },
+            !scope.CanReadPii,
+            null);
+    }
+
+    internal static AccessScope Scope(HttpContext http)
+    {
+        var user = http.User;
+        var role = user.GetRole() ?? Role.User;
+        return user.HasAllTenants() ? AccessScope.ForAllTenants(role) : AccessScope.ForTenant(role, user.GetTenant() ?? "");
+    }
+
+    private static string NextLink(HttpRequest request, long after)
+    {
+        var pairs = request.Query.Where(q => q.Key != "since_seq")
+            .SelectMany(q => q.Value.Select(v => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(v ?? "")}"))
+            .Append($"since_seq={after.ToString(CultureInfo.InvariantCulture)}");
+        return $"{request.PathBase}{request.Path}?{string.Join('&', pairs)}";
+    }
+
+    private sealed class RecordResult(LedgerRecord record, bool maskPii) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.ContentType = "application/json; charset=utf-8";
+            await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
+            EventJson.Write(writer, record, maskPii);
+            await writer.FlushAsync();
+        }
+    }
+}

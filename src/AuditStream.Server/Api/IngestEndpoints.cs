@@ -1,0 +1,375 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using AuditStream.Events;
+using AuditStream.Ledger;
+using AuditStream.Ledger.Writing;
+using AuditStream.Server.Auth;
+using AuditStream.Server.Hosting;
+using AuditStream.Validation;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace AuditStream.Server.Api;
+
+/// <summary><c>POST /api/v1/events</c>: one event, a JSON array, or NDJSON; acknowledged only once committed.</summary>
+internal static class IngestEndpoints
+{
+    public static void MapIngest(this IEndpointRouteBuilder app) =>
+        app.MapPost("/api/v1/events", PostAsync).RequireAuthorization(AuditClaims.IngestPolicy);
+
+    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, IOptions<ServerOptions> serverOptions, CancellationToken cancellationToken)
+    {
+        var options = serverOptions.Value;
+        var request = http.Request;
+        var format = MediaFormat(request.ContentType);
+        if (format is null)
+        {
+            return Problems.UnsupportedMediaType(request.ContentType);
+        }
+
+        if (request.ContentLength > options.MaxRequestBytes)
+        {
+            return Problems.TooLarge($"The body is {request.ContentLength} bytes; at most {options.MaxRequestBytes} are accepted (AuditStream:Server:MaxRequestBytes).");
+        }
+
+        var body = await ReadBodyAsync(request.Body, options.MaxRequestBytes, cancellationToken);
+        if (body is null)
+        {
+            return Problems.TooLarge($"The body exceeds {options.MaxRequestBytes} bytes (AuditStream:Server:MaxRequestBytes).");
+        }
+
+        try
+        {
+            var parsed = format == Format.Ndjson
+                ? ParseNdjson(body.Value.Memory, options.MaxEventsPerRequest)
+                : ParseJson(body.Value.Memory, options.MaxEventsPerRequest);
+            if (parsed.Failure is not null)
+            {
+                return parsed.Failure;
+            }
+
+            var user = http.User;
+            var tenant = user.HasAllTenants() ? null : user.GetTenant();
+            if (parsed.Errors.Count > 0)
+            {
+                return Problems.Invalid($"{parsed.Errors.Count} error(s) in the request.", parsed.Errors);
+            }
+
+            // A producer writes for its own tenant only; naming another one is an authorization failure, not bad input.
+            if (!user.HasAllTenants())
+            {
+                var foreign = parsed.Events
+                    .Select((e, i) => (e, i))
+                    .Where(x => x.e.TenantId is { } t && t != tenant)
+                    .Select(x => new ProblemError(x.i, "tenant_id", tenant is null
+                        ? "must be absent: the token grants no tenant"
+                        : $"must be absent or '{tenant}', the token's tenant"))
+                    .ToArray();
+                if (foreign.Length > 0)
+                {
+                    return Problems.Forbidden("The token may not write events for other tenants; nothing was written.", foreign);
+                }
+            }
+
+            LedgerAppendResult result;
+            try
+            {
+                result = await ledgers.Ledger.AppendAsync(parsed.Events!, tenant, cancellationToken);
+            }
+            catch (LedgerUnavailableException ex)
+            {
+                return Problems.Unavailable(ex.Message, options.RetryAfterSeconds);
+            }
+
+            if (result.IsInvalid)
+            {
+                return Problems.Invalid(
+                    $"{result.Errors.Count} error(s) in {parsed.Events.Length} event(s).",
+                    result.Errors.Select(e => new ProblemError(e.Index, e.Error.Field, e.Error.Rule)).ToArray());
+            }
+
+            var append = result.Append!;
+            switch (append.Status)
+            {
+                case AppendStatus.LedgerBusy:
+                    return Problems.Busy(options.RetryAfterSeconds);
+                case AppendStatus.LedgerClosed:
+                    return Problems.Unavailable("The server is shutting down.", options.RetryAfterSeconds);
+            }
+
+            var receipts = new IngestReceipt[append.Events.Count];
+            var anyNew = false;
+            for (var i = 0; i < receipts.Length; i++)
+            {
+                var (receipt, duplicate) = append.Events[i];
+                anyNew |= !duplicate;
+                receipts[i] = new IngestReceipt(i, receipt.Id, receipt.Seq, receipt.HashHex, receipt.Timestamp, duplicate);
+            }
+
+            var status = anyNew ? StatusCodes.Status201Created : StatusCodes.Status200OK;
+            if (parsed.SingleObject)
+            {
+                http.Response.Headers.Location = $"/api/v1/events/{receipts[0].Seq}";
+                return Results.Json(receipts[0], ApiJsonContext.Default.IngestReceipt, statusCode: status);
+            }
+
+            return Results.Json(new IngestResponse(receipts), ApiJsonContext.Default.IngestResponse, statusCode: status);
+        }
+        finally
+        {
+            body.Value.Dispose();
+        }
+    }
+
+    private enum Format
+    {
+        Json,
+        Ndjson,
+    }
+
+    private static Format? MediaFormat(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media))
+        {
+            return null;
+        }
+
+        return media.MediaType.Value?.ToLowerInvariant() switch
+        {
+            "application/json" => Format.Json,
+            "application/x-ndjson" or "application/ndjson" or "application/jsonl" => Format.Ndjson,
+            _ => null,
+        };
+    }
+
+    private sealed record Parsed(AuditEvent[] Events, IReadOnlyList<ProblemError> Errors, bool SingleObject, IResult? Failure)
+    {
+        public static Parsed Fail(IResult failure) => new([], [], false, failure);
+    }
+
+    private static Parsed ParseJson(ReadOnlyMemory<byte> body, int maxEvents)
+    {
+        var reader = new Utf8JsonReader(body.Span);
+        try
+        {
+            if (!reader.Read())
+            {
+                return Parsed.Fail(Problems.BadRequest("The body is empty.", "body", "must be one event object, an array of events, or NDJSON"));
+            }
+        }
+        catch (JsonException ex)
+        {
+            return Parsed.Fail(Problems.BadRequest($"The body is not JSON: {ex.Message}", "body", "must be valid JSON"));
+        }
+
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            var (e, error) = Deserialize(body.Span, 0);
+            return new Parsed(e is null ? [] : [e], error is null ? [] : [error], SingleObject: true, null);
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            return Parsed.Fail(Problems.BadRequest("The body is neither an object nor an array.", "body", "must be one event object or an array of events"));
+        }
+
+        // Fast path: the whole array in one pass; only a failure pays for the per-element pass that names every bad index.
+        try
+        {
+            var events = JsonSerializer.Deserialize(body.Span, AuditJsonContext.Default.AuditEventArray) ?? [];
+            if (events.Length > maxEvents)
+            {
+                return Parsed.Fail(TooMany(events.Length, maxEvents));
+            }
+
+            for (var i = 0; i < events.Length; i++)
+            {
+                if (events[i] is null)
+                {
+                    return SlowParse(body, maxEvents);
+                }
+            }
+
+            return new Parsed(events, [], SingleObject: false, null);
+        }
+        catch (JsonException)
+        {
+            return SlowParse(body, maxEvents);
+        }
+    }
+
+    private static Parsed SlowParse(ReadOnlyMemory<byte> body, int maxEvents)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            return Parsed.Fail(Problems.BadRequest($"The body is not valid JSON: {ex.Message}", "body", "must be valid JSON"));
+        }
+
+        using (document)
+        {
+            var length = document.RootElement.GetArrayLength();
+            if (length > maxEvents)
+            {
+                return Parsed.Fail(TooMany(length, maxEvents));
+            }
+
+            var events = new List<AuditEvent>(length);
+            var errors = new List<ProblemError>();
+            var index = 0;
+            foreach (var element in document.RootElement.EnumerateArray())
+            {
+                if (element.ValueKind != JsonValueKind.Object)
+                {
+                    errors.Add(new ProblemError(index, "event", "must be a JSON object"));
+                }
+                else
+                {
+                    var (e, error) = Deserialize(JsonMarshal.GetRawUtf8Value(element), index);
+                    if (e is not null)
+                    {
+                        events.Add(e);
+                    }
+                    else
+                    {
+                        errors.Add(error!);
+                    }
+                }
+
+                index++;
+            }
+
+            return new Parsed([.. events], errors, SingleObject: false, null);
+        }
+    }
+
+    private static Parsed ParseNdjson(ReadOnlyMemory<byte> body, int maxEvents)
+    {
+        var events = new List<AuditEvent>();
+        var errors = new List<ProblemError>();
+        var rest = body.Span;
+        var index = 0;
+        while (!rest.IsEmpty)
+        {
+            var newline = rest.IndexOf((byte)'\n');
+            var line = newline < 0 ? rest : rest[..newline];
+            rest = newline < 0 ? [] : rest[(newline + 1)..];
+            if (line.Trim(" \t\r"u8).IsEmpty)
+            {
+                continue;
+            }
+
+            if (index == maxEvents)
+            {
+                return Parsed.Fail(TooMany(index + 1 + CountLines(rest), maxEvents));
+            }
+
+            var (e, error) = Deserialize(line, index);
+            if (e is not null)
+            {
+                events.Add(e);
+            }
+            else
+            {
+                errors.Add(error!);
+            }
+
+            index++;
+        }
+
+        if (index == 0)
+        {
+            return Parsed.Fail(Problems.BadRequest("The body has no events.", "body", "must hold at least one event"));
+        }
+
+        return new Parsed([.. events], errors, SingleObject: false, null);
+    }
+
+    private static int CountLines(ReadOnlySpan<byte> rest)
+    {
+        var count = 0;
+        foreach (var range in rest.Split((byte)'\n'))
+        {
+            if (!rest[range].Trim(" \t\r"u8).IsEmpty)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static (AuditEvent? Event, ProblemError? Error) Deserialize(ReadOnlySpan<byte> json, int index)
+    {
+        try
+        {
+            var e = JsonSerializer.Deserialize(json, AuditJsonContext.Default.AuditEvent);
+            return e is null ? (null, new ProblemError(index, "event", "must be a JSON object")) : (e, null);
+        }
+        catch (JsonException ex)
+        {
+            var error = EventValidator.ParseError(ex);
+            return (null, new ProblemError(index, error.Field, error.Rule));
+        }
+    }
+
+    private static IResult TooMany(int count, int max) =>
+        Problems.TooLarge($"The request has {count} events; at most {max} are accepted per request (AuditStream:Server:MaxEventsPerRequest).");
+
+    private static async Task<PooledBody?> ReadBodyAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > maxBytes)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        return null;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > maxBytes)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return null;
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        return new PooledBody(buffer, length);
+    }
+
+    private readonly struct PooledBody(byte[] buffer, int length) : IDisposable
+    {
+        public ReadOnlyMemory<byte> Memory => buffer.AsMemory(0, length);
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
+    }
+}

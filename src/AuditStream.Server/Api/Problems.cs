@@ -1,0 +1,55 @@
+namespace AuditStream.Server.Api;
+
+/// <summary>RFC 7807 problem details for the API's expected failures; <c>type</c> URIs name the failure.</summary>
+internal static class Problems
+{
+    private const string TypeBase = "https://auditstream.dev/problems/";
+
+    public static IResult Invalid(string detail, IReadOnlyList<ProblemError> errors) =>
+        Problem(StatusCodes.Status400BadRequest, "invalid-events", "The request has invalid events; nothing was written.", detail, errors);
+
+    public static IResult InvalidQuery(IReadOnlyList<ProblemError> errors) =>
+        Problem(StatusCodes.Status400BadRequest, "invalid-query", "The query has invalid parameters.", $"{errors.Count} invalid query parameter(s).", errors);
+
+    public static IResult BadRequest(string detail, string field, string rule) =>
+        Problem(StatusCodes.Status400BadRequest, "bad-request", "The request is malformed.", detail, [new ProblemError(null, field, rule)]);
+
+    public static IResult TooLarge(string detail) =>
+        Problem(StatusCodes.Status413PayloadTooLarge, "too-large", "The request is too large; nothing was written.", detail);
+
+    public static IResult UnsupportedMediaType(string? contentType) =>
+        Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type.",
+            $"Content-Type '{contentType ?? "(none)"}' is not accepted: send application/json (one event or an array) or application/x-ndjson.");
+
+    public static IResult Busy(int retryAfterSeconds) =>
+        WithRetryAfter(Problem(StatusCodes.Status429TooManyRequests, "ledger-busy", "The ledger is busy; nothing was written.",
+            "The ledger's write queue is full. Retry after the delay in Retry-After."), retryAfterSeconds);
+
+    public static IResult Unavailable(string detail, int retryAfterSeconds) =>
+        WithRetryAfter(Problem(StatusCodes.Status503ServiceUnavailable, "ledger-unavailable", "The ledger cannot accept writes; nothing was written.", detail), retryAfterSeconds);
+
+    public static IResult NotFound(string detail) =>
+        Problem(StatusCodes.Status404NotFound, "not-found", "Not found.", detail);
+
+    public static IResult Forbidden(string detail, IReadOnlyList<ProblemError>? errors = null) =>
+        Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden.", detail, errors);
+
+    private static IResult Problem(int status, string type, string title, string detail, IReadOnlyList<ProblemError>? errors = null) =>
+        Results.Problem(
+            detail: detail,
+            statusCode: status,
+            title: title,
+            type: TypeBase + type,
+            extensions: errors is null ? null : new Dictionary<string, object?> { ["errors"] = errors.ToArray() });
+
+    private static IResult WithRetryAfter(IResult inner, int seconds) => new RetryAfterResult(inner, seconds);
+
+    private sealed class RetryAfterResult(IResult inner, int seconds) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace AuditStream.Server.Auth;
+
+/// <summary>Claim names and values AuditStream reads from tokens.</summary>
+public static class AuditClaims
+{
+    /// <summary>One of admin, security, compliance, operator, auditor, user.</summary>
+    public const string Role = "role";
+
+    /// <summary>The caller's tenant.</summary>
+    public const string Tenant = "tenant";
+
+    /// <summary><c>*</c> grants every tenant.</summary>
+    public const string Tenants = "tenants";
+
+    /// <summary>Space-separated scopes; <c>audit:write</c> allows ingest.</summary>
+    public const string Scope = "scope";
+
+    /// <summary>The scope that allows posting events.</summary>
+    public const string WriteScope = "audit:write";
+
+    /// <summary>Authorization policy: may post events.</summary>
+    public const string IngestPolicy = "audit:ingest";
+
+    /// <summary>Authorization policy: may read audit events.</summary>
+    public const string ReadPolicy = "audit:read";
+
+    /// <summary>Authorization policy: admin only.</summary>
+    public const string AdminPolicy = "audit:admin";
+}

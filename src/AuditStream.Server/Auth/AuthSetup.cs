@@ -1,0 +1,90 @@
+using AuditStream.Security;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace AuditStream.Server.Auth;
+
+/// <summary>Wires JWT bearer authentication and AuditStream's authorization policies.</summary>
+internal static class AuthSetup
+{
+    public static void AddAuditStreamAuth(this IServiceCollection services, AuthOptions options, byte[]? hmacSecret)
+    {
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
+        {
+            // Keep claim names as issued ("role", "tenant", "scope"), not mapped to WS-* URIs.
+            jwt.MapInboundClaims = false;
+            jwt.RequireHttpsMetadata = !options.AllowInsecureMetadata;
+            jwt.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidateAudience = true,
+                ValidAudience = options.Audience,
+                ValidateLifetime = true,
+                RequireExpirationTime = true,
+                ClockSkew = options.ClockSkew,
+                RoleClaimType = AuditClaims.Role,
+                NameClaimType = "sub",
+            };
+
+            if (options.Authority is { } authority)
+            {
+                jwt.Authority = authority;
+                jwt.TokenValidationParameters.ValidateIssuer = true;
+                jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
+            }
+            else if (options.JwksUrl is { } jwks)
+            {
+                jwt.TokenValidationParameters.ValidIssuer = options.Issuer;
+                jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
+                jwt.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
+                    jwks, new JwksRetriever(), new HttpDocumentRetriever { RequireHttps = !options.AllowInsecureMetadata });
+            }
+            else
+            {
+                jwt.TokenValidationParameters.ValidIssuer = options.Issuer;
+                jwt.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(hmacSecret ?? throw new InvalidOperationException("An HS256 secret is required without Authority or JwksUrl."));
+                jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+            }
+
+            jwt.Events = new JwtBearerEvents
+            {
+                OnMessageReceived = context =>
+                {
+                    // Browsers cannot set headers on a WebSocket or EventSource: accept ?token= on the streaming endpoints.
+                    var path = context.HttpContext.Request.Path;
+                    if (context.Token is null && (path.StartsWithSegments("/ws") || path.StartsWithSegments("/api/v1/stream"))
+                        && context.Request.Query.TryGetValue("token", out var token))
+                    {
+                        context.Token = token.ToString();
+                    }
+
+                    return Task.CompletedTask;
+                },
+            };
+        });
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AuditClaims.IngestPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.HasScope(AuditClaims.WriteScope)))
+            .AddPolicy(AuditClaims.ReadPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c =>
+                c.User.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent)))
+            .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.GetRole() == Role.Admin));
+    }
+
+    /// <summary>Loads a bare JWKS document as an OpenID configuration with only signing keys.</summary>
+    private sealed class JwksRetriever : IConfigurationRetriever<OpenIdConnectConfiguration>
+    {
+        public async Task<OpenIdConnectConfiguration> GetConfigurationAsync(string address, IDocumentRetriever retriever, CancellationToken cancel)
+        {
+            var json = await retriever.GetDocumentAsync(address, cancel);
+            var configuration = new OpenIdConnectConfiguration();
+            foreach (var key in new JsonWebKeySet(json).GetSigningKeys())
+            {
+                configuration.SigningKeys.Add(key);
+            }
+
+            return configuration;
+        }
+    }
+}

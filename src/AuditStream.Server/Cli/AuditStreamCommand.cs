@@ -1,0 +1,24 @@
+using System.CommandLine;
+
+namespace AuditStream.Server.Cli;
+
+/// <summary>The <c>auditstream</c> command line: serve (default), token, verify, export, append.</summary>
+internal static class AuditStreamCommand
+{
+    public static RootCommand Create()
+    {
+        var serve = ServeCommand.Create();
+        var root = new RootCommand("AuditStream: immutable audit trails you can watch live. Runs the server when no command is given.")
+        {
+            serve,
+            TokenCommand.Create(),
+            VerifyCommand.Create(),
+            ExportCommand.Create(),
+            AppendCommand.Create(),
+        };
+
+        // `auditstream` alone runs the server with its defaults.
+        root.SetAction((result, cancellationToken) => ServeCommand.RunAsync(urls: null, data: null, logLevel: null, cancellationToken));
+        return root;
+    }
+}

@@ -1,0 +1,26 @@
+using System.CommandLine;
+
+namespace AuditStream.Server.Cli;
+
+/// <summary>Options shared by several commands.</summary>
+internal static class CommonOptions
+{
+    public static Option<string> Data() => new("--data")
+    {
+        Description = "Ledger data directory (SQLite file, signing keys). Default: AuditStream:Ledger:DataDirectory, else ./data",
+    };
+
+    /// <summary>Configuration for commands that work on the data directory: appsettings.json, environment, then --data.</summary>
+    public static IConfiguration Configuration(string? dataDirectory)
+    {
+        var builder = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables();
+        if (dataDirectory is not null)
+        {
+            builder.AddInMemoryCollection([new($"{Ledger.LedgerOptions.SectionName}:DataDirectory", dataDirectory)]);
+        }
+
+        return builder.Build();
+    }
+}

@@ -1,0 +1,71 @@
+using AuditStream.Classification;
+using AuditStream.Ledger;
+using AuditStream.Server.Api;
+using AuditStream.Server.Auth;
+using AuditStream.Validation;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace AuditStream.Server.Hosting;
+
+/// <summary>Builds the AuditStream web application: configuration, auth, the ledger and the HTTP API.</summary>
+public static partial class ServerHost
+{
+    /// <summary>The default listen address.</summary>
+    public const string DefaultUrls = "http://localhost:8080";
+
+    /// <summary>Creates the application; <paramref name="configure"/> may add configuration or services (tests, CLI options).</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? DefaultUrls);
+        builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
+        configure?.Invoke(builder);
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<LedgerOptions>().Bind(builder.Configuration.GetSection(LedgerOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ValidationOptions>().Bind(builder.Configuration.GetSection("AuditStream:Validation"));
+        services.AddOptions<ClassifierOptions>().Bind(builder.Configuration.GetSection("AuditStream:Classification"));
+        services.AddSingleton<LedgerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+
+        var ledgerOptions = builder.Configuration.GetSection(LedgerOptions.SectionName).Get<LedgerOptions>() ?? new LedgerOptions();
+        var authOptions = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
+        var secret = authOptions.Authority is null && authOptions.JwksUrl is null ? SigningSecret.Load(authOptions, ledgerOptions.DataDirectory) : null;
+        services.AddAuditStreamAuth(authOptions, secret);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapIngest();
+        app.MapEventReads();
+        app.MapLedgerEndpoints();
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var ledger = app.Services.GetRequiredService<LedgerService>().Ledger;
+            var dataDir = app.Services.GetRequiredService<IOptions<LedgerOptions>>().Value.DataDirectory;
+            foreach (var address in addresses)
+            {
+                Log.Listening(app.Logger, address, Path.GetFullPath(dataDir), ledger.Head.Size);
+            }
+        });
+        return app;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, EventName = "Listening", Level = LogLevel.Information,
+            Message = "AuditStream listening on {Address} (events API /api/v1/events, signed checkpoint /api/v1/ledger/checkpoint); ledger {DataDirectory} holds {Events} events")]
+        public static partial void Listening(ILogger logger, string address, string dataDirectory, long events);
+    }
+}
