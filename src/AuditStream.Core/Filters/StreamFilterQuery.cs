@@ -1,0 +1,179 @@
+using System.Text.Json;
+using AuditStream.Validation;
+
+namespace AuditStream.Filters;
+
+/// <summary>Reads a <see cref="StreamFilter"/> from HTTP query parameters; the syntax is documented on <see cref="StreamFilter.FromQuery"/>.</summary>
+internal static class StreamFilterQuery
+{
+    private const string TimestampRule = "must be an RFC 3339 timestamp with Z or an offset, like 2026-01-31T12:00:00Z";
+
+    public static StreamFilter Parse(IEnumerable<KeyValuePair<string, string?>> query, List<ValidationError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(errors);
+        List<string>? eventTypes = null, severities = null, categories = null, actorIds = null, targetIds = null;
+        List<MatchPredicate>? match = null;
+        DateTimeOffset? start = null, end = null;
+        string? relative = null, json = null;
+        bool complianceOnly = false, securityOnly = false, any = false;
+        var matchIndex = 0;
+
+        foreach (var (key, value) in query)
+        {
+            switch (key)
+            {
+                case "event_types":
+                    AddList(ref eventTypes, value);
+                    break;
+                case "severities":
+                    AddList(ref severities, value);
+                    break;
+                case "categories":
+                    AddList(ref categories, value);
+                    break;
+                case "actor_ids":
+                    AddList(ref actorIds, value);
+                    break;
+                case "target_ids":
+                    AddList(ref targetIds, value);
+                    break;
+                case "start":
+                    start = ParseTimestamp("filters.start", value, errors);
+                    break;
+                case "end":
+                    end = ParseTimestamp("filters.end", value, errors);
+                    break;
+                case "relative":
+                    relative = value;
+                    break;
+                case "compliance_only":
+                    complianceOnly = ParseBool("filters.compliance_only", value, errors);
+                    break;
+                case "security_only":
+                    securityOnly = ParseBool("filters.security_only", value, errors);
+                    break;
+                case "match":
+                    if (ParsePredicate(value, $"filters.match[{matchIndex}]", errors) is { } predicate)
+                    {
+                        (match ??= []).Add(predicate);
+                    }
+
+                    matchIndex++;
+                    break;
+                case "filters":
+                    json = value;
+                    continue;
+                default:
+                    continue;
+            }
+
+            any = true;
+        }
+
+        if (json is not null)
+        {
+            if (any)
+            {
+                errors.Add(new("filters", "cannot be combined with individual filter parameters"));
+            }
+
+            return ParseJson(json, errors);
+        }
+
+        return new StreamFilter
+        {
+            EventTypes = eventTypes,
+            Severities = severities,
+            Categories = categories,
+            ActorIds = actorIds,
+            TargetIds = targetIds,
+            TimeRange = start is null && end is null && relative is null ? null : new TimeRange { Start = start, End = end, Relative = relative },
+            ComplianceOnly = complianceOnly,
+            SecurityOnly = securityOnly,
+            Match = match,
+        };
+    }
+
+    private static StreamFilter ParseJson(string json, List<ValidationError> errors)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, StreamFilterJsonContext.Default.StreamFilter) ?? StreamFilter.All;
+        }
+        catch (JsonException exception)
+        {
+            errors.Add(FilterValidator.ParseError(exception));
+            return StreamFilter.All;
+        }
+    }
+
+    private static void AddList(ref List<string>? list, string? value)
+    {
+        list ??= [];
+        if (value is not null)
+        {
+            list.AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+    }
+
+    private static DateTimeOffset? ParseTimestamp(string field, string? value, List<ValidationError> errors)
+    {
+        if (value is not null && HasOffset(value)
+            && JsonSerializer.SerializeToElement(value, StreamFilterJsonContext.Default.String).TryGetDateTimeOffset(out var parsed))
+        {
+            return parsed;
+        }
+
+        errors.Add(new(field, TimestampRule));
+        return null;
+    }
+
+    /// <summary>RFC 3339 requires a zone; without one System.Text.Json would read the server's local time.</summary>
+    private static bool HasOffset(string value)
+    {
+        var time = value.IndexOf('T', StringComparison.OrdinalIgnoreCase);
+        return time > 0 && (value.EndsWith('Z') || value.EndsWith('z') || value.AsSpan(time).IndexOfAny('+', '-') > 0);
+    }
+
+    private static bool ParseBool(string field, string? value, List<ValidationError> errors)
+    {
+        switch (value)
+        {
+            case null or "" or "true" or "1":
+                return true;
+            case "false" or "0":
+                return false;
+            default:
+                errors.Add(new(field, "must be true or false"));
+                return false;
+        }
+    }
+
+    private static MatchPredicate? ParsePredicate(string? value, string field, List<ValidationError> errors)
+    {
+        var firstColon = value?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+        if (value is null || firstColon <= 0)
+        {
+            errors.Add(new(field, "must be field:op:value, like metadata.region:eq:eu"));
+            return null;
+        }
+
+        var secondColon = value.IndexOf(':', firstColon + 1);
+        var path = value[..firstColon];
+        var op = secondColon < 0 ? value[(firstColon + 1)..] : value[(firstColon + 1)..secondColon];
+        var operand = secondColon < 0 ? null : value[(secondColon + 1)..];
+
+        if (op == "in" && operand is not null)
+        {
+            return MatchPredicate.In(path, operand.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+
+        if (op == "exists" && operand is "true" or "false")
+        {
+            return MatchPredicate.Create(path, op, JsonSerializer.SerializeToElement(operand == "true", StreamFilterJsonContext.Default.Boolean));
+        }
+
+        return MatchPredicate.Create(path, op, operand);
+    }
+}
