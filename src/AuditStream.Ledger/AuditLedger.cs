@@ -1,3 +1,4 @@
+using AuditStream.Canonical;
 using AuditStream.Checkpoints;
 using AuditStream.Events;
 using AuditStream.Ledger.Checkpoints;
@@ -64,8 +65,8 @@ public sealed class AuditLedger : IAsyncDisposable
         EventPreparer? preparer = null,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
-        CancellationToken cancellationToken = default,
-        Func<ILedgerStore, ILedgerStore>? decorateStore = null)
+        Func<ILedgerStore, ILedgerStore>? decorateStore = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         loggerFactory ??= NullLoggerFactory.Instance;

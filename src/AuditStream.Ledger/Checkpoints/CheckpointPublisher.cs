@@ -16,7 +16,7 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
 {
     private readonly ILedgerStore _store;
     private readonly LedgerWriter _writer;
-    private readonly NoteSigner _signer;
+    private readonly CheckpointSigner _signer;
     private readonly LedgerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -35,7 +35,7 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _writer = writer;
-        _signer = signer;
+        _signer = new CheckpointSigner(signer);
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger<CheckpointPublisher>.Instance;
@@ -66,7 +66,7 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
             }
 
             var body = new Checkpoint(_options.Origin, head.Size, head.RootHash);
-            var note = CheckpointNote.Sign(body, _signer);
+            var note = _signer.Sign(body);
             var stored = new StoredCheckpoint(head.Size, head.RootHash, note, Timestamps.ToMicros(_time.GetUtcNow()));
             await _store.SaveCheckpointAsync(stored, cancellationToken);
             if (_options.CheckpointExportDirectory is { } export)

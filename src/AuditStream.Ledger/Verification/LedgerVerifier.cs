@@ -63,22 +63,26 @@ public sealed class LedgerVerifier(ILedgerStore store)
         return await run.WalkAsync(targets, trusted, cancellationToken);
     }
 
-    /// <summary>Reads a checkpoint note, checking its signature when a verifier key is given.</summary>
+    /// <summary>Reads a checkpoint note, checking its signature (and origin) when a verifier key is given.</summary>
     internal static (Checkpoint? Checkpoint, string? Failure) OpenCheckpoint(string note, string? key, string what)
     {
         if (key is null)
         {
             // Without a key only the body can be read; the root is still compared with the events.
-            var text = SignedNote.TryParse(note, out var parsed, out var parseError) ? parsed!.Text : null;
-            if (text is null)
+            if (!SignedNote.TryParse(note, out var parsed, out var parseError))
             {
                 return (null, $"{what} is malformed: {parseError}");
             }
 
-            return Checkpoint.TryParse(text, out var body, out var bodyError) ? (body, null) : (null, $"{what} is malformed: {bodyError}");
+            return Checkpoint.TryParse(parsed.Text, out var body, out var bodyError) ? (body, null) : (null, $"{what} is malformed: {bodyError}");
         }
 
-        var opened = CheckpointNote.Open(note, key);
+        if (!NoteVerifier.TryParse(key, out var verifier, out var keyError))
+        {
+            return (null, $"the verifier key is malformed: {keyError}");
+        }
+
+        var opened = new CheckpointVerifier(verifier).Open(note);
         return opened.Checkpoint is not null ? (opened.Checkpoint, null) : (null, $"{what} does not verify: {opened.Error}");
     }
 
@@ -123,7 +127,7 @@ public sealed class LedgerVerifier(ILedgerStore store)
             }
 
             var size = expected - 1;
-            for (; target < targets.Count; target++)
+            if (target < targets.Count)
             {
                 var (checkpointSize, _, isTrusted) = targets[target];
                 var knownLarger = targets.Any(t => !t.Trusted && t.Size > size);

@@ -20,7 +20,7 @@ public enum AppendStatus
 /// <param name="WasDuplicate">True when the id was committed before and this request wrote nothing for it.</param>
 public readonly record struct AppendedEvent(AppendReceipt Receipt, bool WasDuplicate);
 
-/// <summary>The outcome of <see cref="LedgerWriter.AppendAsync"/>: a status and, when committed, one entry per event in request order.</summary>
+/// <summary>The outcome of <c>LedgerWriter.AppendAsync</c>: a status and, when committed, one entry per event in request order.</summary>
 public sealed record AppendResult(AppendStatus Status, IReadOnlyList<AppendedEvent> Events)
 {
     internal static readonly AppendResult Busy = new(AppendStatus.LedgerBusy, []);

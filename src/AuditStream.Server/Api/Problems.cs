@@ -42,7 +42,7 @@ internal static class Problems
             type: TypeBase + type,
             extensions: errors is null ? null : new Dictionary<string, object?> { ["errors"] = errors.ToArray() });
 
-    private static IResult WithRetryAfter(IResult inner, int seconds) => new RetryAfterResult(inner, seconds);
+    private static RetryAfterResult WithRetryAfter(IResult inner, int seconds) => new(inner, seconds);
 
     private sealed class RetryAfterResult(IResult inner, int seconds) : IResult
     {

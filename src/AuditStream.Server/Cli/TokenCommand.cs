@@ -35,7 +35,11 @@ internal static class TokenCommand
                 return 2;
             }
 
-            RoleNames.TryParse(result.GetValue(role), out var parsed);
+            if (!RoleNames.TryParse(result.GetValue(role), out var parsed))
+            {
+                return 2;
+            }
+
             var issuer = new TokenIssuer(SigningSecret.Load(auth, ledger.DataDirectory), auth, TimeProvider.System);
             Console.WriteLine(issuer.Issue(RoleNames.ToName(parsed), result.GetValue(tenant), result.GetValue(scope) ?? [], result.GetValue(ttl), result.GetValue(subject)));
             return 0;

@@ -24,7 +24,7 @@ internal sealed class LedgerService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var preparer = new EventPreparer(validationOptions.Value, classifierOptions.Value, timeProvider);
-        _ledger = await AuditLedger.OpenAsync(ledgerOptions.Value, preparer, timeProvider, loggerFactory, cancellationToken, storeDecorator?.Decorate);
+        _ledger = await AuditLedger.OpenAsync(ledgerOptions.Value, preparer, timeProvider, loggerFactory, storeDecorator?.Decorate, cancellationToken);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();

@@ -172,7 +172,8 @@ public abstract class LedgerStoreConformanceTests : IAsyncLifetime
         Assert.Equal(
             all.Where(i => i > 60 && i % 5 == 2 && i % 2 == 1).Select(i => (long)i),
             await Seqs(new EventQuery { TenantId = "t2", ActorIds = ["actor-2"], Severities = ["error"] }));
-        Assert.Equal([11L, 12], await Seqs(new EventQuery { AfterSeq = 10, UpToSeq = 12 }));
+        var window = await Seqs(new EventQuery { AfterSeq = 10, UpToSeq = 12 });
+        Assert.Equal([11L, 12], window);
         Assert.Equal(all.Where(i => i % 10 == 0).Select(i => (long)i), await Seqs(new EventQuery { Residual = r => r.Seq % 10 == 0 }));
     }
 

@@ -159,7 +159,7 @@ public sealed class TamperTests : IAsyncLifetime
         var report = await VerifyAsync(forged);
         Assert.Equal(TamperKind.BadSignature, report.Kind);
 
-        using var other = Checkpoints.SigningKeyFile.LoadOrCreate(Path.Combine(_dir.Path, "other.key"), "auditstream.local/ledger");
+        using var other = AuditStream.Checkpoints.SigningKeyFile.LoadOrCreate(Path.Combine(_dir.Path, "other.key"), "auditstream.local/ledger");
         await using var store = new SqliteLedgerStore(DatabasePath);
         var wrongKey = await new LedgerVerifier(store).VerifyAsync(new VerificationOptions { VerifierKey = other.VerifierKey, TrustedCheckpoint = _checkpoint }, CancellationToken.None);
         Assert.Equal(TamperKind.BadSignature, wrongKey.Kind);

@@ -62,7 +62,7 @@ public sealed class JwksTests
         Assert.Equal(HttpStatusCode.Unauthorized, await Read(Sign(new RsaSecurityKey(otherRsa) { KeyId = "rsa-1" }, SecurityAlgorithms.RsaSha256)));
     }
 
-    private static Dictionary<string, string?> Public(JsonWebKey key) => new()
+    private static Dictionary<string, string?> Public(JsonWebKey key) => new Dictionary<string, string?>
     {
         ["kty"] = key.Kty,
         ["kid"] = key.Kid,

@@ -22,7 +22,7 @@ public sealed class ProofTests
         using var anonymous = server.Client();
         var key = (await anonymous.GetStringAsync("api/v1/ledger/public-key")).Trim();
         var note = await anonymous.GetStringAsync("api/v1/ledger/checkpoint");
-        var opened = CheckpointNote.Open(note, key);
+        var opened = new CheckpointVerifier(NoteVerifier.Parse(key)).Open(note);
         Assert.True(opened.Checkpoint is not null, opened.Error);
         var checkpoint = opened.Checkpoint!;
         Assert.Equal(1_500, checkpoint.TreeSize);
@@ -40,7 +40,7 @@ public sealed class ProofTests
         }
 
         await Json.PostEventsAsync(producer, Json.Event(9_999));
-        var newer = CheckpointNote.Open(await anonymous.GetStringAsync("api/v1/ledger/checkpoint"), key).Checkpoint!;
+        var newer = new CheckpointVerifier(NoteVerifier.Parse(key)).Open(await anonymous.GetStringAsync("api/v1/ledger/checkpoint")).Checkpoint!;
         Assert.Equal(1_501, newer.TreeSize);
         var consistency = await Json.ReadAsync(await client.GetAsync($"api/v1/ledger/proofs/consistency?from={checkpoint.TreeSize}&to={newer.TreeSize}"));
         var hashes = consistency["hashes"]!.AsArray().Select(h => Convert.FromHexString(h!.GetValue<string>())).ToList();

@@ -38,7 +38,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public Ledger.AuditLedger Ledger => Services.GetRequiredService<LedgerService>().Ledger;
+    public AuditStream.Ledger.AuditLedger Ledger => Services.GetRequiredService<LedgerService>().Ledger;
 
     public static async Task<TestServer> StartAsync(
         IDictionary<string, string?>? settings = null,
