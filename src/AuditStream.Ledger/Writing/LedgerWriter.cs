@@ -30,6 +30,8 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     private readonly List<LedgerRecord> _published = [];
     private readonly List<Guid> _idsToLookUp = [];
     private readonly Dictionary<Guid, AppendReceipt> _batchIds = [];
+    private static readonly IReadOnlyDictionary<Guid, AppendReceipt> s_noHits = new Dictionary<Guid, AppendReceipt>();
+    private IReadOnlyDictionary<Guid, AppendReceipt> _storeHits = s_noHits;
     private long _queuedEvents;
     private LedgerHead _head = new(0, new byte[32], MerkleFrontier.EmptyRoot, 0);
     private MerkleFrontier? _merkle;
@@ -265,12 +267,15 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     }
 
     private AppendReceipt? FindExisting(Guid id) =>
-        _batchIds.TryGetValue(id, out var inBatch) ? inBatch : _recentIds.TryGet(id);
+        _batchIds.TryGetValue(id, out var inBatch) ? inBatch
+        : _storeHits.TryGetValue(id, out var stored) ? stored
+        : _recentIds.TryGet(id);
 
     private async Task LookUpProducerIdsAsync()
     {
         // Ids generated here are new by construction; producer ids not remembered in memory are looked up in one query per batch.
         _idsToLookUp.Clear();
+        _storeHits = s_noHits;
         foreach (var request in _requests)
         {
             foreach (var prepared in request.Events)
@@ -287,11 +292,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
             return;
         }
 
-        var found = await _store.FindByIdsAsync(_idsToLookUp, CancellationToken.None);
-        foreach (var (id, receipt) in found)
-        {
-            _recentIds.Add(id, receipt);
-        }
+        _storeHits = await _store.FindByIdsAsync(_idsToLookUp, CancellationToken.None);
     }
 
     private byte[] WriteBody(PreparedEvent prepared, byte[] prevHash, long seq, long timestamp)
