@@ -18,8 +18,8 @@ if ! grep -q "Build succeeded" "$log_dir/build.log"; then
 fi
 
 dotnet test AuditStream.slnx -c Release --no-build -nologo \
-  --logger "console;verbosity=normal" 2>&1 | tee "$log_dir/test.log" \
-  | grep -E "^\s*(Failed|Passed|Skipped)\s|Error Message|Passed!|Failed!|Total tests|error" | grep -vE "^\s*Passed\s" || true
+  --logger "console;verbosity=minimal" 2>&1 | tee "$log_dir/test.log" \
+  | grep -vE "^\s*$|^(info|warn): |^      " || true
 
 passed=0; failed=0; skipped=0
 # vstest prints one summary line per test assembly, e.g. "Passed!  - Failed: 0, Passed: 42, Skipped: 0, Total: 42, ..."

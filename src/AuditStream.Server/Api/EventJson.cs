@@ -23,11 +23,12 @@ internal static class EventJson
         }
 
         // Canonical body minus its closing brace, then ,"hash":"…"}.
-        Span<byte> tail = stackalloc byte[74];
-        ",\"hash\":\""u8.CopyTo(tail);
-        Convert.TryToHexStringLower(record.Hash, tail[9..], out _);
-        tail[73] = (byte)'}';
-        tail[72] = (byte)'"';
+        ReadOnlySpan<byte> key = ",\"hash\":\""u8;
+        Span<byte> tail = stackalloc byte[key.Length + 64 + 2];
+        key.CopyTo(tail);
+        Convert.TryToHexStringLower(record.Hash, tail[key.Length..], out _);
+        tail[^2] = (byte)'"';
+        tail[^1] = (byte)'}';
         var body = record.Body;
         var json = new byte[body.Length - 1 + tail.Length];
         body.AsSpan(0, body.Length - 1).CopyTo(json);

@@ -20,12 +20,12 @@ internal static class AppendCommand
     public static Command Create()
     {
         var data = CommonOptions.Data();
-        var url = new Option<Uri>("--url") { Description = "Server base address, e.g. http://localhost:8080; without it the local --data ledger is written" };
+        var url = new Option<string>("--url") { Description = "Server base address, e.g. http://localhost:8080; without it the local --data ledger is written" };
         var token = new Option<string>("--token") { Description = "Bearer token with scope audit:write (for --url). Default: $AUDITSTREAM_TOKEN" };
         var tenant = new Option<string>("--tenant") { Description = "Tenant for events without tenant_id (local mode)" };
         var command = new Command("append", "Append NDJSON events read from standard input.") { data, url, token, tenant };
         command.SetAction((result, cancellationToken) => result.GetValue(url) is { } server
-            ? RemoteAsync(server, result.GetValue(token) ?? Environment.GetEnvironmentVariable("AUDITSTREAM_TOKEN"), cancellationToken)
+            ? RemoteAsync(new Uri(server.EndsWith('/') ? server : server + "/"), result.GetValue(token) ?? Environment.GetEnvironmentVariable("AUDITSTREAM_TOKEN"), cancellationToken)
             : LocalAsync(result.GetValue(data), result.GetValue(tenant), cancellationToken));
         return command;
     }

@@ -179,9 +179,17 @@ public sealed class IngestTests : IAsyncLifetime
     }
 
     /// <summary>Content without a known length, sent chunked.</summary>
-    private sealed class PushStreamContentLike(byte[] bytes) : HttpContent
+    private sealed class PushStreamContentLike : HttpContent
     {
-        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+        private readonly byte[] _bytes;
+
+        public PushStreamContentLike(byte[] bytes)
+        {
+            _bytes = bytes;
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(_bytes).AsTask();
 
         protected override bool TryComputeLength(out long length)
         {

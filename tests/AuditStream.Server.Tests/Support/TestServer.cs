@@ -55,6 +55,8 @@ public sealed class TestServer : IAsyncDisposable
             ["AuditStream:Ledger:DataDirectory"] = dataDirectory,
             ["AuditStream:Auth:SigningKey"] = Convert.ToBase64String(secret),
             ["AuditStream:Ledger:CheckpointInterval"] = "00:00:00.200",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
