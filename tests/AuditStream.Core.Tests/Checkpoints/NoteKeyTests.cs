@@ -145,6 +145,17 @@ public sealed class NoteKeyTests
     }
 
     [Fact]
+    public void A_verifier_checks_only_signatures_by_its_own_key_over_the_exact_text()
+    {
+        var verifier = NoteVerifier.Parse(PeterVerifierKey);
+        var note = SignedNote.Parse(Text + "\n" + PeterSignatureLine + EnochSignatureLine);
+
+        Assert.True(verifier.Verify(Text, note.Signatures[0]));
+        Assert.False(verifier.Verify(Text + "x\n", note.Signatures[0]));
+        Assert.False(verifier.Verify(Text, note.Signatures[1]));
+    }
+
+    [Fact]
     public void A_disposed_signer_refuses_to_sign()
     {
         var signer = NoteSigner.Generate("auditstream.example/ledger");
