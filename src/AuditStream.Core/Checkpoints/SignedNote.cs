@@ -184,7 +184,8 @@ public sealed class SignedNote
                 continue;
             }
 
-            if (verified.Exists(v => v.KeyId == signature.KeyId && v.KeyName == signature.KeyName && v.Base64 == signature.Base64))
+            // An identical copy of a verified line proves nothing new; any other line by a known key is checked.
+            if (verified.Contains(signature))
             {
                 continue;
             }
