@@ -3,6 +3,8 @@ using System.Text;
 using AuditStream.Events;
 using AuditStream.Ledger.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SQLitePCL;
 
 namespace AuditStream.Ledger.Sqlite;
@@ -21,16 +23,30 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
     private readonly string _path;
     private readonly string _readConnectionString;
     private readonly string _writeConnectionString;
+    private readonly string _indexReadConnectionString;
+    private readonly ILogger _logger;
     private SqliteConnection? _writer;
+    private SqliteSideIndex? _index;
     private sqlite3_stmt? _insertEvent;
     private sqlite3_stmt? _insertSubtree;
     private long _lastSeq = -1;
 
-    /// <summary>Creates a store over the SQLite file at <paramref name="path"/> (created on <see cref="InitializeAsync"/>).</summary>
-    public SqliteLedgerStore(string path)
+    /// <summary>
+    /// Creates a store over the SQLite file at <paramref name="path"/> (created on <see cref="InitializeAsync"/>); the side
+    /// index lives beside it in <c>*-index.db</c>. Without <see cref="InitializeAsync"/> the store is read-only (verification, export).
+    /// </summary>
+    public SqliteLedgerStore(string path, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         _path = Path.GetFullPath(path);
+        _logger = logger ?? NullLogger.Instance;
+        IndexPath = Path.Combine(Path.GetDirectoryName(_path)!, Path.GetFileNameWithoutExtension(_path) + "-index.db");
+        _indexReadConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = IndexPath,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = true,
+        }.ToString();
         _writeConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = _path,
@@ -47,6 +63,13 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
 
     /// <summary>Full path of the database file.</summary>
     public string DatabasePath => _path;
+
+    /// <summary>Full path of the side index file (derived data; rebuilt when missing).</summary>
+    public string IndexPath { get; }
+
+    /// <summary>Completes when the side index covers every event up to <paramref name="seq"/> (tests, benchmarks).</summary>
+    public Task WaitForIndexAsync(long seq, CancellationToken cancellationToken) =>
+        _index?.WaitForAsync(seq, cancellationToken) ?? throw new InvalidOperationException("InitializeAsync must be called first.");
 
     /// <inheritdoc />
     public Task<StoreHead> InitializeAsync(CancellationToken cancellationToken)
@@ -86,6 +109,8 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
 
         var head = ReadHead(_writer);
         _lastSeq = head.LastSeq;
+        _index = new SqliteSideIndex(IndexPath, _readConnectionString, _logger);
+        _index.Start(head.LastSeq);
         return Task.FromResult(head);
     }
 
@@ -147,6 +172,7 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
         if (batch.Records.Count > 0)
         {
             _lastSeq = batch.Records[^1].Record.Seq;
+            _index?.Nudge();
         }
 
         return Task.CompletedTask;
@@ -292,20 +318,21 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        if (_index is not null)
+        {
+            await _index.DisposeAsync();
+            _index = null;
+        }
+
         _insertEvent?.Dispose();
         _insertSubtree?.Dispose();
         _insertEvent = null;
         _insertSubtree = null;
         _writer?.Dispose();
         _writer = null;
-        using (var pooled = new SqliteConnection(_readConnectionString))
-        {
-            SqliteConnection.ClearPool(pooled);
-        }
-
-        return ValueTask.CompletedTask;
+        SqliteConnection.ClearAllPools();
     }
 
     private const string SelectRecordSql =

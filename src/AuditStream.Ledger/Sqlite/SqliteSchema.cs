@@ -7,7 +7,9 @@ internal static class SqliteSchema
 {
     private static readonly string[] s_migrations =
     [
-        // 1: events, persisted Merkle subtrees, checkpoints.
+        // 1: events, persisted Merkle subtrees, checkpoints. Only append-ordered indexes live here (id is a UUIDv7
+        // when the ledger generates it, ts grows with seq): lookups by type, actor, target and tenant go through the
+        // side index (SqliteSideIndex), which a background task maintains in large sorted batches.
         """
         CREATE TABLE events (
             seq       INTEGER PRIMARY KEY,
@@ -24,10 +26,6 @@ internal static class SqliteSchema
         );
         CREATE UNIQUE INDEX events_id ON events(id);
         CREATE INDEX events_ts ON events(ts);
-        CREATE INDEX events_type ON events(type);
-        CREATE INDEX events_actor ON events(actor_id) WHERE actor_id IS NOT NULL;
-        CREATE INDEX events_target ON events(target_id) WHERE target_id IS NOT NULL;
-        CREATE INDEX events_tenant ON events(tenant_id);
         CREATE TABLE subtrees (
             level INTEGER NOT NULL,
             idx   INTEGER NOT NULL,

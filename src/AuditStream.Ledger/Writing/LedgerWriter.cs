@@ -134,29 +134,39 @@ public sealed partial class LedgerWriter : IAsyncDisposable
         while (_carried is not null || await reader.WaitToReadAsync())
         {
             CollectBatch(reader);
+            var events = 0;
+            foreach (var request in _requests)
+            {
+                events += request.Events.Count;
+            }
+
+            AppendedEvent[][]? results = null;
+            Exception? failure = null;
             try
             {
-                await CommitBatchAsync();
+                results = await CommitBatchAsync();
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 Log.CommitFailed(_logger, ex, _requests.Count);
-                foreach (var request in _requests)
-                {
-                    request.Completion.TrySetException(new LedgerUnavailableException("The ledger could not commit the events; nothing was written.", ex));
-                }
+                failure = ex;
             }
-            finally
-            {
-                var events = 0;
-                foreach (var request in _requests)
-                {
-                    events += request.Events.Count;
-                }
 
-                Interlocked.Add(ref _queuedEvents, -events);
-                _requests.Clear();
+            // Room in the queue first, so a producer that sees its acknowledgement also sees the queue drained.
+            Interlocked.Add(ref _queuedEvents, -events);
+            for (var r = 0; r < _requests.Count; r++)
+            {
+                if (results is not null)
+                {
+                    _requests[r].Completion.TrySetResult(new AppendResult(AppendStatus.Committed, results[r]));
+                }
+                else
+                {
+                    _requests[r].Completion.TrySetException(new LedgerUnavailableException("The ledger could not commit the events; nothing was written.", failure!));
+                }
             }
+
+            _requests.Clear();
         }
 
         // Completed: refuse anything that raced in after TryComplete (none can), and finish what is left.
@@ -190,7 +200,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
         }
     }
 
-    private async Task CommitBatchAsync()
+    private async Task<AppendedEvent[][]> CommitBatchAsync()
     {
         await LookUpProducerIdsAsync();
 
@@ -260,10 +270,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
             HeadAdvanced?.Invoke(newHead);
         }
 
-        for (var r = 0; r < _requests.Count; r++)
-        {
-            _requests[r].Completion.TrySetResult(new AppendResult(AppendStatus.Committed, results[r]));
-        }
+        return results;
     }
 
     private AppendReceipt? FindExisting(Guid id) =>
