@@ -30,6 +30,7 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
     private sqlite3_stmt? _insertEvent;
     private sqlite3_stmt? _insertSubtree;
     private long _lastSeq = -1;
+    private byte[] _utf8 = new byte[1024];
 
     /// <summary>
     /// Creates a store over the SQLite file at <paramref name="path"/> (created on <see cref="InitializeAsync"/>); the side
@@ -406,16 +407,23 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
         cmd.ExecuteNonQuery();
     }
 
-    private static void BindText(sqlite3_stmt stmt, int index, string? value)
+    private void BindText(sqlite3_stmt stmt, int index, string? value)
     {
         if (value is null)
         {
             raw.sqlite3_bind_null(stmt, index);
+            return;
         }
-        else
+
+        // Encode into a reused buffer (SQLite copies it): the string overload would allocate per column per event.
+        var max = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (_utf8.Length < max)
         {
-            raw.sqlite3_bind_text(stmt, index, value);
+            _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
         }
+
+        var length = Encoding.UTF8.GetBytes(value, _utf8);
+        raw.sqlite3_bind_text(stmt, index, _utf8.AsSpan(0, length));
     }
 
     private static void StepDone(sqlite3 db, sqlite3_stmt stmt)
