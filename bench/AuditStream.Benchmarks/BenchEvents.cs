@@ -25,4 +25,15 @@ internal static class BenchEvents
         Source = new EventSource { Service = "billing-api", Ip = "10.1.2.3", RequestId = "req-" + i },
         Metadata = s_metadata,
     };
+
+    /// <summary>The same event as producers' JSON (for the HTTP scenarios).</summary>
+    public static string Json(long i)
+    {
+        var e = Make(i);
+        return "{\"type\":\"" + e.Type + "\",\"severity\":\"" + e.Severity + "\",\"category\":\"" + e.Category
+            + "\",\"actor_id\":\"" + e.ActorId + "\",\"actor_type\":\"user\",\"target_id\":\"" + e.TargetId
+            + "\",\"target_type\":\"customer_record\",\"action\":\"update\",\"outcome\":\"success\",\"tenant_id\":\"tenant-0\""
+            + ",\"source\":{\"service\":\"billing-api\",\"ip\":\"10.1.2.3\",\"request_id\":\"req-" + i + "\"}"
+            + ",\"metadata\":{\"region\":\"eu-west-1\",\"reason\":\"customer request\",\"channel\":\"web\",\"attempt\":3}}";
+    }
 }

@@ -6,10 +6,12 @@ using BenchmarkDotNet.Running;
 //   latency     append latency at a fixed offered rate (--rate R --seconds S)
 //   verify      verification speed over a ledger of N events (--events N [--dir D])
 //   proofs      inclusion/consistency proof generation time at N events (--events N [--dir D])
+//   http-ingest durable HTTP ingest against a running server (--url U --token T --connections C --batch B --seconds S)
+//   http-latency single-event POST latency at a fixed rate against a running server (--url U --token T --rate R --seconds S)
 //   micro       BenchmarkDotNet micro-benchmarks (chain step, canonicalization, Merkle)
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: AuditStream.Benchmarks append|latency|verify|proofs|micro [--key value]…");
+    Console.WriteLine("usage: AuditStream.Benchmarks append|latency|verify|proofs|http-ingest|http-latency|micro [--key value]…");
     return 2;
 }
 
@@ -20,6 +22,8 @@ return args[0] switch
     "latency" => await AppendLatency.RunAsync(options),
     "verify" => await VerifySpeed.RunAsync(options),
     "proofs" => await ProofTiming.RunAsync(options),
+    "http-ingest" => await HttpIngest.RunAsync(options),
+    "http-latency" => await HttpLatency.RunAsync(options),
     "micro" => RunMicro(args.Skip(1).ToArray()),
     _ => Unknown(args[0]),
 };

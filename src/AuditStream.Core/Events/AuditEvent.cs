@@ -86,6 +86,7 @@ public sealed record EventSource
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    AllowDuplicateProperties = false,
     MaxDepth = 64)]
 [JsonSerializable(typeof(AuditEvent))]
 [JsonSerializable(typeof(AuditEvent[]))]

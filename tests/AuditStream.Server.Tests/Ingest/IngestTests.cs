@@ -115,6 +115,15 @@ public sealed class IngestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_field_given_twice_is_refused_rather_than_silently_overwritten()
+    {
+        using var client = _server.Producer();
+        using var response = await client.PostAsync("api/v1/events", Json.Content("""{"type":"a.b","severity":"info","severity":"critical","category":"data"}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, _server.Ledger.Head.Size);
+    }
+
+    [Fact]
     public async Task A_wrong_media_type_is_415()
     {
         using var client = _server.Producer();

@@ -66,7 +66,7 @@ public sealed class ExportTests
     {
         await using var server = await TestServer.StartAsync();
         using var producer = server.Producer();
-        await Json.PostEventsAsync(producer, Json.Event(1, extra: "\"action\":\"say \\\"hi\\\", then leave\""), Json.Event(2));
+        await Json.PostEventsAsync(producer, Json.Event(1, extra: "\"target_type\":\"say \\\"hi\\\", then leave\""), Json.Event(2));
         using var reader = server.Reader("auditor", "acme");
         var csv = await reader.GetStringAsync("api/v1/events/export?format=csv");
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
