@@ -20,7 +20,12 @@ internal static class AppendThroughput
         var seconds = args.Int("seconds", 10);
         var prepared = args.Flag("prepared");
         using var dir = new LedgerDirectory(args.String("dir"));
-        await using var ledger = await AuditLedger.OpenAsync(new LedgerOptions { DataDirectory = dir.Path });
+        await using var ledger = await AuditLedger.OpenAsync(new LedgerOptions
+        {
+            DataDirectory = dir.Path,
+            BroadcastBufferSize = args.Int("ring", new LedgerOptions().BroadcastBufferSize),
+            RecentIdCacheSize = args.Int("recent-ids", new LedgerOptions().RecentIdCacheSize),
+        });
         var preparer = new EventPreparer();
 
         PreparedEvent[][]? pool = null;
@@ -38,6 +43,7 @@ internal static class AppendThroughput
         // Warm-up: JIT, SQLite cache.
         await RunForAsync(TimeSpan.FromSeconds(prepared ? 1 : 2));
         var startSize = ledger.Head.Size;
+        var pauseBefore = GC.GetTotalPauseDuration();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var committed = await RunForAsync(TimeSpan.FromSeconds(seconds));
@@ -47,7 +53,8 @@ internal static class AppendThroughput
         var fileBytes = new FileInfo(Path.Combine(dir.Path, "ledger.db")).Length + new FileInfo(Path.Combine(dir.Path, "ledger.db-wal")).Length;
         Console.WriteLine(
             $"append producers={producers} batch={batch} prepared={prepared} events={committed} seconds={elapsed.TotalSeconds:F2} " +
-            $"events_per_s={rate:F0} cpu_cores={cpuUsed.TotalSeconds / elapsed.TotalSeconds:F2} avg_body_bytes={AverageBody(ledger, startSize):F0} db_bytes={fileBytes}");
+            $"events_per_s={rate:F0} cpu_cores={cpuUsed.TotalSeconds / elapsed.TotalSeconds:F2} avg_body_bytes={AverageBody(ledger, startSize):F0} db_bytes={fileBytes} " +
+            $"gc_pause_share={(GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds / elapsed.TotalSeconds:F2}");
         return 0;
 
         async Task<long> RunForAsync(TimeSpan duration)

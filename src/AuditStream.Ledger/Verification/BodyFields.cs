@@ -13,10 +13,9 @@ internal static class BodyFields
     /// The writer puts <c>"prev_hash":"…","seq":N,</c> together. Only the top level can hold a <c>prev_hash</c> key after
     /// <c>pii</c>/<c>metadata</c> (which sort before it), so the last occurrence is the ledger's.
     /// </summary>
-    public static bool TryRead(ReadOnlySpan<byte> body, out long seq, out byte[] prevHash)
+    public static bool TryRead(ReadOnlySpan<byte> body, out long seq, Span<byte> prevHash)
     {
         seq = 0;
-        prevHash = [];
         var at = body.LastIndexOf(PrevHashKey);
         if (at < 0 || body.Length < at + PrevHashKey.Length + 64 + SeqKey.Length)
         {
@@ -24,8 +23,7 @@ internal static class BodyFields
         }
 
         var hex = body.Slice(at + PrevHashKey.Length, 64);
-        var hash = new byte[32];
-        if (Convert.FromHexString(hex, hash, out _, out var written) != System.Buffers.OperationStatus.Done || written != 32)
+        if (Convert.FromHexString(hex, prevHash, out _, out var written) != System.Buffers.OperationStatus.Done || written != 32)
         {
             return false;
         }
@@ -36,7 +34,6 @@ internal static class BodyFields
             return false;
         }
 
-        prevHash = hash;
         return true;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using AuditStream.Checkpoints;
 using AuditStream.Events;
 using AuditStream.Ledger.Proofs;
@@ -105,25 +106,26 @@ public sealed class LedgerVerifier(ILedgerStore store)
             var ok = new bool[Chunk];
             var lastVerifiedCheckpointSize = 0L;
 
-            await foreach (var record in ReadAllAsync(cancellationToken))
+            // Reading the store overlaps with checking: one task pulls chunks, this one verifies them.
+            var chunks = Channel.CreateBounded<List<LedgerRecord>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+            using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var reading = Task.Run(() => ReadChunksAsync(chunks.Writer, stopReading.Token), CancellationToken.None);
+            try
             {
-                chunk.Add(record);
-                if (chunk.Count < Chunk)
+                await foreach (var received in chunks.Reader.ReadAllAsync(cancellationToken))
                 {
-                    continue;
-                }
-
-                var failure = await CheckChunkAsync();
-                if (failure is not null)
-                {
-                    return failure;
+                    chunk = received;
+                    var failure = await CheckChunkAsync();
+                    if (failure is not null)
+                    {
+                        return failure;
+                    }
                 }
             }
-
-            var last = await CheckChunkAsync();
-            if (last is not null)
+            finally
             {
-                return last;
+                await stopReading.CancelAsync();
+                await reading;
             }
 
             var size = expected - 1;
@@ -159,6 +161,7 @@ public sealed class LedgerVerifier(ILedgerStore store)
                     return sha;
                 }, sha => sha.Dispose());
 
+                Span<byte> bodyPrev = stackalloc byte[32];
                 for (var i = 0; i < chunk.Count; i++)
                 {
                     var record = chunk[i];
@@ -167,7 +170,7 @@ public sealed class LedgerVerifier(ILedgerStore store)
                         return Fail(TamperKind.Missing, expected, $"seq {expected} is missing (the next stored seq is {record.Seq})");
                     }
 
-                    if (!BodyFields.TryRead(record.Body, out var bodySeq, out var bodyPrev) || bodySeq != record.Seq)
+                    if (!BodyFields.TryRead(record.Body, out var bodySeq, bodyPrev) || bodySeq != record.Seq)
                     {
                         return Fail(TamperKind.Reordered, record.Seq, $"the event stored at seq {record.Seq} says it is seq {bodySeq}: rows were moved");
                     }
@@ -210,11 +213,36 @@ public sealed class LedgerVerifier(ILedgerStore store)
             }
         }
 
-        private async IAsyncEnumerable<LedgerRecord> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        private async Task ReadChunksAsync(ChannelWriter<List<LedgerRecord>> writer, CancellationToken cancellationToken)
         {
-            await foreach (var record in store.ReadRangeAsync(1, long.MaxValue, cancellationToken))
+            try
             {
-                yield return record;
+                var current = new List<LedgerRecord>(Chunk);
+                await foreach (var record in store.ReadRangeAsync(1, long.MaxValue, cancellationToken))
+                {
+                    current.Add(record);
+                    if (current.Count == Chunk)
+                    {
+                        await writer.WriteAsync(current, cancellationToken);
+                        current = new List<LedgerRecord>(Chunk);
+                    }
+                }
+
+                if (current.Count > 0)
+                {
+                    await writer.WriteAsync(current, cancellationToken);
+                }
+
+                writer.TryComplete();
+            }
+            catch (OperationCanceledException)
+            {
+                // The walk stopped at a finding or was cancelled.
+                writer.TryComplete();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                writer.TryComplete(ex);
             }
         }
 
