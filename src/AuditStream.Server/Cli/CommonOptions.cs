@@ -10,11 +10,18 @@ internal static class CommonOptions
         Description = "Ledger data directory (SQLite file, signing keys). Default: AuditStream:Ledger:DataDirectory, else ./data",
     };
 
-    /// <summary>Configuration for commands that work on the data directory: appsettings.json, environment, then --data.</summary>
+    /// <summary>
+    /// Configuration for commands that work on the data directory, read like the server reads it:
+    /// appsettings.json, appsettings.{Environment}.json, environment variables, then --data.
+    /// </summary>
     public static IConfiguration Configuration(string? dataDirectory)
     {
+        var environment = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT")
+            ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT")
+            ?? "Production";
         var builder = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, $"appsettings.{environment}.json"), optional: true)
             .AddEnvironmentVariables();
         if (dataDirectory is not null)
         {

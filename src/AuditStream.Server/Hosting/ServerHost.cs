@@ -20,7 +20,6 @@ public static partial class ServerHost
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(builder.Configuration["urls"] ?? DefaultUrls);
-        builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
         configure?.Invoke(builder);
 
         var services = builder.Services;
