@@ -23,6 +23,7 @@ public sealed class AuditLedger : IAsyncDisposable
 {
     private readonly EventPreparer _preparer;
     private readonly NoteSigner _signer;
+    private int _disposed;
 
     private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer)
     {
@@ -131,6 +132,11 @@ public sealed class AuditLedger : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         // Order matters: drain the writer, then sign a final checkpoint of everything it committed.
         await Writer.StopAsync();
         await Checkpoints.DisposeAsync();

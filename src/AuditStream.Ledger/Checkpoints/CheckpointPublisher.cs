@@ -41,6 +41,9 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
         _logger = logger ?? NullLogger<CheckpointPublisher>.Instance;
     }
 
+    /// <summary>Raised after each checkpoint is signed and kept.</summary>
+    public event Action<StoredCheckpoint>? Published;
+
     /// <summary>The most recent signed checkpoint, or null before the first.</summary>
     public StoredCheckpoint? Latest => Volatile.Read(ref _latest);
 
@@ -76,6 +79,7 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
 
             Volatile.Write(ref _latest, stored);
             Log.Signed(_logger, head.Size);
+            Published?.Invoke(stored);
             return stored;
         }
         finally
