@@ -11,15 +11,19 @@ public readonly ref struct CompletedSubtrees
     private readonly ReadOnlySpan<byte> _slots;
     private readonly long _size;
     private readonly int _tileHeight;
+    private readonly int _firstHeight;
 
-    internal CompletedSubtrees(ReadOnlySpan<byte> slots, long size, int tileHeight)
+    internal CompletedSubtrees(ReadOnlySpan<byte> slots, long size, int tileHeight, int minHeight = 0)
     {
         _slots = slots;
         _size = size;
         _tileHeight = tileHeight;
 
-        // The append that reaches size s completes the perfect subtrees ending at s of heights 0..tz(s).
-        Count = BitOperations.TrailingZeroCount(size) / tileHeight;
+        // The append that reaches size s completes the perfect subtrees ending at s of heights minHeight..tz(s)
+        // (a leaf append has minHeight 0; appending a whole subtree of height h completes nothing below h).
+        _firstHeight = Math.Max(1, (minHeight + tileHeight - 1) / tileHeight) * tileHeight;
+        var top = BitOperations.TrailingZeroCount(size);
+        Count = top < _firstHeight ? 0 : ((top - _firstHeight) / tileHeight) + 1;
     }
 
     /// <summary>Number of reported subtrees (0 for most appends).</summary>
@@ -33,7 +37,7 @@ public readonly ref struct CompletedSubtrees
         {
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-            var height = (index + 1) * _tileHeight;
+            var height = _firstHeight + (index * _tileHeight);
             var range = new NodeRange(_size - (1L << height), _size);
             return new CompletedSubtree(range, _slots.Slice(height * MerkleHash.Size, MerkleHash.Size));
         }

@@ -87,19 +87,48 @@ public sealed class MerkleAccumulator
             throw new ArgumentException($"A leaf hash must be {MerkleHash.Size} bytes.", nameof(leafHash));
         }
 
-        if (Size == long.MaxValue)
+        return AppendCore(leafHash, 0);
+    }
+
+    /// <summary>
+    /// Appends a whole perfect subtree of 2^<paramref name="height"/> leaves given its hash — the same as appending its
+    /// leaves one by one, when the size is a multiple of 2^<paramref name="height"/> (so a verifier can hash aligned
+    /// blocks of leaves in parallel). Reports the completed subtrees of height ≥ <paramref name="height"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The hash is not <see cref="MerkleHash.Size"/> bytes.</exception>
+    /// <exception cref="InvalidOperationException">The size is not a multiple of 2^<paramref name="height"/>.</exception>
+    public CompletedSubtrees AppendSubtree(ReadOnlySpan<byte> subtreeHash, int height)
+    {
+        if (subtreeHash.Length != MerkleHash.Size)
+        {
+            throw new ArgumentException($"A subtree hash must be {MerkleHash.Size} bytes.", nameof(subtreeHash));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(height);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(height, Heights - 2);
+        if ((Size & ((1L << height) - 1)) != 0)
+        {
+            throw new InvalidOperationException($"A subtree of height {height} can only be appended at a multiple of {1L << height} leaves, not at {Size}.");
+        }
+
+        return AppendCore(subtreeHash, height);
+    }
+
+    private CompletedSubtrees AppendCore(ReadOnlySpan<byte> node, int nodeHeight)
+    {
+        if (Size > long.MaxValue - (1L << nodeHeight))
         {
             throw new InvalidOperationException("The tree is full.");
         }
 
-        // Adding 1 to the size carries through its trailing one bits: each is a left sibling waiting for the node just
-        // completed at its height. The completed node takes the freed slot so it can be reported.
-        var newSize = Size + 1;
+        // Adding 2^h to the size carries through its one bits from h up: each is a left sibling waiting for the node
+        // just completed at its height. The completed node takes the freed slot so it can be reported.
+        var newSize = Size + (1L << nodeHeight);
         var carries = BitOperations.TrailingZeroCount(newSize);
         Span<byte> completed = stackalloc byte[MerkleHash.Size];
         Span<byte> parent = stackalloc byte[MerkleHash.Size];
-        leafHash.CopyTo(completed);
-        for (var height = 0; height < carries; height++)
+        node.CopyTo(completed);
+        for (var height = nodeHeight; height < carries; height++)
         {
             var slot = Slot(height);
             MerkleHash.Node(slot, completed, parent);
@@ -109,7 +138,7 @@ public sealed class MerkleAccumulator
 
         completed.CopyTo(Slot(carries));
         Size = newSize;
-        return new CompletedSubtrees(_slots, newSize, TileHeight);
+        return new CompletedSubtrees(_slots, newSize, TileHeight, nodeHeight);
     }
 
     /// <summary>Writes the RFC 9162 root MTH(D[0:Size]) into <paramref name="destination"/>.</summary>

@@ -45,7 +45,64 @@ internal sealed class MerkleFrontier
     public void Append(ReadOnlySpan<byte> eventHash, List<SubtreeHash> completed)
     {
         MerkleHash.Leaf(eventHash, _leaf);
-        foreach (var subtree in _accumulator.Append(_leaf))
+        AppendLeaf(_leaf, completed);
+    }
+
+    /// <summary>Appends an already computed leaf hash.</summary>
+    public void AppendLeaf(ReadOnlySpan<byte> leafHash, List<SubtreeHash> completed) => Collect(_accumulator.Append(leafHash), completed);
+
+    /// <summary>
+    /// Appends <paramref name="count"/> consecutive leaf hashes (a power of two, at least one tile, at an aligned size)
+    /// as one perfect subtree, hashing its tiles in parallel; adds every completed tile-height subtree to
+    /// <paramref name="completed"/>, as leaf-by-leaf appends would.
+    /// </summary>
+    public void AppendBlocks(byte[] leaves, int count, List<SubtreeHash> completed)
+    {
+        const int TileLeaves = 1 << MerkleNodeReader.TileHeight;
+        var tiles = count / TileLeaves;
+        var tileRoots = new byte[tiles][];
+        var firstTile = Size / TileLeaves;
+        Parallel.For(0, tiles, t =>
+        {
+            var level = new byte[TileLeaves * MerkleHash.Size];
+            leaves.AsSpan(t * TileLeaves * MerkleHash.Size, TileLeaves * MerkleHash.Size).CopyTo(level);
+            for (var width = TileLeaves; width > 1; width /= 2)
+            {
+                for (var i = 0; i < width / 2; i++)
+                {
+                    MerkleHash.Node(
+                        level.AsSpan(2 * i * MerkleHash.Size, MerkleHash.Size),
+                        level.AsSpan(((2 * i) + 1) * MerkleHash.Size, MerkleHash.Size),
+                        level.AsSpan(i * MerkleHash.Size, MerkleHash.Size));
+                }
+            }
+
+            tileRoots[t] = level.AsSpan(0, MerkleHash.Size).ToArray();
+        });
+
+        var nodes = tileRoots;
+        for (var t = 0; t < tiles; t++)
+        {
+            completed.Add(new SubtreeHash(1, firstTile + t, tileRoots[t]));
+        }
+
+        while (nodes.Length > 1)
+        {
+            var parents = new byte[nodes.Length / 2][];
+            for (var i = 0; i < parents.Length; i++)
+            {
+                parents[i] = MerkleHash.Node(nodes[2 * i], nodes[(2 * i) + 1]);
+            }
+
+            nodes = parents;
+        }
+
+        Collect(_accumulator.AppendSubtree(nodes[0], System.Numerics.BitOperations.Log2((uint)count)), completed);
+    }
+
+    private static void Collect(CompletedSubtrees subtrees, List<SubtreeHash> completed)
+    {
+        foreach (var subtree in subtrees)
         {
             completed.Add(new SubtreeHash(subtree.Range.Height / MerkleNodeReader.TileHeight, subtree.Range.Index, subtree.Hash.ToArray()));
         }

@@ -5,6 +5,7 @@ using AuditStream.Checkpoints;
 using AuditStream.Events;
 using AuditStream.Ledger.Proofs;
 using AuditStream.Ledger.Storage;
+using AuditStream.Merkle;
 
 namespace AuditStream.Ledger.Verification;
 
@@ -104,6 +105,7 @@ public sealed class LedgerVerifier(ILedgerStore store)
             var target = 0;
             var chunk = new List<LedgerRecord>(Chunk);
             var ok = new bool[Chunk];
+            var leaves = new byte[Chunk * MerkleHash.Size];
             var lastVerifiedCheckpointSize = 0L;
 
             // Reading the store overlaps with checking: one task pulls chunks, this one verifies them.
@@ -149,7 +151,8 @@ public sealed class LedgerVerifier(ILedgerStore store)
                     return null;
                 }
 
-                // Each hash depends only on the previous record's stored hash, so the chunk is checked in parallel.
+                // Each hash depends only on the previous record's stored hash, so the chunk is checked in parallel;
+                // the Merkle leaf hashes are computed in the same pass.
                 var first = prevHash;
                 Parallel.For(0, chunk.Count, () => IncrementalHash.CreateHash(HashAlgorithmName.SHA256), (i, _, sha) =>
                 {
@@ -158,58 +161,95 @@ public sealed class LedgerVerifier(ILedgerStore store)
                     sha.AppendData(chunk[i].Body);
                     sha.GetHashAndReset(computed);
                     ok[i] = computed.SequenceEqual(chunk[i].Hash);
+                    MerkleHash.Leaf(chunk[i].Hash, leaves.AsSpan(i * MerkleHash.Size, MerkleHash.Size));
                     return sha;
                 }, sha => sha.Dispose());
 
-                Span<byte> bodyPrev = stackalloc byte[32];
+                // A full, aligned chunk with no checkpoint inside it is one perfect subtree: its 256-leaf blocks are hashed
+                // in parallel and appended whole. Otherwise leaves are appended one by one, checking checkpoints as they come.
+                var aligned = chunk.Count == Chunk && frontier.Size % Chunk == 0
+                    && !(target < targets.Count && targets[target].Size < frontier.Size + Chunk);
                 for (var i = 0; i < chunk.Count; i++)
                 {
-                    var record = chunk[i];
-                    if (record.Seq != expected)
+                    if (Validate(i) is { } invalid)
                     {
-                        return Fail(TamperKind.Missing, expected, $"seq {expected} is missing (the next stored seq is {record.Seq})");
+                        return invalid;
                     }
 
-                    if (!BodyFields.TryRead(record.Body, out var bodySeq, bodyPrev) || bodySeq != record.Seq)
+                    if (!aligned)
                     {
-                        return Fail(TamperKind.Reordered, record.Seq, $"the event stored at seq {record.Seq} says it is seq {bodySeq}: rows were moved");
-                    }
-
-                    if (!bodyPrev.SequenceEqual(prevHash) || !ok[i])
-                    {
-                        var kind = bodyPrev.SequenceEqual(prevHash) ? TamperKind.Modified : TamperKind.Reordered;
-                        return Fail(kind, record.Seq, kind == TamperKind.Modified
-                            ? $"the hash of seq {record.Seq} does not match its content: the event was modified"
-                            : $"seq {record.Seq} does not chain from seq {record.Seq - 1}: rows were moved or replaced");
-                    }
-
-                    prevHash = record.Hash;
-                    frontier.Append(record.Hash, _completed);
-                    _checked++;
-                    expected++;
-                    while (target < targets.Count && targets[target].Size == frontier.Size)
-                    {
-                        var (checkpointSize, root, isTrusted) = targets[target];
-                        _checkpointsChecked++;
-                        if (!frontier.Root().AsSpan().SequenceEqual(root))
+                        frontier.AppendLeaf(leaves.AsSpan(i * MerkleHash.Size, MerkleHash.Size), _completed);
+                        if (CheckTargets() is { } mismatch)
                         {
-                            return Fail(TamperKind.Rewritten, lastVerifiedCheckpointSize + 1,
-                                $"the Merkle root of the first {checkpointSize} events differs from the {(isTrusted ? "trusted" : "stored")} checkpoint: " +
-                                $"history between seq {lastVerifiedCheckpointSize + 1} and {checkpointSize} was rewritten and re-hashed");
+                            return mismatch;
                         }
-
-                        lastVerifiedCheckpointSize = checkpointSize;
-                        target++;
                     }
+                }
 
-                    if (target < targets.Count && targets[target].Size < frontier.Size)
+                if (aligned)
+                {
+                    frontier.AppendBlocks(leaves, Chunk, _completed);
+                    if (CheckTargets() is { } mismatch)
                     {
-                        throw new UnreachableException("checkpoint sizes are visited in order");
+                        return mismatch;
                     }
                 }
 
                 chunk.Clear();
                 return await CheckSubtreesAsync(cancellationToken);
+            }
+
+            VerificationReport? Validate(int i)
+            {
+                Span<byte> bodyPrev = stackalloc byte[32];
+                var record = chunk[i];
+                if (record.Seq != expected)
+                {
+                    return Fail(TamperKind.Missing, expected, $"seq {expected} is missing (the next stored seq is {record.Seq})");
+                }
+
+                if (!BodyFields.TryRead(record.Body, out var bodySeq, bodyPrev) || bodySeq != record.Seq)
+                {
+                    return Fail(TamperKind.Reordered, record.Seq, $"the event stored at seq {record.Seq} says it is seq {bodySeq}: rows were moved");
+                }
+
+                if (!bodyPrev.SequenceEqual(prevHash) || !ok[i])
+                {
+                    var kind = bodyPrev.SequenceEqual(prevHash) ? TamperKind.Modified : TamperKind.Reordered;
+                    return Fail(kind, record.Seq, kind == TamperKind.Modified
+                        ? $"the hash of seq {record.Seq} does not match its content: the event was modified"
+                        : $"seq {record.Seq} does not chain from seq {record.Seq - 1}: rows were moved or replaced");
+                }
+
+                prevHash = record.Hash;
+                _checked++;
+                expected++;
+                return null;
+            }
+
+            VerificationReport? CheckTargets()
+            {
+                while (target < targets.Count && targets[target].Size == frontier.Size)
+                {
+                    var (checkpointSize, root, isTrusted) = targets[target];
+                    _checkpointsChecked++;
+                    if (!frontier.Root().AsSpan().SequenceEqual(root))
+                    {
+                        return Fail(TamperKind.Rewritten, lastVerifiedCheckpointSize + 1,
+                            $"the Merkle root of the first {checkpointSize} events differs from the {(isTrusted ? "trusted" : "stored")} checkpoint: " +
+                            $"history between seq {lastVerifiedCheckpointSize + 1} and {checkpointSize} was rewritten and re-hashed");
+                    }
+
+                    lastVerifiedCheckpointSize = checkpointSize;
+                    target++;
+                }
+
+                if (target < targets.Count && targets[target].Size < frontier.Size)
+                {
+                    throw new UnreachableException("checkpoint sizes are visited in order");
+                }
+
+                return null;
             }
         }
 
