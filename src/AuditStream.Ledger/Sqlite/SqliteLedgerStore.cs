@@ -110,7 +110,7 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
 
         var head = ReadHead(_writer);
         _lastSeq = head.LastSeq;
-        _index = new SqliteSideIndex(IndexPath, _readConnectionString, _logger);
+        _index = new SqliteSideIndex(IndexPath, _path, _logger);
         _index.Start(head.LastSeq);
         return Task.FromResult(head);
     }
