@@ -1,6 +1,7 @@
 using System.Globalization;
 using AuditStream.Filters;
 using AuditStream.Server.Api;
+using AuditStream.Server.Auth;
 using AuditStream.Server.Hosting;
 using AuditStream.Streaming.Clients;
 using AuditStream.Streaming.Hub;
@@ -10,7 +11,7 @@ namespace AuditStream.Server.Streaming;
 
 /// <summary>
 /// <c>GET /ws/audit</c>, the live stream of DESIGN.md §5. Every check answers with an HTTP status before the upgrade: no
-/// or a bad token 401, not a WebSocket request 400, a bad <c>since_seq</c> or filter 400, <c>MaxClients</c> reached 503.
+/// or a bad token 401, not a WebSocket request 400, a token without a tenant 403, a bad <c>since_seq</c> or filter 400, <c>MaxClients</c> reached 503.
 /// Any authenticated role connects; a role that receives no audit events (<c>user</c>) gets only its connection messages.
 /// </summary>
 internal static class StreamEndpoints
@@ -26,6 +27,12 @@ internal static class StreamEndpoints
         if (!http.WebSockets.IsWebSocketRequest)
         {
             await Problems.BadRequest("This endpoint only accepts WebSocket upgrades.", "connection", "must be a WebSocket upgrade").ExecuteAsync(http);
+            return;
+        }
+
+        if (!http.User.HasAllTenants() && string.IsNullOrEmpty(http.User.GetTenant()))
+        {
+            await Problems.Forbidden("The token names no tenant and does not grant all tenants.").ExecuteAsync(http);
             return;
         }
 

@@ -80,6 +80,34 @@ public sealed class StreamConnectionTests
     }
 
     [Fact]
+    public async Task Filters_in_the_query_apply_from_the_start_and_are_reported_in_connection_established()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (client, established) = await StreamClient.ConnectEstablishedAsync(server, server.Token("admin", "*"), "&severities=error");
+        await using var _ = client;
+        Assert.Equal(["error"], established["filters"]!["severities"]!.AsArray().Select(n => n!.GetValue<string>()));
+
+        var receipt = await Json.PostEventsAsync(server.Producer(), Json.Event(1), Json.Event(2, severity: "error"));
+
+        var seq = receipt["events"]![1]!["seq"]!.GetValue<long>();
+        Assert.Equal([seq], await client.ReceiveSeqsThroughAsync(seq));
+    }
+
+    [Fact]
+    public async Task An_invalid_query_filter_is_refused_with_400_before_the_upgrade()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        using var cts = new CancellationTokenSource(StreamClient.Timeout);
+        var address = StreamClient.Address(server, "?severities=loud&token=" + server.Token("admin", "*"));
+
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(address, cts.Token));
+
+        Assert.Equal(HttpStatusCode.BadRequest, socket.HttpStatusCode);
+    }
+
+    [Fact]
     public async Task Beyond_MaxClients_a_connection_is_refused_with_503_before_the_upgrade()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string?> { ["AuditStream:Hub:MaxClients"] = "1" });
