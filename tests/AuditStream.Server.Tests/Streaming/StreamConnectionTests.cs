@@ -137,4 +137,21 @@ public sealed class StreamConnectionTests
         // The pong comes next: the event was not sent to this role.
         Assert.Equal("audit.connection.pong", (await client.ReceiveAsync())["type"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Stopping_the_server_closes_stream_clients_with_1001()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (client, _) = await StreamClient.ConnectEstablishedAsync(server, server.Token("admin", "*"));
+        await using var _ = client;
+
+        var stopping = server.StopAsync();
+        var (message, close) = await client.ReceiveOrCloseAsync();
+        await client.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        await stopping.WaitAsync(StreamClient.Timeout);
+
+        Assert.Null(message);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, close);
+        Assert.Equal("server_stopping", client.Socket.CloseStatusDescription);
+    }
 }
