@@ -1,4 +1,5 @@
 using AuditStream.Security;
+using AuditStream.Server.Streaming;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.IdentityModel.Protocols;
@@ -58,6 +59,12 @@ internal static class AuthSetup
                         && context.Request.Query.TryGetValue("token", out var token))
                     {
                         context.Token = token.ToString();
+                    }
+
+                    // ... or as a "bearer.<jwt>" WebSocket subprotocol, the one header a browser can set on a WebSocket.
+                    if (context.Token is null && path.StartsWithSegments("/ws"))
+                    {
+                        context.Token = StreamEndpoints.TokenFromSubprotocol(context.Request);
                     }
 
                     return Task.CompletedTask;

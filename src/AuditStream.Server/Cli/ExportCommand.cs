@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using AuditStream.Events;
 using AuditStream.Ledger;
 using AuditStream.Ledger.Sqlite;
 using AuditStream.Ledger.Storage;

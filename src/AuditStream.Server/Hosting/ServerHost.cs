@@ -2,6 +2,8 @@ using AuditStream.Classification;
 using AuditStream.Ledger;
 using AuditStream.Server.Api;
 using AuditStream.Server.Auth;
+using AuditStream.Server.Streaming;
+using AuditStream.Streaming.Hub;
 using AuditStream.Validation;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -29,6 +31,8 @@ public static partial class ServerHost
         services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ValidationOptions>().Bind(builder.Configuration.GetSection("AuditStream:Validation"));
         services.AddOptions<ClassifierOptions>().Bind(builder.Configuration.GetSection("AuditStream:Classification"));
+        services.AddOptions<HubOptions>().Bind(builder.Configuration.GetSection(HubOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new StreamHub(sp.GetRequiredService<IOptions<HubOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<LedgerService>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
         services.AddProblemDetails();
@@ -42,11 +46,16 @@ public static partial class ServerHost
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = app.Services.GetRequiredService<StreamHub>().Options.PingInterval });
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapIngest();
         app.MapEventReads();
         app.MapLedgerEndpoints();
+        app.MapStreaming();
+
+        // Close stream clients (1001) before the server waits for its connections to end.
+        app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<StreamHub>().Stop());
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -64,7 +73,7 @@ public static partial class ServerHost
     private static partial class Log
     {
         [LoggerMessage(EventId = 1, EventName = "Listening", Level = LogLevel.Information,
-            Message = "AuditStream listening on {Address} (events API /api/v1/events, signed checkpoint /api/v1/ledger/checkpoint); ledger {DataDirectory} holds {Events} events")]
+            Message = "AuditStream listening on {Address} (events API /api/v1/events, live stream /ws/audit, signed checkpoint /api/v1/ledger/checkpoint); ledger {DataDirectory} holds {Events} events")]
         public static partial void Listening(ILogger logger, string address, string dataDirectory, long events);
     }
 }

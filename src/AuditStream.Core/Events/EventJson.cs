@@ -1,21 +1,23 @@
 using System.Text.Json;
-using AuditStream.Events;
 
-namespace AuditStream.Server.Api;
+namespace AuditStream.Events;
 
 /// <summary>
 /// Writes a committed event as JSON: the stored canonical body with <c>hash</c> added — exactly the hashed bytes, so a
 /// reader can re-verify it — or, when the reader may not see personal data and the event has some, the event with
 /// <c>pii</c> replaced by <c>"[masked]"</c>.
 /// </summary>
-internal static class EventJson
+public static class EventJson
 {
     private static readonly JsonElement s_masked = JsonDocument.Parse("\"[masked]\"").RootElement.Clone();
 
     private static ReadOnlySpan<byte> PiiKey => "\"pii\":"u8;
 
+    /// <summary>Writes <paramref name="record"/>'s event to <paramref name="writer"/>, with <c>pii</c> masked when <paramref name="maskPii"/> is set.</summary>
     public static void Write(Utf8JsonWriter writer, LedgerRecord record, bool maskPii)
     {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(record);
         if (maskPii && record.Body.AsSpan().IndexOf(PiiKey) >= 0 && record.Event.Pii is not null)
         {
             JsonSerializer.Serialize(writer, record.Event with { Pii = s_masked }, AuditJsonContext.Default.AuditEvent);

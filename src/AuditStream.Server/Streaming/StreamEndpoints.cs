@@ -1,0 +1,101 @@
+using System.Globalization;
+using AuditStream.Filters;
+using AuditStream.Server.Api;
+using AuditStream.Server.Auth;
+using AuditStream.Server.Hosting;
+using AuditStream.Streaming.Clients;
+using AuditStream.Streaming.Hub;
+using AuditStream.Validation;
+
+namespace AuditStream.Server.Streaming;
+
+/// <summary>
+/// <c>GET /ws/audit</c>, the live stream of DESIGN.md §5. Every check answers with an HTTP status before the upgrade: no
+/// or a bad token 401, not a WebSocket request 400, a token without a tenant 403, a bad <c>since_seq</c> or filter 400, <c>MaxClients</c> reached 503.
+/// Any authenticated role connects; a role that receives no audit events (<c>user</c>) gets only its connection messages.
+/// </summary>
+internal static class StreamEndpoints
+{
+    /// <summary>Subprotocols starting with this carry the token (<c>bearer.&lt;jwt&gt;</c>), for browsers that cannot set headers.</summary>
+    public const string BearerSubprotocolPrefix = "bearer.";
+
+    public static void MapStreaming(this IEndpointRouteBuilder app) =>
+        app.MapGet("/ws/audit", ConnectAsync).RequireAuthorization();
+
+    private static async Task ConnectAsync(HttpContext http, StreamHub hub, LedgerService ledgers)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await Problems.BadRequest("This endpoint only accepts WebSocket upgrades.", "connection", "must be a WebSocket upgrade").ExecuteAsync(http);
+            return;
+        }
+
+        if (!http.User.HasAllTenants() && string.IsNullOrEmpty(http.User.GetTenant()))
+        {
+            await Problems.Forbidden("The token names no tenant and does not grant all tenants.").ExecuteAsync(http);
+            return;
+        }
+
+        long? sinceSeq = null;
+        if (http.Request.Query.TryGetValue("since_seq", out var since))
+        {
+            if (!long.TryParse(since.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                await Problems.BadRequest("since_seq is not a seq.", "since_seq", "must be a whole number of at least 0").ExecuteAsync(http);
+                return;
+            }
+
+            sinceSeq = parsed;
+        }
+
+        var errors = new List<ValidationError>();
+        var query = http.Request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)));
+        var filter = StreamFilter.FromQuery(query, errors);
+        if (errors.Count == 0)
+        {
+            FilterValidator.Validate(filter, hub.Options.MaxFiltersPerClient, errors);
+        }
+
+        if (errors.Count > 0)
+        {
+            await Problems.BadRequest("The stream filters are invalid.", errors[0].Field, errors[0].Rule).ExecuteAsync(http);
+            return;
+        }
+
+        if (!hub.TryAdmit(out var ticket))
+        {
+            http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            http.Response.Headers.RetryAfter = "5";
+            return;
+        }
+
+        using (ticket)
+        {
+            var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = ChooseSubprotocol(http.WebSockets.WebSocketRequestedProtocols) });
+            var request = new ClientRequest(EventReadEndpoints.Scope(http), ledgers.Ledger.Feed, filter, sinceSeq);
+            await hub.RunClientAsync(ticket, socket, request, http.RequestAborted);
+        }
+    }
+
+    /// <summary>The first offered subprotocol that is not a token, else the token one (a browser fails the handshake
+    /// unless the server echoes one it offered).</summary>
+    private static string? ChooseSubprotocol(IList<string> offered) =>
+        offered.FirstOrDefault(static p => !p.StartsWith(BearerSubprotocolPrefix, StringComparison.Ordinal)) ?? offered.FirstOrDefault();
+
+    /// <summary>The token from a <c>bearer.&lt;jwt&gt;</c> subprotocol, or null.</summary>
+    public static string? TokenFromSubprotocol(HttpRequest request)
+    {
+        foreach (var header in request.Headers.SecWebSocketProtocol)
+        {
+            foreach (var value in (header ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (value.StartsWith(BearerSubprotocolPrefix, StringComparison.Ordinal) && value.Length > BearerSubprotocolPrefix.Length)
+                {
+                    return value[BearerSubprotocolPrefix.Length..];
+                }
+            }
+        }
+
+        return null;
+    }
+}

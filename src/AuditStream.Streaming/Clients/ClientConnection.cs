@@ -1,0 +1,385 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using AuditStream.Events;
+using AuditStream.Filters;
+using AuditStream.Security;
+using AuditStream.Streaming.Hub;
+using AuditStream.Streaming.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace AuditStream.Streaming.Clients;
+
+/// <summary>
+/// One stream client (DESIGN.md §5): a cursor over the committed feed that filters and enqueues frames, a bounded queue,
+/// one loop that writes the queue to the socket, and the receive loop that answers client messages. Nothing that produces
+/// frames awaits the socket: a live client whose queue is full is closed with 4008 <c>slow_consumer</c>.
+/// </summary>
+internal sealed partial class ClientConnection : IDisposable
+{
+    private readonly WebSocket _socket;
+    private readonly ClientRequest _request;
+    private readonly HubOptions _options;
+    private readonly PublishedFrameCache _frames;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Channel<byte[]> _outbound;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly TaskCompletionSource<int> _closeRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Held while a frame's filter decision and its enqueue happen, so a filter change and its ack are ordered with events.
+    private readonly Lock _gate = new();
+    private readonly bool _maskPii;
+    private CompiledFilter _filter;
+    private CancellationTokenSource? _cursorCancel;
+    private Task _cursor = Task.CompletedTask;
+    private int _closeStatus;
+    private string _closeDescription = "";
+    private volatile bool _stopWriting;
+
+    public ClientConnection(string id, WebSocket socket, ClientRequest request, HubOptions options, PublishedFrameCache frames, TimeProvider time, ILogger logger)
+    {
+        Id = id;
+        _socket = socket;
+        _request = request;
+        _options = options;
+        _frames = frames;
+        _time = time;
+        _logger = logger;
+        _maskPii = !request.Scope.CanReadPii;
+        _filter = CompiledFilter.Compile(request.Filter, time);
+        _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.ClientBufferSize)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public string Id { get; }
+
+    /// <summary>Completes with the close code once the server decided to close this client (4008, 1001…).</summary>
+    public Task<int> CloseRequested => _closeRequested.Task;
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var feed = _request.Feed;
+        var lastSeq = feed.LastSeq;
+        Enqueue(ServerMessages.Established(Id, _request.Scope.Role, _time.GetUtcNow(), lastSeq, _request.Filter, _options));
+        var writer = WriteLoopAsync();
+        StartCursor(_request.SinceSeq is { } since ? Math.Min(since, lastSeq) : lastSeq, _request.SinceSeq is null ? null : lastSeq);
+
+        using (stopping.Register(static state => ((ClientConnection)state!).RequestClose(StreamCloseCodes.GoingAway, StreamCloseCodes.GoingAwayDescription), this))
+        {
+            try
+            {
+                await ReceiveLoopAsync();
+            }
+            catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
+            {
+                // The peer went away or the socket was aborted after a close timeout.
+            }
+
+            await StopCursorAsync();
+            _outbound.Writer.TryComplete();
+            if (Volatile.Read(ref _closeStatus) == 0)
+            {
+                // The client closed first: it wants no more frames.
+                _stopWriting = true;
+                _abort.CancelAfter(_options.CloseTimeout);
+            }
+
+            await writer;
+            if (_socket.State == WebSocketState.CloseReceived)
+            {
+                try
+                {
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", _abort.Token);
+                }
+                catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>Closes the client with <paramref name="status"/> after the frames already queued; the first request wins.</summary>
+    public void RequestClose(int status, string description)
+    {
+        lock (_gate)
+        {
+            if (_closeStatus != 0)
+            {
+                return;
+            }
+
+            _closeStatus = status;
+            _closeDescription = description;
+        }
+
+        _closeRequested.TrySetResult(status);
+        _outbound.Writer.TryComplete();
+        try
+        {
+            _abort.CancelAfter(_options.CloseTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _cursorCancel?.Dispose();
+        _abort.Dispose();
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new byte[_options.MaxMessageSize];
+        while (true)
+        {
+            var count = 0;
+            var tooLarge = false;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                if (count == buffer.Length)
+                {
+                    // Over MaxMessageSize: keep reading to the end of the message, discarding it.
+                    tooLarge = true;
+                    count = 0;
+                }
+
+                result = await _socket.ReceiveAsync(buffer.AsMemory(count), _abort.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                count += result.Count;
+            }
+            while (!result.EndOfMessage);
+
+            if (tooLarge)
+            {
+                Enqueue(ServerMessages.Error(StreamErrorCodes.MessageTooLarge, $"Messages may be at most {_options.MaxMessageSize} bytes.", null));
+            }
+            else if (result.MessageType == WebSocketMessageType.Binary)
+            {
+                Enqueue(ServerMessages.Error(StreamErrorCodes.BinaryNotSupported, "Send JSON messages as text frames.", null));
+            }
+            else
+            {
+                await HandleAsync(ClientMessage.Parse(buffer.AsSpan(0, count), _options.MaxFiltersPerClient));
+            }
+        }
+    }
+
+    private async Task HandleAsync(ClientMessage message)
+    {
+        switch (message.Kind)
+        {
+            case ClientMessageKind.Ping:
+                Enqueue(ServerMessages.Pong(_time.GetUtcNow()));
+                break;
+            case ClientMessageKind.UpdateFilters:
+                var compiled = CompiledFilter.Compile(message.Filter!, _time);
+                lock (_gate)
+                {
+                    _filter = compiled;
+                    Enqueue(ServerMessages.FiltersUpdated(compiled.Filter));
+                }
+
+                break;
+            case ClientMessageKind.Resume:
+                await StopCursorAsync();
+                var lastSeq = _request.Feed.LastSeq;
+                StartCursor(Math.Min(message.SinceSeq, lastSeq), lastSeq);
+                break;
+            default:
+                Enqueue(ServerMessages.Error(message.ErrorCode!, message.ErrorMessage!, message.ErrorField));
+                break;
+        }
+    }
+
+    /// <summary>Queues a control frame; a full queue means the client is not reading.</summary>
+    private void Enqueue(byte[] frame)
+    {
+        if (!_outbound.Writer.TryWrite(frame))
+        {
+            SlowConsumer();
+        }
+    }
+
+    private void SlowConsumer()
+    {
+        if (Volatile.Read(ref _closeStatus) == 0)
+        {
+            Log.SlowConsumer(_logger, Id, _options.ClientBufferSize);
+            RequestClose(StreamCloseCodes.SlowConsumer, StreamCloseCodes.SlowConsumerDescription);
+        }
+    }
+
+    private void StartCursor(long afterSeq, long? caughtUpAt)
+    {
+        _cursorCancel?.Dispose();
+        _cursorCancel = new CancellationTokenSource();
+        _cursor = RunCursorAsync(afterSeq, caughtUpAt, _cursorCancel.Token);
+    }
+
+    private async Task StopCursorAsync()
+    {
+        if (_cursorCancel is { } cancel)
+        {
+            await cancel.CancelAsync();
+        }
+
+        await _cursor;
+    }
+
+    /// <summary>
+    /// Reads the feed after <paramref name="afterSeq"/>. Until <paramref name="caughtUpAt"/> (a replay) it waits for queue
+    /// space, so a replay goes at the client's pace; then it announces <c>audit.stream.caught_up</c> and is live, where a
+    /// full queue closes the client. Seq order, no gap, no duplicate: one cursor reads the feed in order.
+    /// </summary>
+    private async Task RunCursorAsync(long afterSeq, long? caughtUpAt, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            var live = caughtUpAt is null;
+            if (!_request.Scope.Receives(MessageKind.AuditEvent))
+            {
+                // Nothing to replay or follow for this role: only its own connection messages.
+                if (!live)
+                {
+                    await EnqueueWaitingAsync(ServerMessages.CaughtUp(caughtUpAt!.Value), cancellationToken);
+                }
+
+                return;
+            }
+
+            if (!live && afterSeq >= caughtUpAt)
+            {
+                if (!await EnqueueWaitingAsync(ServerMessages.CaughtUp(caughtUpAt!.Value), cancellationToken))
+                {
+                    return;
+                }
+
+                live = true;
+            }
+
+            await foreach (var record in _request.Feed.ReadAsync(afterSeq + 1, cancellationToken))
+            {
+                if (_request.Scope.CanSee(record.Event) && !await DeliverAsync(record, live, cancellationToken))
+                {
+                    return;
+                }
+
+                if (!live && record.Seq == caughtUpAt)
+                {
+                    if (!await EnqueueWaitingAsync(ServerMessages.CaughtUp(record.Seq), cancellationToken))
+                    {
+                        return;
+                    }
+
+                    live = true;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (ChannelClosedException)
+        {
+        }
+#pragma warning disable CA1031 // A failing cursor must close its client, not crash the host.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            Log.CursorFailed(_logger, Id, exception);
+            RequestClose((int)WebSocketCloseStatus.InternalServerError, "internal_error");
+        }
+    }
+
+    private async ValueTask<bool> DeliverAsync(LedgerRecord record, bool live, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                if (!_filter.Matches(record.Event))
+                {
+                    return true;
+                }
+
+                if (_outbound.Writer.TryWrite(_frames.Get(record, _maskPii)))
+                {
+                    return true;
+                }
+            }
+
+            if (live)
+            {
+                SlowConsumer();
+                return false;
+            }
+
+            if (!await _outbound.Writer.WaitToWriteAsync(cancellationToken))
+            {
+                return false;
+            }
+        }
+    }
+
+    private async ValueTask<bool> EnqueueWaitingAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        while (!_outbound.Writer.TryWrite(frame))
+        {
+            if (!await _outbound.Writer.WaitToWriteAsync(cancellationToken))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _outbound.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_abort.Token))
+            {
+                while (!_stopWriting && reader.TryRead(out var frame))
+                {
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                }
+
+                if (_stopWriting)
+                {
+                    return;
+                }
+            }
+
+            if (Volatile.Read(ref _closeStatus) is var status and not 0 && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync((WebSocketCloseStatus)status, _closeDescription, _abort.Token);
+            }
+        }
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Aborted after the close timeout, or the peer went away.
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, EventName = "SlowConsumer", Level = LogLevel.Warning,
+            Message = "Stream client {ClientId} did not keep up ({BufferSize} frames queued); closing with 4008 slow_consumer")]
+        public static partial void SlowConsumer(ILogger logger, string clientId, int bufferSize);
+
+        [LoggerMessage(EventId = 2, EventName = "CursorFailed", Level = LogLevel.Error, Message = "Stream client {ClientId} failed reading the committed feed")]
+        public static partial void CursorFailed(ILogger logger, string clientId, Exception exception);
+    }
+}

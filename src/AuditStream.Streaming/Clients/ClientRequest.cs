@@ -1,0 +1,12 @@
+using AuditStream.Filters;
+using AuditStream.Ledger.Feed;
+using AuditStream.Security;
+
+namespace AuditStream.Streaming.Clients;
+
+/// <summary>What an authenticated connection asked for, checked by the server before the WebSocket upgrade.</summary>
+/// <param name="Scope">The caller's role and tenant.</param>
+/// <param name="Feed">The committed feed the client reads.</param>
+/// <param name="Filter">The initial filter, already validated.</param>
+/// <param name="SinceSeq">Replay events after this seq before going live, or null to start live at the current head.</param>
+public sealed record ClientRequest(AccessScope Scope, CommittedFeed Feed, StreamFilter Filter, long? SinceSeq);

@@ -1,0 +1,38 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AuditStream.Streaming.Hub;
+
+/// <summary>Limits of the live stream (DESIGN.md §5), bound from <c>AuditStream:Hub</c>.</summary>
+public sealed class HubOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "AuditStream:Hub";
+
+    /// <summary>Most stream clients connected at once; one more is refused with 503 before the upgrade.</summary>
+    /// <value>Default 2000.</value>
+    [Range(1, 1_000_000)]
+    public int MaxClients { get; set; } = 2000;
+
+    /// <summary>Frames queued per client; a live client whose queue is full is closed with 4008 <c>slow_consumer</c>.</summary>
+    /// <value>Default 256 frames.</value>
+    [Range(2, 1_000_000)]
+    public int ClientBufferSize { get; set; } = 256;
+
+    /// <summary>Largest client message accepted, in bytes; a larger one is discarded and answered with <c>audit.error</c>.</summary>
+    /// <value>Default 32 KiB (32768 bytes).</value>
+    [Range(256, 16 * 1024 * 1024)]
+    public int MaxMessageSize { get; set; } = 32 * 1024;
+
+    /// <summary>Most filter values a client may hold (<c>FilterValidator.CountValues</c>).</summary>
+    /// <value>Default 50.</value>
+    [Range(1, 100_000)]
+    public int MaxFiltersPerClient { get; set; } = 50;
+
+    /// <summary>Interval of WebSocket protocol pings (<c>WebSocketOptions.KeepAliveInterval</c>); zero turns them off.</summary>
+    /// <value>Default 30 seconds.</value>
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a client being closed (slow consumer, shutdown) has to take the close frame before the socket is aborted.</summary>
+    /// <value>Default 5 seconds.</value>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

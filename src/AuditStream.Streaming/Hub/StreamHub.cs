@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Net.WebSockets;
+using AuditStream.Streaming.Clients;
+using Microsoft.Extensions.Logging;
+
+namespace AuditStream.Streaming.Hub;
+
+/// <summary>
+/// The live stream's registry (DESIGN.md §5): admits clients up to <see cref="HubOptions.MaxClients"/>, runs each one
+/// over its WebSocket until it closes, and closes them all when the server stops.
+/// </summary>
+public sealed partial class StreamHub : IDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ILogger _clientLogger;
+    private readonly PublishedFrameCache _frames = new();
+    private readonly ConcurrentDictionary<string, ClientConnection> _clients = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private int _admitted;
+
+    /// <summary>Creates a hub with <paramref name="options"/>.</summary>
+    public StreamHub(HubOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        Options = options;
+        _time = timeProvider;
+        _logger = loggerFactory.CreateLogger<StreamHub>();
+        _clientLogger = loggerFactory.CreateLogger<ClientConnection>();
+    }
+
+    /// <summary>The limits in force.</summary>
+    public HubOptions Options { get; }
+
+    /// <summary>Clients admitted and not yet gone.</summary>
+    public int ClientCount => Volatile.Read(ref _admitted);
+
+    /// <summary>Reserves a client slot, or returns false when <see cref="HubOptions.MaxClients"/> are connected or the hub is stopping.</summary>
+    public bool TryAdmit([NotNullWhen(true)] out ClientTicket? ticket)
+    {
+        ticket = null;
+        if (_stopping.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        if (Interlocked.Increment(ref _admitted) > Options.MaxClients)
+        {
+            Interlocked.Decrement(ref _admitted);
+            return false;
+        }
+
+        ticket = new ClientTicket(() => Interlocked.Decrement(ref _admitted));
+        return true;
+    }
+
+    /// <summary>Runs one admitted client over <paramref name="socket"/> until it closes; frees <paramref name="ticket"/> at the end.</summary>
+    public async Task RunClientAsync(ClientTicket ticket, WebSocket socket, ClientRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(request);
+        using (ticket)
+        {
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
+            using var client = new ClientConnection(Guid.NewGuid().ToString("N"), socket, request, Options, _frames, _time, _clientLogger);
+            _clients[client.Id] = client;
+            Log.ClientConnected(_logger, client.Id, request.Scope.Role.ToString(), request.SinceSeq ?? -1);
+            try
+            {
+                await client.RunAsync(stopping.Token);
+            }
+            finally
+            {
+                _clients.TryRemove(client.Id, out _);
+                Log.ClientDisconnected(_logger, client.Id, socket.CloseStatus is { } status ? (int)status : -1);
+            }
+        }
+    }
+
+    /// <summary>Closes every client with 1001 <c>server_stopping</c> and admits no more.</summary>
+    public void Stop() => _stopping.Cancel();
+
+    /// <inheritdoc />
+    public void Dispose() => _stopping.Dispose();
+
+    internal bool TryGetClient(string id, [NotNullWhen(true)] out ClientConnection? client) => _clients.TryGetValue(id, out client);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, EventName = "ClientConnected", Level = LogLevel.Debug, Message = "Stream client {ClientId} connected as {Role} (since_seq {SinceSeq})")]
+        public static partial void ClientConnected(ILogger logger, string clientId, string role, long sinceSeq);
+
+        [LoggerMessage(EventId = 2, EventName = "ClientDisconnected", Level = LogLevel.Debug, Message = "Stream client {ClientId} disconnected (close status {CloseStatus})")]
+        public static partial void ClientDisconnected(ILogger logger, string clientId, int closeStatus);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using AuditStream.Filters;
+using AuditStream.Validation;
+
+namespace AuditStream.Streaming.Protocol;
+
+/// <summary>One parsed client message, or why it was rejected (then answered with <c>audit.error</c>).</summary>
+internal sealed record ClientMessage
+{
+    public required ClientMessageKind Kind { get; init; }
+
+    public StreamFilter? Filter { get; init; }
+
+    public long SinceSeq { get; init; }
+
+    public string? ErrorCode { get; init; }
+
+    public string? ErrorMessage { get; init; }
+
+    public string? ErrorField { get; init; }
+
+    /// <summary>Parses a text frame; filters are validated against <paramref name="maxFilterValues"/>.</summary>
+    public static ClientMessage Parse(ReadOnlySpan<byte> utf8, int maxFilterValues)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { MaxDepth = 32 });
+        }
+        catch (JsonException)
+        {
+            return Invalid(StreamErrorCodes.InvalidJson, "The message is not valid JSON.", null);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Invalid(StreamErrorCodes.InvalidJson, "The message must be a JSON object.", null);
+            }
+
+            if (!root.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String)
+            {
+                return Invalid(StreamErrorCodes.InvalidMessage, "The message must have a string type.", "type");
+            }
+
+            if (type.ValueEquals("ping"u8))
+            {
+                return new() { Kind = ClientMessageKind.Ping };
+            }
+
+            if (type.ValueEquals("resume"u8))
+            {
+                return root.TryGetProperty("since_seq"u8, out var since) && since.ValueKind == JsonValueKind.Number && since.TryGetInt64(out var seq) && seq >= 0
+                    ? new() { Kind = ClientMessageKind.Resume, SinceSeq = seq }
+                    : Invalid(StreamErrorCodes.InvalidMessage, "resume needs since_seq, a whole number of at least 0.", "since_seq");
+            }
+
+            if (type.ValueEquals("update_filters"u8))
+            {
+                return ParseFilters(root, maxFilterValues);
+            }
+
+            return Invalid(StreamErrorCodes.UnknownType, "Unknown message type; expected ping, update_filters or resume.", "type");
+        }
+    }
+
+    private static ClientMessage ParseFilters(JsonElement root, int maxFilterValues)
+    {
+        if (!root.TryGetProperty("filters"u8, out var element) || element.ValueKind != JsonValueKind.Object)
+        {
+            return Invalid(StreamErrorCodes.InvalidFilter, "update_filters needs a filters object.", "filters");
+        }
+
+        StreamFilter filter;
+        try
+        {
+            filter = element.Deserialize(StreamFilterJsonContext.Default.StreamFilter) ?? StreamFilter.All;
+        }
+        catch (JsonException exception)
+        {
+            var error = FilterValidator.ParseError(exception);
+            return Invalid(StreamErrorCodes.InvalidFilter, error.ToString(), error.Field);
+        }
+
+        var errors = new List<ValidationError>();
+        if (!FilterValidator.Validate(filter, maxFilterValues, errors))
+        {
+            return Invalid(StreamErrorCodes.InvalidFilter, string.Join("; ", errors), errors[0].Field);
+        }
+
+        return new() { Kind = ClientMessageKind.UpdateFilters, Filter = filter };
+    }
+
+    private static ClientMessage Invalid(string code, string message, string? field) =>
+        new() { Kind = ClientMessageKind.Invalid, ErrorCode = code, ErrorMessage = message, ErrorField = field };
+}

@@ -1,0 +1,17 @@
+namespace AuditStream.Streaming.Protocol;
+
+/// <summary>WebSocket close codes and descriptions the stream uses (DESIGN.md §5).</summary>
+public static class StreamCloseCodes
+{
+    /// <summary>The client's queue was full: it may reconnect with <c>since_seq</c> to lose nothing.</summary>
+    public const int SlowConsumer = 4008;
+
+    /// <summary>Description sent with <see cref="SlowConsumer"/>.</summary>
+    public const string SlowConsumerDescription = "slow_consumer";
+
+    /// <summary>The server is stopping (RFC 6455 1001).</summary>
+    public const int GoingAway = 1001;
+
+    /// <summary>Description sent with <see cref="GoingAway"/>.</summary>
+    public const string GoingAwayDescription = "server_stopping";
+}
