@@ -75,7 +75,8 @@ internal static class AuthSetup
         services.AddAuthorizationBuilder()
             .AddPolicy(AuditClaims.IngestPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.HasScope(AuditClaims.WriteScope)))
             .AddPolicy(AuditClaims.ReadPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c =>
-                c.User.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent)))
+                c.User.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent)
+                && (c.User.HasAllTenants() || c.User.GetTenant() is not null)))
             .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.GetRole() == Role.Admin));
     }
 

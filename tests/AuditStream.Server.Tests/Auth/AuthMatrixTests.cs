@@ -67,6 +67,10 @@ public sealed class AuthMatrixTests : IAsyncLifetime
         Assert.Equal(expected, await GetAsync(_server.Token(role, "acme")));
 
     [Fact]
+    public async Task A_token_with_neither_a_tenant_nor_all_tenants_is_403_on_reads() =>
+        Assert.Equal(HttpStatusCode.Forbidden, await GetAsync(_server.Token("admin", tenant: null)));
+
+    [Fact]
     public async Task Another_tenants_token_sees_none_of_this_tenants_events()
     {
         using var client = _server.Client(_server.Token("admin", "globex"));
