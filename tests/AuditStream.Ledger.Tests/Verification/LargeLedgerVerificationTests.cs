@@ -44,20 +44,9 @@ public sealed class LargeLedgerVerificationTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private async Task<VerificationReport> VerifyAsync(string? trusted = null)
-    {
-        await using var store = new SqliteLedgerStore(DatabasePath);
-        return await new LedgerVerifier(store).VerifyAsync(new VerificationOptions { VerifierKey = _key, TrustedCheckpoint = trusted }, CancellationToken.None);
-    }
+    private Task<VerificationReport> VerifyAsync(string? trusted = null) => LedgerFile.VerifyAsync(DatabasePath, _key, trusted);
 
-    private void Sql(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
-        connection.Open();
-        using var cmd = connection.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
+    private void Sql(string sql) => LedgerFile.Execute(DatabasePath, sql);
 
     [Fact]
     public async Task An_untouched_long_ledger_verifies_against_stored_and_trusted_checkpoints()

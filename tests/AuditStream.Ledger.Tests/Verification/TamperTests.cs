@@ -34,20 +34,9 @@ public sealed class TamperTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private async Task<VerificationReport> VerifyAsync(string? checkpoint = null)
-    {
-        await using var store = new SqliteLedgerStore(DatabasePath);
-        return await new LedgerVerifier(store).VerifyAsync(new VerificationOptions { VerifierKey = _key, TrustedCheckpoint = checkpoint ?? _checkpoint }, CancellationToken.None);
-    }
+    private Task<VerificationReport> VerifyAsync(string? checkpoint = null) => LedgerFile.VerifyAsync(DatabasePath, _key, checkpoint ?? _checkpoint);
 
-    private void Sql(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
-        connection.Open();
-        using var cmd = connection.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
+    private void Sql(string sql) => LedgerFile.Execute(DatabasePath, sql);
 
     [Fact]
     public async Task An_untouched_ledger_verifies()
