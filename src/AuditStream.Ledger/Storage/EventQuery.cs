@@ -1,3 +1,6 @@
+using AuditStream.Events;
+using AuditStream.Filters;
+
 namespace AuditStream.Ledger.Storage;
 
 /// <summary>A filtered page request: records after <see cref="AfterSeq"/> matching the filter columns, at most <see cref="Limit"/>.</summary>
@@ -41,4 +44,31 @@ public sealed record EventQuery
     /// pages are filled until <see cref="Limit"/> records pass it or the range ends.
     /// </summary>
     public Func<AuditStream.Events.LedgerRecord, bool>? Residual { get; init; }
+
+    /// <summary>
+    /// The query for a stream filter (DESIGN.md §5): exact lists, tenant and time range go to SQL; what SQL cannot say
+    /// (type prefixes, match predicates, compliance_only, security_only) becomes the residual, matched in memory by the
+    /// same <see cref="CompiledFilter"/> the live stream uses.
+    /// </summary>
+    /// <param name="filter">A validated, compiled filter.</param>
+    /// <param name="tenantId">The reader's tenant, or null for all tenants.</param>
+    public static EventQuery For(CompiledFilter filter, string? tenantId)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var f = filter.Filter;
+        var prefixes = filter.EventTypePrefixesOrNull is { Count: > 0 };
+        var sqlOnly = !f.ComplianceOnly && !f.SecurityOnly && f.Match is not { Count: > 0 } && !prefixes;
+        return new EventQuery
+        {
+            EventTypes = filter.EventTypesOrNull is { } types && !prefixes ? [.. types] : [],
+            Severities = f.Severities ?? [],
+            Categories = f.Categories ?? [],
+            ActorIds = f.ActorIds ?? [],
+            TargetIds = f.TargetIds ?? [],
+            TenantId = tenantId,
+            FromMicros = filter.Start is { } start ? Timestamps.ToMicros(start) : null,
+            ToMicros = filter.End is { } end ? Timestamps.ToMicros(end) : null,
+            Residual = sqlOnly ? null : record => filter.Matches(record.Event),
+        };
+    }
 }

@@ -176,26 +176,8 @@ internal static class EventReadEndpoints
             return new ReadRequest(new EventQuery(), false, Problems.InvalidQuery(problems));
         }
 
-        var compiled = CompiledFilter.Compile(filter, time);
-        var sqlOnly = filter.ComplianceOnly is false && filter.SecurityOnly is false && filter.Match is not { Count: > 0 }
-            && compiled.EventTypePrefixesOrNull is not { Count: > 0 };
-        return new ReadRequest(
-            new EventQuery
-            {
-                AfterSeq = after,
-                Limit = limit,
-                EventTypes = compiled.EventTypesOrNull is { } types && compiled.EventTypePrefixesOrNull is not { Count: > 0 } ? [.. types] : [],
-                Severities = filter.Severities ?? [],
-                Categories = filter.Categories ?? [],
-                ActorIds = filter.ActorIds ?? [],
-                TargetIds = filter.TargetIds ?? [],
-                TenantId = scope.AllTenants ? null : scope.TenantId,
-                FromMicros = compiled.Start is { } start ? Timestamps.ToMicros(start) : null,
-                ToMicros = compiled.End is { } end ? Timestamps.ToMicros(end) : null,
-                Residual = sqlOnly ? null : record => compiled.Matches(record.Event),
-            },
-            !scope.CanReadPii,
-            null);
+        var eventQuery = EventQuery.For(CompiledFilter.Compile(filter, time), scope.AllTenants ? null : scope.TenantId);
+        return new ReadRequest(eventQuery with { AfterSeq = after, Limit = limit }, !scope.CanReadPii, null);
     }
 
     internal static AccessScope Scope(HttpContext http)
