@@ -238,7 +238,12 @@ public sealed partial class LedgerWriter : IAsyncDisposable
                 _batch.Records.Add(new PendingRecord(record, prepared.Id, prepared.Event));
                 _published.Add(record);
                 var receipt = new AppendReceipt(prepared.Id, seq, timestamp, hash);
-                _batchIds[prepared.Id] = receipt;
+                if (prepared.IdSuppliedByProducer)
+                {
+                    // Only a producer's own ids can come back; a generated one resent later is found in the store.
+                    _batchIds[prepared.Id] = receipt;
+                }
+
                 outcome[i] = new AppendedEvent(receipt, WasDuplicate: false);
                 prevHash = hash;
             }

@@ -51,6 +51,18 @@ public sealed class LedgerWriterTests
     }
 
     [Fact]
+    public async Task A_generated_id_sent_back_by_the_producer_is_recognised_as_a_duplicate()
+    {
+        await using var h = await WriterHarness.StartAsync();
+        var first = (await h.Writer.AppendAsync(TestEvents.Prepare(1))).Events[0].Receipt;
+        await h.Writer.AppendAsync(TestEvents.Prepare(2));
+        var again = await h.Writer.AppendAsync(TestEvents.Prepare(1, first.Id));
+        Assert.True(again.Events[0].WasDuplicate);
+        Assert.Equal(first.Seq, again.Events[0].Receipt.Seq);
+        Assert.Equal(2, h.Writer.Head.Size);
+    }
+
+    [Fact]
     public async Task The_same_id_twice_in_one_request_is_written_once()
     {
         await using var h = await WriterHarness.StartAsync();
