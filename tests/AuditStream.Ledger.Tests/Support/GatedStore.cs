@@ -14,6 +14,12 @@ public sealed class GatedStore(ILedgerStore inner) : ILedgerStore
 
     public int Commits { get; private set; }
 
+    /// <summary>Reads of event or subtree hashes (what proofs cost).</summary>
+    public int HashReads { get; set; }
+
+    /// <summary>Hashes returned by those reads.</summary>
+    public long HashesRead { get; set; }
+
     public void Close() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void Release() => _gate.TrySetResult();
@@ -44,9 +50,19 @@ public sealed class GatedStore(ILedgerStore inner) : ILedgerStore
 
     public Task<long?> FindSeqAtOrAfterAsync(long timestampMicros, CancellationToken cancellationToken) => inner.FindSeqAtOrAfterAsync(timestampMicros, cancellationToken);
 
-    public Task<byte[][]> ReadEventHashesAsync(long fromSeq, long toSeqExclusive, CancellationToken cancellationToken) => inner.ReadEventHashesAsync(fromSeq, toSeqExclusive, cancellationToken);
+    public Task<byte[][]> ReadEventHashesAsync(long fromSeq, long toSeqExclusive, CancellationToken cancellationToken)
+    {
+        HashReads++;
+        HashesRead += toSeqExclusive - fromSeq;
+        return inner.ReadEventHashesAsync(fromSeq, toSeqExclusive, cancellationToken);
+    }
 
-    public Task<byte[][]> ReadSubtreeHashesAsync(int level, long fromIndex, long toIndexExclusive, CancellationToken cancellationToken) => inner.ReadSubtreeHashesAsync(level, fromIndex, toIndexExclusive, cancellationToken);
+    public Task<byte[][]> ReadSubtreeHashesAsync(int level, long fromIndex, long toIndexExclusive, CancellationToken cancellationToken)
+    {
+        HashReads++;
+        HashesRead += toIndexExclusive - fromIndex;
+        return inner.ReadSubtreeHashesAsync(level, fromIndex, toIndexExclusive, cancellationToken);
+    }
 
     public Task SaveCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken) => inner.SaveCheckpointAsync(checkpoint, cancellationToken);
 
