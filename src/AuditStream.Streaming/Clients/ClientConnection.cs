@@ -36,6 +36,14 @@ internal sealed partial class ClientConnection : IDisposable
     private string _closeDescription = "";
     private volatile bool _stopWriting;
 
+    // Live events skipped by the rate limit and not yet announced (guarded by _gate): one audit.stream.gap per window.
+    private readonly DeliveryRateLimit _rateLimit;
+    private ITimer? _gapTimer;
+    private bool _gapPending;
+    private long _gapFrom;
+    private long _gapTo;
+    private volatile bool _disposed;
+
     public ClientConnection(string id, WebSocket socket, ClientRequest request, HubOptions options, PublishedFrameCache frames, TimeProvider time, ILogger logger)
     {
         Id = id;
@@ -47,6 +55,7 @@ internal sealed partial class ClientConnection : IDisposable
         _logger = logger;
         _maskPii = !request.Scope.CanReadPii;
         _filter = CompiledFilter.Compile(request.Filter, time);
+        _rateLimit = new DeliveryRateLimit(options.RateLimitPerSecond, options.RateLimitPerMinute, time);
         _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.ClientBufferSize)
         {
             SingleReader = true,
@@ -128,6 +137,8 @@ internal sealed partial class ClientConnection : IDisposable
 
     public void Dispose()
     {
+        _disposed = true;
+        _gapTimer?.Dispose();
         _cursorCancel?.Dispose();
         _abort.Dispose();
     }
@@ -312,6 +323,20 @@ internal sealed partial class ClientConnection : IDisposable
                     return true;
                 }
 
+                if (live && _rateLimit.Enabled)
+                {
+                    if (!_rateLimit.TryTake())
+                    {
+                        SkipLocked(record.Seq);
+                        return true;
+                    }
+
+                    if (!AnnounceGapLocked())
+                    {
+                        return false;
+                    }
+                }
+
                 if (_outbound.Writer.TryWrite(_frames.Get(record, _maskPii)))
                 {
                     return true;
@@ -327,6 +352,54 @@ internal sealed partial class ClientConnection : IDisposable
             if (!await _outbound.Writer.WaitToWriteAsync(cancellationToken))
             {
                 return false;
+            }
+        }
+    }
+
+    /// <summary>Adds a live seq over the rate limit to the pending gap; the first one arms the announcement at the window's end.</summary>
+    private void SkipLocked(long seq)
+    {
+        if (!_gapPending)
+        {
+            _gapPending = true;
+            _gapFrom = seq;
+            _gapTimer ??= _time.CreateTimer(static state => ((ClientConnection)state!).OnWindowEnd(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _gapTimer.Change(_rateLimit.UntilWindowEnds(), Timeout.InfiniteTimeSpan);
+        }
+
+        _gapTo = seq;
+    }
+
+    /// <summary>Queues the pending <c>audit.stream.gap</c>, if any; false when the queue is full (the client is then closed).</summary>
+    private bool AnnounceGapLocked()
+    {
+        if (!_gapPending)
+        {
+            return true;
+        }
+
+        _gapPending = false;
+        if (_outbound.Writer.TryWrite(ServerMessages.Gap(_gapFrom, _gapTo, StreamGapReasons.RateLimited)))
+        {
+            return true;
+        }
+
+        SlowConsumer();
+        return false;
+    }
+
+    private void OnWindowEnd()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (Volatile.Read(ref _closeStatus) == 0)
+            {
+                AnnounceGapLocked();
             }
         }
     }

@@ -24,6 +24,8 @@ internal static class ServerMessages
             writer.WriteNumber("max_filters_per_client"u8, options.MaxFiltersPerClient);
             writer.WriteNumber("max_message_size"u8, options.MaxMessageSize);
             writer.WriteNumber("client_buffer_size"u8, options.ClientBufferSize);
+            writer.WriteNumber("rate_limit_per_second"u8, options.RateLimitPerSecond);
+            writer.WriteNumber("rate_limit_per_minute"u8, options.RateLimitPerMinute);
             writer.WriteEndObject();
         });
 
@@ -56,6 +58,15 @@ internal static class ServerMessages
         {
             writer.WriteString("type"u8, "audit.stream.caught_up"u8);
             writer.WriteNumber("seq"u8, seq);
+        });
+
+    public static byte[] Gap(long fromSeq, long toSeq, string reason) =>
+        Build(writer =>
+        {
+            writer.WriteString("type"u8, "audit.stream.gap"u8);
+            writer.WriteNumber("from_seq"u8, fromSeq);
+            writer.WriteNumber("to_seq"u8, toSeq);
+            writer.WriteString("reason"u8, reason);
         });
 
     public static byte[] Error(string code, string message, string? field) =>
