@@ -5,24 +5,25 @@ using AuditStream.Filters;
 using AuditStream.Security;
 using AuditStream.Streaming.Hub;
 using AuditStream.Streaming.Protocol;
+using AuditStream.Streaming.Transports;
 using Microsoft.Extensions.Logging;
 
 namespace AuditStream.Streaming.Clients;
 
 /// <summary>
 /// One stream client (DESIGN.md §5): a cursor over the committed feed that filters and enqueues frames, a bounded queue,
-/// one loop that writes the queue to the socket, and the receive loop that answers client messages. Nothing that produces
-/// frames awaits the socket: a live client whose queue is full is closed with 4008 <c>slow_consumer</c>.
+/// one loop that writes the queue to the transport (WebSocket or Server-Sent Events), and the answers to client messages.
+/// Nothing that produces frames awaits the transport: a live client whose queue is full is closed with 4008 <c>slow_consumer</c>.
 /// </summary>
 internal sealed partial class ClientConnection : IDisposable
 {
-    private readonly WebSocket _socket;
+    private readonly IClientTransport _transport;
     private readonly ClientRequest _request;
     private readonly HubOptions _options;
     private readonly PublishedFrameCache _frames;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<byte[]> _outbound;
+    private readonly Channel<StreamFrame> _outbound;
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource<int> _closeRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -44,10 +45,10 @@ internal sealed partial class ClientConnection : IDisposable
     private long _gapTo;
     private volatile bool _disposed;
 
-    public ClientConnection(string id, WebSocket socket, ClientRequest request, HubOptions options, PublishedFrameCache frames, TimeProvider time, ILogger logger)
+    public ClientConnection(string id, IClientTransport transport, ClientRequest request, HubOptions options, PublishedFrameCache frames, TimeProvider time, ILogger logger)
     {
         Id = id;
-        _socket = socket;
+        _transport = transport;
         _request = request;
         _options = options;
         _frames = frames;
@@ -56,7 +57,7 @@ internal sealed partial class ClientConnection : IDisposable
         _maskPii = !request.Scope.CanReadPii;
         _filter = CompiledFilter.Compile(request.Filter, time);
         _rateLimit = new DeliveryRateLimit(options.RateLimitPerSecond, options.RateLimitPerMinute, time);
-        _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.ClientBufferSize)
+        _outbound = Channel.CreateBounded<StreamFrame>(new BoundedChannelOptions(options.ClientBufferSize)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -78,14 +79,7 @@ internal sealed partial class ClientConnection : IDisposable
 
         using (stopping.Register(static state => ((ClientConnection)state!).RequestClose(StreamCloseCodes.GoingAway, StreamCloseCodes.GoingAwayDescription), this))
         {
-            try
-            {
-                await ReceiveLoopAsync();
-            }
-            catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
-            {
-                // The peer went away or the socket was aborted after a close timeout.
-            }
+            await _transport.ReceiveAsync(this, _abort.Token);
 
             await StopCursorAsync();
             _outbound.Writer.TryComplete();
@@ -97,15 +91,9 @@ internal sealed partial class ClientConnection : IDisposable
             }
 
             await writer;
-            if (_socket.State == WebSocketState.CloseReceived)
+            if (Volatile.Read(ref _closeStatus) == 0)
             {
-                try
-                {
-                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", _abort.Token);
-                }
-                catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
-                {
-                }
+                await _transport.CompleteAsync(_abort.Token);
             }
         }
     }
@@ -143,47 +131,11 @@ internal sealed partial class ClientConnection : IDisposable
         _abort.Dispose();
     }
 
-    private async Task ReceiveLoopAsync()
-    {
-        var buffer = new byte[_options.MaxMessageSize];
-        while (true)
-        {
-            var count = 0;
-            var tooLarge = false;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                if (count == buffer.Length)
-                {
-                    // Over MaxMessageSize: keep reading to the end of the message, discarding it.
-                    tooLarge = true;
-                    count = 0;
-                }
+    /// <summary>Answers a client message read by the transport.</summary>
+    internal Task HandleAsync(ReadOnlySpan<byte> json) => HandleAsync(ClientMessage.Parse(json, _options.MaxFiltersPerClient));
 
-                result = await _socket.ReceiveAsync(buffer.AsMemory(count), _abort.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return;
-                }
-
-                count += result.Count;
-            }
-            while (!result.EndOfMessage);
-
-            if (tooLarge)
-            {
-                Enqueue(ServerMessages.Error(StreamErrorCodes.MessageTooLarge, $"Messages may be at most {_options.MaxMessageSize} bytes.", null));
-            }
-            else if (result.MessageType == WebSocketMessageType.Binary)
-            {
-                Enqueue(ServerMessages.Error(StreamErrorCodes.BinaryNotSupported, "Send JSON messages as text frames.", null));
-            }
-            else
-            {
-                await HandleAsync(ClientMessage.Parse(buffer.AsSpan(0, count), _options.MaxFiltersPerClient));
-            }
-        }
-    }
+    /// <summary>Queues an answer to the client (an error about its message).</summary>
+    internal void Reply(StreamFrame frame) => Enqueue(frame);
 
     private async Task HandleAsync(ClientMessage message)
     {
@@ -213,7 +165,7 @@ internal sealed partial class ClientConnection : IDisposable
     }
 
     /// <summary>Queues a control frame; a full queue means the client is not reading.</summary>
-    private void Enqueue(byte[] frame)
+    private void Enqueue(StreamFrame frame)
     {
         if (!_outbound.Writer.TryWrite(frame))
         {
@@ -404,7 +356,7 @@ internal sealed partial class ClientConnection : IDisposable
         }
     }
 
-    private async ValueTask<bool> EnqueueWaitingAsync(byte[] frame, CancellationToken cancellationToken)
+    private async ValueTask<bool> EnqueueWaitingAsync(StreamFrame frame, CancellationToken cancellationToken)
     {
         while (!_outbound.Writer.TryWrite(frame))
         {
@@ -426,21 +378,23 @@ internal sealed partial class ClientConnection : IDisposable
             {
                 while (!_stopWriting && reader.TryRead(out var frame))
                 {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                    await _transport.SendAsync(frame, _abort.Token);
                 }
 
                 if (_stopWriting)
                 {
                     return;
                 }
+
+                await _transport.FlushAsync(_abort.Token);
             }
 
-            if (Volatile.Read(ref _closeStatus) is var status and not 0 && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            if (Volatile.Read(ref _closeStatus) is var status and not 0)
             {
-                await _socket.CloseOutputAsync((WebSocketCloseStatus)status, _closeDescription, _abort.Token);
+                await _transport.CloseAsync(status, _closeDescription, _abort.Token);
             }
         }
-        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
             // Aborted after the close timeout, or the peer went away.
         }
