@@ -53,6 +53,7 @@ public static partial class ServerHost
         app.MapEventReads();
         app.MapLedgerEndpoints();
         app.MapStreaming();
+        app.MapEventStream();
 
         // Close stream clients (1001) before the server waits for its connections to end.
         app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<StreamHub>().Stop());
