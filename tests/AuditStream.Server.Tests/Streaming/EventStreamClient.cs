@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using AuditStream.Server.Tests.Support;
 
@@ -21,9 +22,25 @@ internal sealed class EventStreamClient : IAsyncDisposable
     public HttpResponseMessage Response => _response;
 
     /// <summary>Sends the request and returns once the response headers arrived (whatever the status).</summary>
-    public static async Task<EventStreamClient> ConnectAsync(TestServer server, string? token, string query = "", string? lastEventId = null)
+    /// <remarks><paramref name="receiveBufferBytes"/> shrinks the client's TCP receive buffer so a client that does not read blocks the server quickly.</remarks>
+    public static async Task<EventStreamClient> ConnectAsync(TestServer server, string? token, string query = "", string? lastEventId = null, int? receiveBufferBytes = null)
     {
-        var http = server.Client(token);
+        var http = receiveBufferBytes is { } bytes
+            ? new HttpClient(new SocketsHttpHandler
+            {
+                ConnectCallback = async (context, cancellationToken) =>
+                {
+                    var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = bytes };
+                    await tcp.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new NetworkStream(tcp, ownsSocket: true);
+                },
+            }) { BaseAddress = server.BaseAddress }
+            : server.Client();
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
         http.Timeout = Timeout.InfiniteTimeSpan;
         using var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/stream" + query);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
@@ -42,11 +59,44 @@ internal sealed class EventStreamClient : IAsyncDisposable
     public static async Task<EventStreamClient> ConnectEstablishedAsync(TestServer server, string? token, string query = "", string? lastEventId = null)
     {
         var client = await ConnectAsync(server, token, query, lastEventId);
+        client.Established = await client.ExpectEstablishedAsync();
+        return client;
+    }
+
+    public JsonNode? Established { get; private set; }
+
+    private async Task<JsonNode> ExpectEstablishedAsync()
+    {
+        var client = this;
         Assert.Equal("text/event-stream", client.Response.Content.Headers.ContentType?.MediaType);
         var established = await client.ReceiveAsync();
         Assert.Equal("audit.connection.established", established.Event);
         Assert.Null(established.Id);
+        return established.Data;
+    }
+
+    /// <summary>Connects with a small TCP receive buffer and reads audit.connection.established.</summary>
+    public static async Task<EventStreamClient> ConnectSlowAsync(TestServer server, string token, int receiveBufferBytes)
+    {
+        var client = await ConnectAsync(server, token, receiveBufferBytes: receiveBufferBytes);
+        client.Established = await client.ExpectEstablishedAsync();
         return client;
+    }
+
+    /// <summary>Reads to the end of the stream, returning the names of the events read; fails after the timeout.</summary>
+    public async Task<List<string>> ReadToEndAsync()
+    {
+        using var cts = new CancellationTokenSource(StreamClient.Timeout);
+        var names = new List<string>();
+        while (await _reader.ReadLineAsync(cts.Token) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                names.Add(line["event: ".Length..]);
+            }
+        }
+
+        return names;
     }
 
     /// <summary>The next event (id, event name, parsed data); fails when the stream ends or after the timeout.</summary>

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using AuditStream.Server.Tests.Support;
+using AuditStream.Streaming.Hub;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AuditStream.Server.Tests.Streaming;
 
@@ -91,5 +93,48 @@ public sealed class EventStreamTests
         var (id, _, data) = await client.ReceiveAsync();
         Assert.Equal(ours[0].ToString(CultureInfo.InvariantCulture), id);
         Assert.Equal("acme", data["audit_event"]!["tenant_id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_client_that_does_not_read_gets_its_response_ended_as_a_slow_consumer()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["AuditStream:Hub:ClientBufferSize"] = "16",
+            ["AuditStream:Hub:RateLimitPerSecond"] = "0",
+            ["AuditStream:Hub:RateLimitPerMinute"] = "0",
+        });
+        await using var slow = await EventStreamClient.ConnectSlowAsync(server, server.Token("admin", "*"), receiveBufferBytes: 4096);
+        var hub = server.Services.GetRequiredService<StreamHub>();
+        Assert.True(hub.TryGetClient(slow.Established!["client_id"]!.GetValue<string>(), out var connection));
+
+        var padding = $"\"metadata\":{{\"pad\":\"{new string('x', 4000)}\"}}";
+        using var producer = server.Producer();
+        for (var batch = 0; batch < 500 && !connection.CloseRequested.IsCompleted; batch++)
+        {
+            await Json.PostEventsAsync(producer, [.. Enumerable.Range(batch * 4, 4).Select(i => Json.Event(i, extra: padding))]);
+        }
+
+        Assert.Equal(4008, await connection.CloseRequested.WaitAsync(StreamClient.Timeout));
+        var names = await slow.ReadToEndAsync();
+        Assert.NotEmpty(names);
+        Assert.All(names, name => Assert.Equal("audit.event.published", name));
+    }
+
+    [Fact]
+    public async Task Server_stop_ends_the_response()
+    {
+        var server = await TestServer.StartAsync();
+        try
+        {
+            await using var client = await EventStreamClient.ConnectEstablishedAsync(server, server.Token("admin", "*"));
+            var stopping = server.StopAsync();
+            Assert.Empty(await client.ReadToEndAsync());
+            await stopping;
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
     }
 }
