@@ -91,10 +91,7 @@ internal sealed partial class ClientConnection : IDisposable
             }
 
             await writer;
-            if (Volatile.Read(ref _closeStatus) == 0)
-            {
-                await _transport.CompleteAsync(_abort.Token);
-            }
+            await _transport.CompleteAsync(_abort.Token);
         }
     }
 

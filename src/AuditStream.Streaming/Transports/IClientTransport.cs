@@ -21,6 +21,6 @@ internal interface IClientTransport
     /// <summary>Ends the stream after the last queued frame because the server closed the client with <paramref name="status"/>.</summary>
     ValueTask CloseAsync(int status, string description, CancellationToken cancellationToken);
 
-    /// <summary>Finishes the stream after the peer closed it first.</summary>
+    /// <summary>Finishes the stream once nothing more will be written (answers a close the peer started, if any).</summary>
     ValueTask CompleteAsync(CancellationToken cancellationToken);
 }

@@ -63,6 +63,27 @@ public sealed class EventStreamTests
     }
 
     [Fact]
+    public async Task Rate_limited_events_are_announced_as_a_gap_event_without_an_id()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["AuditStream:Hub:RateLimitPerSecond"] = "2",
+            ["AuditStream:Hub:RateLimitPerMinute"] = "0",
+        });
+        await using var client = await EventStreamClient.ConnectEstablishedAsync(server, server.Token("admin", "*"));
+
+        var written = await PostAsync(server.Producer(), [.. Enumerable.Range(0, 10).Select(i => Json.Event(i))]);
+
+        Assert.Equal(written[..2], await client.ReceiveSeqsThroughAsync(written[1]));
+        var (id, name, data) = await client.ReceiveAsync();
+        Assert.Equal("audit.stream.gap", name);
+        Assert.Null(id);
+        Assert.Equal(written[2], data["from_seq"]!.GetValue<long>());
+        Assert.Equal(written[^1], data["to_seq"]!.GetValue<long>());
+        Assert.Equal("rate_limited", data["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Without_a_token_the_answer_is_401()
     {
         await using var server = await TestServer.StartAsync();
