@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
 using AuditStream.Streaming.Clients;
 using AuditStream.Streaming.Protocol;
 
@@ -17,6 +20,9 @@ internal sealed class EventStreamTransport(Stream body, CancellationToken reques
     private static readonly byte[] s_end = "\n\n"u8.ToArray();
     private static readonly byte[] s_newline = "\n"u8.ToArray();
 
+    // "id: " + a long + "\n" + "event: " + "\ndata: " + "\n\n", rounded up; the type and the JSON are added to it.
+    private const int HeaderRoom = 64;
+
     public async Task ReceiveAsync(ClientConnection connection, CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, cancellationToken);
@@ -32,20 +38,44 @@ internal sealed class EventStreamTransport(Stream body, CancellationToken reques
 
     public async ValueTask SendAsync(StreamFrame frame, CancellationToken cancellationToken)
     {
+        // One write per event: the response body flushes on every write.
+        var buffer = ArrayPool<byte>.Shared.Rent(HeaderRoom + frame.Type.Length + frame.Json.Length);
+        try
+        {
+            var length = Format(frame, buffer);
+            await body.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static int Format(StreamFrame frame, Span<byte> buffer)
+    {
+        var length = 0;
         if (frame.EventId is { } id)
         {
-            await body.WriteAsync(s_id, cancellationToken);
-            await body.WriteAsync(System.Text.Encoding.ASCII.GetBytes(id.ToString(System.Globalization.CultureInfo.InvariantCulture)), cancellationToken);
-            await body.WriteAsync(s_newline, cancellationToken);
+            length += Append(buffer, length, s_id);
+            Utf8Formatter.TryFormat(id, buffer[length..], out var written);
+            length += written;
+            length += Append(buffer, length, s_newline);
         }
 
-        await body.WriteAsync(s_event, cancellationToken);
-        await body.WriteAsync(System.Text.Encoding.ASCII.GetBytes(frame.Type), cancellationToken);
-        await body.WriteAsync(s_data, cancellationToken);
+        length += Append(buffer, length, s_event);
+        length += Encoding.ASCII.GetBytes(frame.Type, buffer[length..]);
+        length += Append(buffer, length, s_data);
 
         // Compact JSON has no raw line breaks (they are escaped inside strings), so the message is one data line.
-        await body.WriteAsync(frame.Json, cancellationToken);
-        await body.WriteAsync(s_end, cancellationToken);
+        length += Append(buffer, length, frame.Json);
+        length += Append(buffer, length, s_end);
+        return length;
+    }
+
+    private static int Append(Span<byte> buffer, int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(buffer[at..]);
+        return bytes.Length;
     }
 
     public async ValueTask FlushAsync(CancellationToken cancellationToken) => await body.FlushAsync(cancellationToken);
