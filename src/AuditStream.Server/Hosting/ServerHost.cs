@@ -53,6 +53,7 @@ public static partial class ServerHost
         app.MapEventReads();
         app.MapLedgerEndpoints();
         app.MapStreaming();
+        app.MapEventStream();
 
         // Close stream clients (1001) before the server waits for its connections to end.
         app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<StreamHub>().Stop());
@@ -73,7 +74,7 @@ public static partial class ServerHost
     private static partial class Log
     {
         [LoggerMessage(EventId = 1, EventName = "Listening", Level = LogLevel.Information,
-            Message = "AuditStream listening on {Address} (events API /api/v1/events, live stream /ws/audit, signed checkpoint /api/v1/ledger/checkpoint); ledger {DataDirectory} holds {Events} events")]
+            Message = "AuditStream listening on {Address} (events API /api/v1/events, live stream /ws/audit and /api/v1/stream, signed checkpoint /api/v1/ledger/checkpoint); ledger {DataDirectory} holds {Events} events")]
         public static partial void Listening(ILogger logger, string address, string dataDirectory, long events);
     }
 }

@@ -30,35 +30,9 @@ internal static class StreamEndpoints
             return;
         }
 
-        if (!http.User.HasAllTenants() && string.IsNullOrEmpty(http.User.GetTenant()))
+        if (CheckRequest(http, hub, http.Request.Query["since_seq"].ToString(), out var filter, out var sinceSeq) is { } problem)
         {
-            await Problems.Forbidden("The token names no tenant and does not grant all tenants.").ExecuteAsync(http);
-            return;
-        }
-
-        long? sinceSeq = null;
-        if (http.Request.Query.TryGetValue("since_seq", out var since))
-        {
-            if (!long.TryParse(since.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-            {
-                await Problems.BadRequest("since_seq is not a seq.", "since_seq", "must be a whole number of at least 0").ExecuteAsync(http);
-                return;
-            }
-
-            sinceSeq = parsed;
-        }
-
-        var errors = new List<ValidationError>();
-        var query = http.Request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)));
-        var filter = StreamFilter.FromQuery(query, errors);
-        if (errors.Count == 0)
-        {
-            FilterValidator.Validate(filter, hub.Options.MaxFiltersPerClient, errors);
-        }
-
-        if (errors.Count > 0)
-        {
-            await Problems.BadRequest("The stream filters are invalid.", errors[0].Field, errors[0].Rule).ExecuteAsync(http);
+            await problem.ExecuteAsync(http);
             return;
         }
 
@@ -75,6 +49,40 @@ internal static class StreamEndpoints
             var request = new ClientRequest(EventReadEndpoints.Scope(http), ledgers.Ledger.Feed, filter, sinceSeq);
             await hub.RunClientAsync(ticket, socket, request, http.RequestAborted);
         }
+    }
+
+    /// <summary>
+    /// The checks every stream transport makes before it starts: a tenant (or all tenants), a valid <c>since_seq</c>
+    /// (<paramref name="since"/>, empty for none) and valid query filters. Returns the problem to answer, or null.
+    /// </summary>
+    internal static IResult? CheckRequest(HttpContext http, StreamHub hub, string since, out StreamFilter filter, out long? sinceSeq)
+    {
+        filter = StreamFilter.All;
+        sinceSeq = null;
+        if (!http.User.HasAllTenants() && string.IsNullOrEmpty(http.User.GetTenant()))
+        {
+            return Problems.Forbidden("The token names no tenant and does not grant all tenants.");
+        }
+
+        if (since.Length > 0)
+        {
+            if (!long.TryParse(since, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return Problems.BadRequest("since_seq is not a seq.", "since_seq", "must be a whole number of at least 0");
+            }
+
+            sinceSeq = parsed;
+        }
+
+        var errors = new List<ValidationError>();
+        var query = http.Request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)));
+        filter = StreamFilter.FromQuery(query, errors);
+        if (errors.Count == 0)
+        {
+            FilterValidator.Validate(filter, hub.Options.MaxFiltersPerClient, errors);
+        }
+
+        return errors.Count > 0 ? Problems.BadRequest("The stream filters are invalid.", errors[0].Field, errors[0].Rule) : null;
     }
 
     /// <summary>The first offered subprotocol that is not a token, else the token one (a browser fails the handshake

@@ -5,24 +5,25 @@ using AuditStream.Filters;
 using AuditStream.Security;
 using AuditStream.Streaming.Hub;
 using AuditStream.Streaming.Protocol;
+using AuditStream.Streaming.Transports;
 using Microsoft.Extensions.Logging;
 
 namespace AuditStream.Streaming.Clients;
 
 /// <summary>
 /// One stream client (DESIGN.md §5): a cursor over the committed feed that filters and enqueues frames, a bounded queue,
-/// one loop that writes the queue to the socket, and the receive loop that answers client messages. Nothing that produces
-/// frames awaits the socket: a live client whose queue is full is closed with 4008 <c>slow_consumer</c>.
+/// one loop that writes the queue to the transport (WebSocket or Server-Sent Events), and the answers to client messages.
+/// Nothing that produces frames awaits the transport: a live client whose queue is full is closed with 4008 <c>slow_consumer</c>.
 /// </summary>
 internal sealed partial class ClientConnection : IDisposable
 {
-    private readonly WebSocket _socket;
+    private readonly IClientTransport _transport;
     private readonly ClientRequest _request;
     private readonly HubOptions _options;
     private readonly PublishedFrameCache _frames;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<byte[]> _outbound;
+    private readonly Channel<StreamFrame> _outbound;
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource<int> _closeRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -36,10 +37,18 @@ internal sealed partial class ClientConnection : IDisposable
     private string _closeDescription = "";
     private volatile bool _stopWriting;
 
-    public ClientConnection(string id, WebSocket socket, ClientRequest request, HubOptions options, PublishedFrameCache frames, TimeProvider time, ILogger logger)
+    // Live events skipped by the rate limit and not yet announced (guarded by _gate): one audit.stream.gap per window.
+    private readonly DeliveryRateLimit _rateLimit;
+    private ITimer? _gapTimer;
+    private bool _gapPending;
+    private long _gapFrom;
+    private long _gapTo;
+    private volatile bool _disposed;
+
+    public ClientConnection(string id, IClientTransport transport, ClientRequest request, HubOptions options, PublishedFrameCache frames, TimeProvider time, ILogger logger)
     {
         Id = id;
-        _socket = socket;
+        _transport = transport;
         _request = request;
         _options = options;
         _frames = frames;
@@ -47,7 +56,8 @@ internal sealed partial class ClientConnection : IDisposable
         _logger = logger;
         _maskPii = !request.Scope.CanReadPii;
         _filter = CompiledFilter.Compile(request.Filter, time);
-        _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.ClientBufferSize)
+        _rateLimit = new DeliveryRateLimit(options.RateLimitPerSecond, options.RateLimitPerMinute, time);
+        _outbound = Channel.CreateBounded<StreamFrame>(new BoundedChannelOptions(options.ClientBufferSize)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -69,14 +79,7 @@ internal sealed partial class ClientConnection : IDisposable
 
         using (stopping.Register(static state => ((ClientConnection)state!).RequestClose(StreamCloseCodes.GoingAway, StreamCloseCodes.GoingAwayDescription), this))
         {
-            try
-            {
-                await ReceiveLoopAsync();
-            }
-            catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
-            {
-                // The peer went away or the socket was aborted after a close timeout.
-            }
+            await _transport.ReceiveAsync(this, _abort.Token);
 
             await StopCursorAsync();
             _outbound.Writer.TryComplete();
@@ -88,16 +91,7 @@ internal sealed partial class ClientConnection : IDisposable
             }
 
             await writer;
-            if (_socket.State == WebSocketState.CloseReceived)
-            {
-                try
-                {
-                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", _abort.Token);
-                }
-                catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
-                {
-                }
-            }
+            await _transport.CompleteAsync(_abort.Token);
         }
     }
 
@@ -128,51 +122,17 @@ internal sealed partial class ClientConnection : IDisposable
 
     public void Dispose()
     {
+        _disposed = true;
+        _gapTimer?.Dispose();
         _cursorCancel?.Dispose();
         _abort.Dispose();
     }
 
-    private async Task ReceiveLoopAsync()
-    {
-        var buffer = new byte[_options.MaxMessageSize];
-        while (true)
-        {
-            var count = 0;
-            var tooLarge = false;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                if (count == buffer.Length)
-                {
-                    // Over MaxMessageSize: keep reading to the end of the message, discarding it.
-                    tooLarge = true;
-                    count = 0;
-                }
+    /// <summary>Answers a client message read by the transport.</summary>
+    internal Task HandleAsync(ReadOnlySpan<byte> json) => HandleAsync(ClientMessage.Parse(json, _options.MaxFiltersPerClient));
 
-                result = await _socket.ReceiveAsync(buffer.AsMemory(count), _abort.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return;
-                }
-
-                count += result.Count;
-            }
-            while (!result.EndOfMessage);
-
-            if (tooLarge)
-            {
-                Enqueue(ServerMessages.Error(StreamErrorCodes.MessageTooLarge, $"Messages may be at most {_options.MaxMessageSize} bytes.", null));
-            }
-            else if (result.MessageType == WebSocketMessageType.Binary)
-            {
-                Enqueue(ServerMessages.Error(StreamErrorCodes.BinaryNotSupported, "Send JSON messages as text frames.", null));
-            }
-            else
-            {
-                await HandleAsync(ClientMessage.Parse(buffer.AsSpan(0, count), _options.MaxFiltersPerClient));
-            }
-        }
-    }
+    /// <summary>Queues an answer to the client (an error about its message).</summary>
+    internal void Reply(StreamFrame frame) => Enqueue(frame);
 
     private async Task HandleAsync(ClientMessage message)
     {
@@ -202,7 +162,7 @@ internal sealed partial class ClientConnection : IDisposable
     }
 
     /// <summary>Queues a control frame; a full queue means the client is not reading.</summary>
-    private void Enqueue(byte[] frame)
+    private void Enqueue(StreamFrame frame)
     {
         if (!_outbound.Writer.TryWrite(frame))
         {
@@ -312,6 +272,20 @@ internal sealed partial class ClientConnection : IDisposable
                     return true;
                 }
 
+                if (live && _rateLimit.Enabled)
+                {
+                    if (!_rateLimit.TryTake())
+                    {
+                        SkipLocked(record.Seq);
+                        return true;
+                    }
+
+                    if (!AnnounceGapLocked())
+                    {
+                        return false;
+                    }
+                }
+
                 if (_outbound.Writer.TryWrite(_frames.Get(record, _maskPii)))
                 {
                     return true;
@@ -331,7 +305,55 @@ internal sealed partial class ClientConnection : IDisposable
         }
     }
 
-    private async ValueTask<bool> EnqueueWaitingAsync(byte[] frame, CancellationToken cancellationToken)
+    /// <summary>Adds a live seq over the rate limit to the pending gap; the first one arms the announcement at the window's end.</summary>
+    private void SkipLocked(long seq)
+    {
+        if (!_gapPending)
+        {
+            _gapPending = true;
+            _gapFrom = seq;
+            _gapTimer ??= _time.CreateTimer(static state => ((ClientConnection)state!).OnWindowEnd(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _gapTimer.Change(_rateLimit.UntilWindowEnds(), Timeout.InfiniteTimeSpan);
+        }
+
+        _gapTo = seq;
+    }
+
+    /// <summary>Queues the pending <c>audit.stream.gap</c>, if any; false when the queue is full (the client is then closed).</summary>
+    private bool AnnounceGapLocked()
+    {
+        if (!_gapPending)
+        {
+            return true;
+        }
+
+        _gapPending = false;
+        if (_outbound.Writer.TryWrite(ServerMessages.Gap(_gapFrom, _gapTo, StreamGapReasons.RateLimited)))
+        {
+            return true;
+        }
+
+        SlowConsumer();
+        return false;
+    }
+
+    private void OnWindowEnd()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (Volatile.Read(ref _closeStatus) == 0)
+            {
+                AnnounceGapLocked();
+            }
+        }
+    }
+
+    private async ValueTask<bool> EnqueueWaitingAsync(StreamFrame frame, CancellationToken cancellationToken)
     {
         while (!_outbound.Writer.TryWrite(frame))
         {
@@ -353,21 +375,23 @@ internal sealed partial class ClientConnection : IDisposable
             {
                 while (!_stopWriting && reader.TryRead(out var frame))
                 {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                    await _transport.SendAsync(frame, _abort.Token);
                 }
 
                 if (_stopWriting)
                 {
                     return;
                 }
+
+                await _transport.FlushAsync(_abort.Token);
             }
 
-            if (Volatile.Read(ref _closeStatus) is var status and not 0 && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            if (Volatile.Read(ref _closeStatus) is var status and not 0)
             {
-                await _socket.CloseOutputAsync((WebSocketCloseStatus)status, _closeDescription, _abort.Token);
+                await _transport.CloseAsync(status, _closeDescription, _abort.Token);
             }
         }
-        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
             // Aborted after the close timeout, or the peer went away.
         }

@@ -35,4 +35,20 @@ public sealed class HubOptions
     /// <summary>How long a client being closed (slow consumer, shutdown) has to take the close frame before the socket is aborted.</summary>
     /// <value>Default 5 seconds.</value>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Most live events delivered to one client per second; matching events over the limit are skipped and announced
+    /// with <c>audit.stream.gap</c>. Replays (<c>since_seq</c>, <c>resume</c>) are not limited. Zero turns the limit off.
+    /// </summary>
+    /// <value>Default 100 events per second.</value>
+    [Range(0, 10_000_000)]
+    public int RateLimitPerSecond { get; set; } = 100;
+
+    /// <summary>
+    /// Most live events delivered to one client per minute; matching events over the limit are skipped and announced
+    /// with <c>audit.stream.gap</c>. Replays are not limited. Zero turns the limit off.
+    /// </summary>
+    /// <value>Default 1000 events per minute.</value>
+    [Range(0, 100_000_000)]
+    public int RateLimitPerMinute { get; set; } = 1000;
 }

@@ -10,10 +10,10 @@ namespace AuditStream.Streaming.Hub;
 /// </summary>
 internal sealed class PublishedFrameCache
 {
-    private readonly ConditionalWeakTable<LedgerRecord, byte[]> _clear = new();
-    private readonly ConditionalWeakTable<LedgerRecord, byte[]> _masked = new();
+    private readonly ConditionalWeakTable<LedgerRecord, StreamFrame> _clear = new();
+    private readonly ConditionalWeakTable<LedgerRecord, StreamFrame> _masked = new();
 
-    public byte[] Get(LedgerRecord record, bool maskPii) => maskPii
+    public StreamFrame Get(LedgerRecord record, bool maskPii) => maskPii
         ? _masked.GetValue(record, static r => ServerMessages.Published(r, maskPii: true))
         : _clear.GetValue(record, static r => ServerMessages.Published(r, maskPii: false));
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
 using AuditStream.Streaming.Clients;
+using AuditStream.Streaming.Transports;
 using Microsoft.Extensions.Logging;
 
 namespace AuditStream.Streaming.Hub;
@@ -58,15 +59,30 @@ public sealed partial class StreamHub : IDisposable
     }
 
     /// <summary>Runs one admitted client over <paramref name="socket"/> until it closes; frees <paramref name="ticket"/> at the end.</summary>
-    public async Task RunClientAsync(ClientTicket ticket, WebSocket socket, ClientRequest request, CancellationToken cancellationToken)
+    public Task RunClientAsync(ClientTicket ticket, WebSocket socket, ClientRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        return RunAsync(ticket, new WebSocketTransport(socket, Options.MaxMessageSize), request, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs one admitted client as Server-Sent Events written to <paramref name="eventStream"/> (a response body whose
+    /// headers are sent) until the client disconnects (<paramref name="cancellationToken"/>) or the server closes it.
+    /// </summary>
+    public Task RunEventStreamClientAsync(ClientTicket ticket, Stream eventStream, ClientRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(eventStream);
+        return RunAsync(ticket, new EventStreamTransport(eventStream, cancellationToken), request, cancellationToken);
+    }
+
+    private async Task RunAsync(ClientTicket ticket, IClientTransport transport, ClientRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ticket);
-        ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(request);
         using (ticket)
         {
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
-            using var client = new ClientConnection(Guid.NewGuid().ToString("N"), socket, request, Options, _frames, _time, _clientLogger);
+            using var client = new ClientConnection(Guid.NewGuid().ToString("N"), transport, request, Options, _frames, _time, _clientLogger);
             _clients[client.Id] = client;
             Log.ClientConnected(_logger, client.Id, request.Scope.Role.ToString(), request.SinceSeq ?? -1);
             try
@@ -76,7 +92,7 @@ public sealed partial class StreamHub : IDisposable
             finally
             {
                 _clients.TryRemove(client.Id, out _);
-                Log.ClientDisconnected(_logger, client.Id, socket.CloseStatus is { } status ? (int)status : -1);
+                Log.ClientDisconnected(_logger, client.Id, client.CloseRequested.IsCompletedSuccessfully ? client.CloseRequested.Result : -1);
             }
         }
     }
@@ -94,7 +110,7 @@ public sealed partial class StreamHub : IDisposable
         [LoggerMessage(EventId = 1, EventName = "ClientConnected", Level = LogLevel.Debug, Message = "Stream client {ClientId} connected as {Role} (since_seq {SinceSeq})")]
         public static partial void ClientConnected(ILogger logger, string clientId, string role, long sinceSeq);
 
-        [LoggerMessage(EventId = 2, EventName = "ClientDisconnected", Level = LogLevel.Debug, Message = "Stream client {ClientId} disconnected (close status {CloseStatus})")]
+        [LoggerMessage(EventId = 2, EventName = "ClientDisconnected", Level = LogLevel.Debug, Message = "Stream client {ClientId} disconnected (server close status {CloseStatus}, -1 when the client left)")]
         public static partial void ClientDisconnected(ILogger logger, string clientId, int closeStatus);
     }
 }

@@ -14,6 +14,8 @@ public sealed class SlowConsumerTests
         await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
         {
             ["AuditStream:Hub:ClientBufferSize"] = "32",
+            ["AuditStream:Hub:RateLimitPerSecond"] = "0",
+            ["AuditStream:Hub:RateLimitPerMinute"] = "0",
             ["AuditStream:Hub:CloseTimeout"] = "00:01:00",
         });
         var token = server.Token("admin", "*");

@@ -24,7 +24,12 @@ public sealed class StreamResumeTests
     [Fact]
     public async Task Since_seq_replays_then_announces_caught_up_then_goes_live_with_every_matching_seq_once_in_order_while_producers_write()
     {
-        await using var server = await TestServer.StartAsync();
+        // Hundreds of live events in a second: the delivery rate limits are off so that every seq must arrive.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["AuditStream:Hub:RateLimitPerSecond"] = "0",
+            ["AuditStream:Hub:RateLimitPerMinute"] = "0",
+        });
         using var producer = server.Producer();
         var before = await ProduceAsync(producer, 0, 300, 25);
         const long since = 40;

@@ -1,0 +1,51 @@
+using AuditStream.Server.Api;
+using AuditStream.Server.Hosting;
+using AuditStream.Streaming.Clients;
+using AuditStream.Streaming.Hub;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AuditStream.Server.Streaming;
+
+/// <summary>
+/// <c>GET /api/v1/stream</c>, the live stream of DESIGN.md §5 as Server-Sent Events: the same clients, cursors, filters,
+/// rate limits and messages as <c>/ws/audit</c>, one-way. Resume with <c>Last-Event-ID</c> (the last seq seen; a
+/// browser's EventSource sends it on reconnect) or <c>?since_seq=</c>; the header wins when both are present.
+/// </summary>
+internal static class EventStreamEndpoints
+{
+    public static void MapEventStream(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/v1/stream", StreamAsync).RequireAuthorization();
+
+    private static async Task StreamAsync(HttpContext http, StreamHub hub, LedgerService ledgers)
+    {
+        var since = http.Request.Headers["Last-Event-ID"].ToString().Trim();
+        if (since.Length == 0)
+        {
+            since = http.Request.Query["since_seq"].ToString();
+        }
+
+        if (StreamEndpoints.CheckRequest(http, hub, since, out var filter, out var sinceSeq) is { } problem)
+        {
+            await problem.ExecuteAsync(http);
+            return;
+        }
+
+        if (!hub.TryAdmit(out var ticket))
+        {
+            http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            http.Response.Headers.RetryAfter = "5";
+            return;
+        }
+
+        using (ticket)
+        {
+            http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            http.Response.ContentType = "text/event-stream";
+            http.Response.Headers.CacheControl = "no-cache";
+            http.Response.Headers["X-Accel-Buffering"] = "no";
+            await http.Response.StartAsync(http.RequestAborted);
+            var request = new ClientRequest(EventReadEndpoints.Scope(http), ledgers.Ledger.Feed, filter, sinceSeq);
+            await hub.RunEventStreamClientAsync(ticket, http.Response.Body, request, http.RequestAborted);
+        }
+    }
+}

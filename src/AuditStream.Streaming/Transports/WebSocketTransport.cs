@@ -1,0 +1,87 @@
+using System.Net.WebSockets;
+using AuditStream.Streaming.Clients;
+using AuditStream.Streaming.Protocol;
+
+namespace AuditStream.Streaming.Transports;
+
+/// <summary><c>/ws/audit</c>: one JSON message per text frame both ways; closes carry the status (4008, 1001…).</summary>
+internal sealed class WebSocketTransport(WebSocket socket, int maxMessageSize) : IClientTransport
+{
+    public WebSocket Socket => socket;
+
+    public async Task ReceiveAsync(ClientConnection connection, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[maxMessageSize];
+        try
+        {
+            while (true)
+            {
+                var count = 0;
+                var tooLarge = false;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (count == buffer.Length)
+                    {
+                        // Over MaxMessageSize: keep reading to the end of the message, discarding it.
+                        tooLarge = true;
+                        count = 0;
+                    }
+
+                    result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+
+                    count += result.Count;
+                }
+                while (!result.EndOfMessage);
+
+                if (tooLarge)
+                {
+                    connection.Reply(ServerMessages.Error(StreamErrorCodes.MessageTooLarge, $"Messages may be at most {maxMessageSize} bytes.", null));
+                }
+                else if (result.MessageType == WebSocketMessageType.Binary)
+                {
+                    connection.Reply(ServerMessages.Error(StreamErrorCodes.BinaryNotSupported, "Send JSON messages as text frames.", null));
+                }
+                else
+                {
+                    await connection.HandleAsync(buffer.AsSpan(0, count));
+                }
+            }
+        }
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
+        {
+            // The peer went away or the socket was aborted after a close timeout.
+        }
+    }
+
+    public ValueTask SendAsync(StreamFrame frame, CancellationToken cancellationToken) =>
+        socket.SendAsync(frame.Json.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public async ValueTask CloseAsync(int status, string description, CancellationToken cancellationToken)
+    {
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            await socket.CloseOutputAsync((WebSocketCloseStatus)status, description, cancellationToken);
+        }
+    }
+
+    public async ValueTask CompleteAsync(CancellationToken cancellationToken)
+    {
+        if (socket.State == WebSocketState.CloseReceived)
+        {
+            try
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken);
+            }
+            catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
+            {
+            }
+        }
+    }
+}
