@@ -39,6 +39,7 @@ internal sealed partial class ClientConnection : IDisposable
 
     // Live events skipped by the rate limit and not yet announced (guarded by _gate): one audit.stream.gap per window.
     private readonly DeliveryRateLimit _rateLimit;
+    private readonly InboundRateLimit _inbound;
     private ITimer? _gapTimer;
     private bool _gapPending;
     private long _gapFrom;
@@ -57,6 +58,7 @@ internal sealed partial class ClientConnection : IDisposable
         _maskPii = !request.Scope.CanReadPii;
         _filter = CompiledFilter.Compile(request.Filter, time);
         _rateLimit = new DeliveryRateLimit(options.RateLimitPerSecond, options.RateLimitPerMinute, time);
+        _inbound = new InboundRateLimit(options.MaxInboundMessagesPerSecond, options.MaxInboundViolations, time);
         _outbound = Channel.CreateBounded<StreamFrame>(new BoundedChannelOptions(options.ClientBufferSize)
         {
             SingleReader = true,
@@ -126,6 +128,30 @@ internal sealed partial class ClientConnection : IDisposable
         _gapTimer?.Dispose();
         _cursorCancel?.Dispose();
         _abort.Dispose();
+    }
+
+    /// <summary>
+    /// Counts one message read by the transport against <see cref="HubOptions.MaxInboundMessagesPerSecond"/>; false means
+    /// the transport must drop it (the client was told, or is being closed for persistent abuse).
+    /// </summary>
+    internal bool AdmitInbound()
+    {
+        switch (_inbound.Admit())
+        {
+            case InboundVerdict.Accept:
+                return true;
+            case InboundVerdict.Warn:
+                Enqueue(ServerMessages.Error(
+                    StreamErrorCodes.RateLimited,
+                    $"At most {_options.MaxInboundMessagesPerSecond} messages per second; the rest of this second's messages are ignored.",
+                    null));
+                return false;
+            case InboundVerdict.Close:
+                RequestClose(StreamCloseCodes.PolicyViolation, StreamCloseCodes.PolicyViolationDescription);
+                return false;
+            default:
+                return false;
+        }
     }
 
     /// <summary>Answers a client message read by the transport.</summary>

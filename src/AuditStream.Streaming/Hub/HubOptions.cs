@@ -51,4 +51,17 @@ public sealed class HubOptions
     /// <value>Default 1000 events per minute.</value>
     [Range(0, 100_000_000)]
     public int RateLimitPerMinute { get; set; } = 1000;
+
+    /// <summary>
+    /// Most messages a client may send per second; the rest of that second's messages are ignored and answered once with
+    /// <c>audit.error</c> <c>rate_limited</c>. 0 turns the limit off.
+    /// </summary>
+    /// <value>Default 20 messages per second.</value>
+    [Range(0, 1_000_000)]
+    public int MaxInboundMessagesPerSecond { get; set; } = 20;
+
+    /// <summary>Consecutive seconds over <see cref="MaxInboundMessagesPerSecond"/> after which the client is closed with 1008 <c>policy_violation</c>.</summary>
+    /// <value>Default 5 seconds.</value>
+    [Range(1, 3_600)]
+    public int MaxInboundViolations { get; set; } = 5;
 }

@@ -10,6 +10,12 @@ public static class StreamCloseCodes
     public const string SlowConsumerDescription = "slow_consumer";
 
     /// <summary>The server is stopping (RFC 6455 1001).</summary>
+    /// <summary>RFC 6455 policy violation: the client kept sending faster than it may.</summary>
+    public const int PolicyViolation = 1008;
+
+    /// <summary>Close description sent with <see cref="PolicyViolation"/>.</summary>
+    public const string PolicyViolationDescription = "policy_violation";
+
     public const int GoingAway = 1001;
 
     /// <summary>Description sent with <see cref="GoingAway"/>.</summary>

@@ -20,4 +20,7 @@ public static class StreamErrorCodes
 
     /// <summary>Binary frames are not part of the protocol.</summary>
     public const string BinaryNotSupported = "binary_not_supported";
+
+    /// <summary>The client sent more messages per second than <c>MaxInboundMessagesPerSecond</c>; the excess was ignored.</summary>
+    public const string RateLimited = "rate_limited";
 }

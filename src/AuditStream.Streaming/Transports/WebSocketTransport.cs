@@ -38,6 +38,11 @@ internal sealed class WebSocketTransport(WebSocket socket, int maxMessageSize) :
                 }
                 while (!result.EndOfMessage);
 
+                if (!connection.AdmitInbound())
+                {
+                    continue;
+                }
+
                 if (tooLarge)
                 {
                     connection.Reply(ServerMessages.Error(StreamErrorCodes.MessageTooLarge, $"Messages may be at most {maxMessageSize} bytes.", null));
