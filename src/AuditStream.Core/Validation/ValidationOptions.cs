@@ -28,5 +28,6 @@ public sealed class ValidationOptions
     /// <summary>How far <c>occurred_at</c> may be ahead of the server clock before the event is rejected.</summary>
     /// <value>Default 24 hours: generous enough that a skewed producer clock never loses an audit event,
     /// tight enough to catch a date computed in the wrong unit or year.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "366.00:00:00")]
     public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromHours(24);
 }

@@ -249,6 +249,18 @@ public sealed class EventValidatorTests
     }
 
     [Fact]
+    public void Options_annotations_accept_the_defaults_and_refuse_nonsense()
+    {
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        var defaults = new ValidationOptions();
+        Assert.True(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(defaults, new(defaults), results, validateAllProperties: true));
+
+        var bad = new ValidationOptions { MaxMetadataDepth = 0, MaxFutureSkew = TimeSpan.FromHours(-1) };
+        Assert.False(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(bad, new(bad), results, validateAllProperties: true));
+        Assert.Equal(["MaxMetadataDepth", "MaxFutureSkew"], results.SelectMany(r => r.MemberNames));
+    }
+
+    [Fact]
     public void Errors_are_appended_after_existing_ones()
     {
         var errors = new List<ValidationError> { new("earlier", "stays") };
