@@ -62,6 +62,49 @@ public sealed class JwksTests
         Assert.Equal(HttpStatusCode.Unauthorized, await Read(Sign(new RsaSecurityKey(otherRsa) { KeyId = "rsa-1" }, SecurityAlgorithms.RsaSha256)));
     }
 
+    [Fact]
+    public async Task Production_tokens_are_validated_against_an_oidc_authority_discovered_over_http()
+    {
+        using var rsa = RSA.Create(2048);
+        var rsaKey = new RsaSecurityKey(rsa) { KeyId = "oidc-1" };
+        var jwks = System.Text.Json.JsonSerializer.Serialize(new { keys = new[] { Public(JsonWebKeyConverter.ConvertFromRSASecurityKey(rsaKey)) } });
+
+        var idp = WebApplication.CreateSlimBuilder();
+        idp.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var idpApp = idp.Build();
+        string Issuer() => idpApp.Urls.First();
+        idpApp.MapGet("/.well-known/openid-configuration", () => Results.Text(
+            System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["issuer"] = Issuer(), ["jwks_uri"] = Issuer() + "/keys" }),
+            "application/json"));
+        idpApp.MapGet("/keys", () => Results.Text(jwks, "application/json"));
+        await idpApp.StartAsync();
+
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["AuditStream:Auth:Authority"] = Issuer(),
+            ["AuditStream:Auth:AllowInsecureMetadata"] = "true",
+        });
+
+        string Sign(string issuer) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = "auditstream",
+            Expires = DateTime.UtcNow.AddMinutes(10),
+            Claims = new Dictionary<string, object> { ["role"] = "auditor", ["tenant"] = "acme", ["sub"] = "svc" },
+            SigningCredentials = new SigningCredentials(rsaKey, SecurityAlgorithms.RsaSha256),
+        });
+
+        async Task<HttpStatusCode> Read(string token)
+        {
+            using var client = server.Client(token);
+            return (await client.GetAsync("api/v1/events")).StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await Read(Sign(Issuer())));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Read(Sign("https://someone-else.example")));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Read(server.Token("admin", "*")));
+    }
+
     private static Dictionary<string, string?> Public(JsonWebKey key) => new Dictionary<string, string?>
     {
         ["kty"] = key.Kty,
