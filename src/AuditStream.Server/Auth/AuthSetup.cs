@@ -69,6 +69,17 @@ internal static class AuthSetup
 
                     return Task.CompletedTask;
                 },
+                OnChallenge = context =>
+                {
+                    // A refused stream connection (no or a bad token) belongs in the stream's audit trail too.
+                    var path = context.HttpContext.Request.Path;
+                    if (path.StartsWithSegments("/ws/audit") || path.StartsWithSegments("/api/v1/stream"))
+                    {
+                        Streaming.StreamEndpoints.RecordRefusal(context.HttpContext, path.StartsWithSegments("/ws") ? "websocket" : "sse", StatusCodes.Status401Unauthorized);
+                    }
+
+                    return Task.CompletedTask;
+                },
             };
         });
 

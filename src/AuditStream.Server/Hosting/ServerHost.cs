@@ -32,9 +32,15 @@ public static partial class ServerHost
         services.AddOptions<ValidationOptions>().Bind(builder.Configuration.GetSection("AuditStream:Validation"));
         services.AddOptions<ClassifierOptions>().Bind(builder.Configuration.GetSection("AuditStream:Classification"));
         services.AddOptions<HubOptions>().Bind(builder.Configuration.GetSection(HubOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(sp => new StreamHub(sp.GetRequiredService<IOptions<HubOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<StreamActivityRecorder>();
+        services.AddSingleton<IStreamActivitySink>(sp => sp.GetRequiredService<StreamActivityRecorder>());
+        services.AddSingleton(sp => new StreamHub(
+            sp.GetRequiredService<IOptions<HubOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IStreamActivitySink>()));
         services.AddSingleton<LedgerService>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
+
+        // Registered after the ledger, so it stops first (hosted services stop in reverse order).
+        services.AddHostedService(sp => sp.GetRequiredService<StreamActivityRecorder>());
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 

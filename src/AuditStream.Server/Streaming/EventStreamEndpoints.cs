@@ -27,11 +27,13 @@ internal static class EventStreamEndpoints
         if (StreamEndpoints.CheckRequest(http, hub, since, out var filter, out var sinceSeq) is { } problem)
         {
             await problem.ExecuteAsync(http);
+            StreamEndpoints.RecordRefusal(http, "sse", http.Response.StatusCode);
             return;
         }
 
         if (!hub.TryAdmit(out var ticket))
         {
+            StreamEndpoints.RecordRefusal(http, "sse", StatusCodes.Status503ServiceUnavailable);
             http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             http.Response.Headers.RetryAfter = "5";
             return;
@@ -44,7 +46,7 @@ internal static class EventStreamEndpoints
             http.Response.Headers.CacheControl = "no-cache";
             http.Response.Headers["X-Accel-Buffering"] = "no";
             await http.Response.StartAsync(http.RequestAborted);
-            var request = new ClientRequest(EventReadEndpoints.Scope(http), ledgers.Ledger.Feed, filter, sinceSeq);
+            var request = StreamEndpoints.Request(http, ledgers.Ledger.Feed, filter, sinceSeq);
             await hub.RunEventStreamClientAsync(ticket, http.Response.Body, request, http.RequestAborted);
         }
     }

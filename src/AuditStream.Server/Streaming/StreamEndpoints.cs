@@ -26,6 +26,7 @@ internal static class StreamEndpoints
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
+            RecordRefusal(http, "websocket", StatusCodes.Status400BadRequest);
             await Problems.BadRequest("This endpoint only accepts WebSocket upgrades.", "connection", "must be a WebSocket upgrade").ExecuteAsync(http);
             return;
         }
@@ -33,11 +34,13 @@ internal static class StreamEndpoints
         if (CheckRequest(http, hub, http.Request.Query["since_seq"].ToString(), out var filter, out var sinceSeq) is { } problem)
         {
             await problem.ExecuteAsync(http);
+            RecordRefusal(http, "websocket", http.Response.StatusCode);
             return;
         }
 
         if (!hub.TryAdmit(out var ticket))
         {
+            RecordRefusal(http, "websocket", StatusCodes.Status503ServiceUnavailable);
             http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             http.Response.Headers.RetryAfter = "5";
             return;
@@ -46,8 +49,34 @@ internal static class StreamEndpoints
         using (ticket)
         {
             var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = ChooseSubprotocol(http.WebSockets.WebSocketRequestedProtocols) });
-            var request = new ClientRequest(EventReadEndpoints.Scope(http), ledgers.Ledger.Feed, filter, sinceSeq);
+            var request = Request(http, ledgers.Ledger.Feed, filter, sinceSeq);
             await hub.RunClientAsync(ticket, socket, request, http.RequestAborted);
+        }
+    }
+
+    /// <summary>The client's IP address as text (IPv4-mapped IPv6 shown as IPv4), for the audit trail.</summary>
+    internal static string? RemoteAddress(HttpContext http) =>
+        http.Connection.RemoteIpAddress is { } ip ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString() : null;
+
+    /// <summary>The stream request of an admitted, checked caller.</summary>
+    internal static ClientRequest Request(HttpContext http, AuditStream.Ledger.Feed.CommittedFeed feed, StreamFilter filter, long? sinceSeq) =>
+        new(EventReadEndpoints.Scope(http), feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http));
+
+    /// <summary>Records a refused stream connection (before any upgrade) in the stream's audit trail.</summary>
+    internal static void RecordRefusal(HttpContext http, string transport, int status)
+    {
+        if (http.RequestServices.GetService<IStreamActivitySink>() is { } sink)
+        {
+            var user = http.User;
+            sink.Record(new StreamActivity(
+                StreamActivityKinds.Refused,
+                ClientId: null,
+                Role: user.GetRole() is { } role ? AuditStream.Security.RoleNames.ToName(role) : null,
+                TenantId: user.GetTenant(),
+                Subject: user.Identity?.IsAuthenticated == true ? user.GetSubject() : null,
+                RemoteAddress: RemoteAddress(http),
+                Transport: transport,
+                Detail: $"HTTP {status}"));
         }
     }
 

@@ -40,15 +40,17 @@ internal sealed partial class ClientConnection : IDisposable
     // Live events skipped by the rate limit and not yet announced (guarded by _gate): one audit.stream.gap per window.
     private readonly DeliveryRateLimit _rateLimit;
     private readonly InboundRateLimit _inbound;
+    private readonly Action<string, string?>? _recordActivity;
     private ITimer? _gapTimer;
     private bool _gapPending;
     private long _gapFrom;
     private long _gapTo;
     private volatile bool _disposed;
 
-    public ClientConnection(string id, IClientTransport transport, ClientRequest request, HubOptions options, PublishedFrameCache frames, TimeProvider time, ILogger logger)
+    public ClientConnection(string id, IClientTransport transport, ClientRequest request, HubOptions options, PublishedFrameCache frames, TimeProvider time, ILogger logger, Action<string, string?>? recordActivity = null)
     {
         Id = id;
+        _recordActivity = recordActivity;
         _transport = transport;
         _request = request;
         _options = options;
@@ -175,6 +177,8 @@ internal sealed partial class ClientConnection : IDisposable
                     Enqueue(ServerMessages.FiltersUpdated(compiled.Filter));
                 }
 
+                _recordActivity?.Invoke(StreamActivityKinds.FiltersUpdated, $"{FilterValidator.CountValues(compiled.Filter)} filter values");
+
                 break;
             case ClientMessageKind.Resume:
                 await StopCursorAsync();
@@ -202,6 +206,7 @@ internal sealed partial class ClientConnection : IDisposable
         {
             Log.SlowConsumer(_logger, Id, _options.ClientBufferSize);
             RequestClose(StreamCloseCodes.SlowConsumer, StreamCloseCodes.SlowConsumerDescription);
+            _recordActivity?.Invoke(StreamActivityKinds.SlowConsumer, $"queue of {_options.ClientBufferSize} frames full");
         }
     }
 

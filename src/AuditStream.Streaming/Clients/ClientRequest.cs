@@ -9,4 +9,6 @@ namespace AuditStream.Streaming.Clients;
 /// <param name="Feed">The committed feed the client reads.</param>
 /// <param name="Filter">The initial filter, already validated.</param>
 /// <param name="SinceSeq">Replay events after this seq before going live, or null to start live at the current head.</param>
-public sealed record ClientRequest(AccessScope Scope, CommittedFeed Feed, StreamFilter Filter, long? SinceSeq);
+/// <param name="Subject">The token's subject, for the stream's own audit trail.</param>
+/// <param name="RemoteAddress">The client's IP address, for the stream's own audit trail.</param>
+public sealed record ClientRequest(AccessScope Scope, CommittedFeed Feed, StreamFilter Filter, long? SinceSeq, string? Subject = null, string? RemoteAddress = null);

@@ -60,6 +60,15 @@ public sealed class HubOptions
     [Range(0, 1_000_000)]
     public int MaxInboundMessagesPerSecond { get; set; } = 20;
 
+    /// <summary>Whether connections, refusals, filter changes and slow-consumer closes are recorded as audit events (category <c>system</c>).</summary>
+    /// <value>Default <c>true</c>.</value>
+    public bool RecordActivity { get; set; } = true;
+
+    /// <summary>Most stream-activity audit events written per second; the rest are counted and the count is carried by the next one written.</summary>
+    /// <value>Default 10 events per second.</value>
+    [Range(1, 10_000)]
+    public int ActivityEventsPerSecond { get; set; } = 10;
+
     /// <summary>Consecutive seconds over <see cref="MaxInboundMessagesPerSecond"/> after which the client is closed with 1008 <c>policy_violation</c>.</summary>
     /// <value>Default 5 seconds.</value>
     [Range(1, 3_600)]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
+using AuditStream.Security;
 using AuditStream.Streaming.Clients;
 using AuditStream.Streaming.Transports;
 using Microsoft.Extensions.Logging;
@@ -19,11 +20,13 @@ public sealed partial class StreamHub : IDisposable
     private readonly PublishedFrameCache _frames = new();
     private readonly ConcurrentDictionary<string, ClientConnection> _clients = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly IStreamActivitySink? _activity;
     private int _admitted;
 
-    /// <summary>Creates a hub with <paramref name="options"/>.</summary>
-    public StreamHub(HubOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    /// <summary>Creates a hub with <paramref name="options"/>; <paramref name="activity"/>, when given, receives what clients do for the audit trail.</summary>
+    public StreamHub(HubOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory, IStreamActivitySink? activity = null)
     {
+        _activity = activity;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -62,7 +65,7 @@ public sealed partial class StreamHub : IDisposable
     public Task RunClientAsync(ClientTicket ticket, WebSocket socket, ClientRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        return RunAsync(ticket, new WebSocketTransport(socket, Options.MaxMessageSize), request, cancellationToken);
+        return RunAsync(ticket, new WebSocketTransport(socket, Options.MaxMessageSize), "websocket", request, cancellationToken);
     }
 
     /// <summary>
@@ -72,18 +75,24 @@ public sealed partial class StreamHub : IDisposable
     public Task RunEventStreamClientAsync(ClientTicket ticket, Stream eventStream, ClientRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(eventStream);
-        return RunAsync(ticket, new EventStreamTransport(eventStream, cancellationToken), request, cancellationToken);
+        return RunAsync(ticket, new EventStreamTransport(eventStream, cancellationToken), "sse", request, cancellationToken);
     }
 
-    private async Task RunAsync(ClientTicket ticket, IClientTransport transport, ClientRequest request, CancellationToken cancellationToken)
+    private async Task RunAsync(ClientTicket ticket, IClientTransport transport, string transportName, ClientRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ticket);
         ArgumentNullException.ThrowIfNull(request);
         using (ticket)
         {
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
-            using var client = new ClientConnection(Guid.NewGuid().ToString("N"), transport, request, Options, _frames, _time, _clientLogger);
+            var id = Guid.NewGuid().ToString("N");
+            Action<string, string?>? record = _activity is null
+                ? null
+                : (kind, detail) => _activity.Record(new StreamActivity(
+                    kind, id, RoleNames.ToName(request.Scope.Role), request.Scope.TenantId, request.Subject, request.RemoteAddress, transportName, detail));
+            using var client = new ClientConnection(id, transport, request, Options, _frames, _time, _clientLogger, record);
             _clients[client.Id] = client;
+            record?.Invoke(StreamActivityKinds.Opened, request.SinceSeq is { } since ? $"since_seq={since}" : null);
             Log.ClientConnected(_logger, client.Id, request.Scope.Role.ToString(), request.SinceSeq ?? -1);
             try
             {

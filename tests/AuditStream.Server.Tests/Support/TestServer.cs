@@ -56,6 +56,9 @@ public sealed class TestServer : IAsyncDisposable
             ["AuditStream:Auth:SigningKey"] = Convert.ToBase64String(secret),
             ["AuditStream:Ledger:CheckpointInterval"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Warning",
+
+            // Stream activity would interleave its own events with the seqs tests assert on; StreamActivityTests turns it on.
+            ["AuditStream:Hub:RecordActivity"] = "false",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
