@@ -46,7 +46,7 @@ internal static class EventStreamEndpoints
             http.Response.Headers.CacheControl = "no-cache";
             http.Response.Headers["X-Accel-Buffering"] = "no";
             await http.Response.StartAsync(http.RequestAborted);
-            var request = StreamEndpoints.Request(http, ledgers.Ledger.Feed, filter, sinceSeq);
+            var request = await StreamEndpoints.RequestAsync(http, ledgers.Ledger, filter, sinceSeq);
             await hub.RunEventStreamClientAsync(ticket, http.Response.Body, request, http.RequestAborted);
         }
     }

@@ -49,7 +49,7 @@ internal static class StreamEndpoints
         using (ticket)
         {
             var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = ChooseSubprotocol(http.WebSockets.WebSocketRequestedProtocols) });
-            var request = Request(http, ledgers.Ledger.Feed, filter, sinceSeq);
+            var request = await RequestAsync(http, ledgers.Ledger, filter, sinceSeq);
             await hub.RunClientAsync(ticket, socket, request, http.RequestAborted);
         }
     }
@@ -58,9 +58,24 @@ internal static class StreamEndpoints
     internal static string? RemoteAddress(HttpContext http) =>
         http.Connection.RemoteIpAddress is { } ip ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString() : null;
 
-    /// <summary>The stream request of an admitted, checked caller.</summary>
-    internal static ClientRequest Request(HttpContext http, AuditStream.Ledger.Feed.CommittedFeed feed, StreamFilter filter, long? sinceSeq) =>
-        new(EventReadEndpoints.Scope(http), feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http));
+    /// <summary>
+    /// The stream request of an admitted, checked caller. Without <paramref name="sinceSeq"/>, a filter whose time range
+    /// starts in the past (absolute or relative) replays from the first event committed at or after that start (DESIGN.md §5).
+    /// </summary>
+    internal static async Task<ClientRequest> RequestAsync(HttpContext http, AuditStream.Ledger.AuditLedger ledger, StreamFilter filter, long? sinceSeq)
+    {
+        if (sinceSeq is null && filter.TimeRange is not null)
+        {
+            var time = http.RequestServices.GetRequiredService<TimeProvider>();
+            if (CompiledFilter.Compile(filter, time).Start is { } start && start < time.GetUtcNow()
+                && await ledger.Store.FindSeqAtOrAfterAsync(AuditStream.Events.Timestamps.ToMicros(start), http.RequestAborted) is { } first)
+            {
+                sinceSeq = first - 1;
+            }
+        }
+
+        return new ClientRequest(EventReadEndpoints.Scope(http), ledger.Feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http));
+    }
 
     /// <summary>Records a refused stream connection (before any upgrade) in the stream's audit trail.</summary>
     internal static void RecordRefusal(HttpContext http, string transport, int status)
