@@ -53,7 +53,7 @@ internal static class AppendThroughput
         var fileBytes = new FileInfo(Path.Combine(dir.Path, "ledger.db")).Length + new FileInfo(Path.Combine(dir.Path, "ledger.db-wal")).Length;
         Console.WriteLine(
             $"append producers={producers} batch={batch} prepared={prepared} events={committed} seconds={elapsed.TotalSeconds:F2} " +
-            $"events_per_s={rate:F0} cpu_cores={cpuUsed.TotalSeconds / elapsed.TotalSeconds:F2} avg_body_bytes={AverageBody(ledger, startSize):F0} db_bytes={fileBytes} " +
+            $"events_per_s={rate:F0} cpu_cores={cpuUsed.TotalSeconds / elapsed.TotalSeconds:F2} avg_body_bytes={AverageBody(ledger):F0} db_bytes={fileBytes} " +
             $"gc_pause_share={(GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds / elapsed.TotalSeconds:F2}");
         return 0;
 
@@ -99,6 +99,6 @@ internal static class AppendThroughput
         }
     }
 
-    private static double AverageBody(AuditLedger ledger, long seq) =>
+    private static double AverageBody(AuditLedger ledger) =>
         ledger.Feed.TryGet(Math.Max(1, ledger.Head.Size), out var r) ? r.Body.Length : double.NaN;
 }

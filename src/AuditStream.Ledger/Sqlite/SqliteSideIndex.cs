@@ -41,8 +41,6 @@ internal sealed partial class SqliteSideIndex : IAsyncDisposable
         _logger = logger;
     }
 
-    public string IndexPath => _indexPath;
-
     /// <summary>Every event with seq up to this is in the side index.</summary>
     public long IndexedThrough => Volatile.Read(ref _indexedThrough);
 

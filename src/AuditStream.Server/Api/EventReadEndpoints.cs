@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using AuditStream.Events;
 using AuditStream.Filters;
@@ -20,8 +18,6 @@ namespace AuditStream.Server.Api;
 /// </summary>
 internal static class EventReadEndpoints
 {
-    private const int ExportPage = 1_000;
-
     public static void MapEventReads(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/events", ListAsync).RequireAuthorization(AuditClaims.ReadPolicy);
@@ -97,7 +93,7 @@ internal static class EventReadEndpoints
             return;
         }
 
-        var request = Parse(http, time, ExportPage, ExportPage);
+        var request = Parse(http, time, EventExport.PageSize, EventExport.PageSize);
         if (request.Error is not null)
         {
             await request.Error.ExecuteAsync(http);
@@ -105,46 +101,12 @@ internal static class EventReadEndpoints
         }
 
         var ledger = ledgers.Ledger;
-
-        // A snapshot: events committed while exporting are not included, so the export is a consistent prefix.
-        var query = request.Query with { UpToSeq = ledger.Head.Size, Limit = ExportPage };
         var response = http.Response;
         response.ContentType = format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson";
         response.Headers.ContentDisposition = $"attachment; filename=\"auditstream-export.{format}\"";
-        var body = response.BodyWriter;
-        if (format == "csv")
-        {
-            body.Write(Encoding.UTF8.GetBytes(CsvRow.Header));
-        }
 
-        using var json = new Utf8JsonWriter(body, new JsonWriterOptions { SkipValidation = true });
-        while (true)
-        {
-            var page = await ledger.Store.QueryAsync(query, cancellationToken);
-            foreach (var record in page.Records)
-            {
-                if (format == "csv")
-                {
-                    body.Write(Encoding.UTF8.GetBytes(CsvRow.Format(record, request.MaskPii)));
-                }
-                else
-                {
-                    EventJson.Write(json, record, request.MaskPii);
-                    json.Flush();
-                    json.Reset();
-                    body.Write("\n"u8);
-                }
-            }
-
-            // Push each page out: memory stays bounded by one page whatever the export's size.
-            await body.FlushAsync(cancellationToken);
-            if (page.ScannedThroughSeq is not { } through)
-            {
-                break;
-            }
-
-            query = query with { AfterSeq = through };
-        }
+        // A snapshot: events committed while exporting are not included, so the export is a consistent prefix.
+        await EventExport.WriteAsync(response.Body, ledger.Store, request.Query with { UpToSeq = ledger.Head.Size }, format == "csv", request.MaskPii, cancellationToken);
     }
 
     private sealed record ReadRequest(EventQuery Query, bool MaskPii, IResult? Error);

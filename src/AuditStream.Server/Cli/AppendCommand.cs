@@ -32,7 +32,7 @@ internal static class AppendCommand
 
     private static async Task<int> LocalAsync(string? data, string? tenant, CancellationToken cancellationToken)
     {
-        var options = CommonOptions.Configuration(data).GetSection(LedgerOptions.SectionName).Get<LedgerOptions>() ?? new LedgerOptions();
+        var options = CommonOptions.LedgerOptions(data);
         await using var ledger = await AuditLedger.OpenAsync(options, cancellationToken: cancellationToken);
         var line = 0;
         await foreach (var batch in ReadBatchesAsync(cancellationToken))

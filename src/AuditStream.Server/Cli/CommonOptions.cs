@@ -25,9 +25,13 @@ internal static class CommonOptions
             .AddEnvironmentVariables();
         if (dataDirectory is not null)
         {
-            builder.AddInMemoryCollection([new($"{Ledger.LedgerOptions.SectionName}:DataDirectory", dataDirectory)]);
+            builder.AddInMemoryCollection([new($"{AuditStream.Ledger.LedgerOptions.SectionName}:DataDirectory", dataDirectory)]);
         }
 
         return builder.Build();
     }
+
+    /// <summary>The ledger options a command works with (configuration, then <c>--data</c>).</summary>
+    public static AuditStream.Ledger.LedgerOptions LedgerOptions(string? dataDirectory) =>
+        Configuration(dataDirectory).GetSection(AuditStream.Ledger.LedgerOptions.SectionName).Get<AuditStream.Ledger.LedgerOptions>() ?? new AuditStream.Ledger.LedgerOptions();
 }

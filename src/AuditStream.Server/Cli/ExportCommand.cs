@@ -1,8 +1,4 @@
 using System.CommandLine;
-using System.Text;
-using System.Text.Json;
-using AuditStream.Events;
-using AuditStream.Ledger;
 using AuditStream.Ledger.Sqlite;
 using AuditStream.Ledger.Storage;
 using AuditStream.Server.Api;
@@ -27,7 +23,7 @@ internal static class ExportCommand
 
     private static async Task<int> RunAsync(string? data, string format, long since, FileInfo? output, CancellationToken cancellationToken)
     {
-        var options = CommonOptions.Configuration(data).GetSection(LedgerOptions.SectionName).Get<LedgerOptions>() ?? new LedgerOptions();
+        var options = CommonOptions.LedgerOptions(data);
         if (!File.Exists(options.DatabasePath))
         {
             Console.Error.WriteLine($"No ledger at {Path.GetFullPath(options.DatabasePath)}.");
@@ -36,40 +32,7 @@ internal static class ExportCommand
 
         await using var store = new SqliteLedgerStore(options.DatabasePath);
         await using var stream = output is null ? Console.OpenStandardOutput() : output.Create();
-        if (format == "csv")
-        {
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(CsvRow.Header), cancellationToken);
-        }
-
-        await using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { SkipValidation = true });
-        var query = new EventQuery { AfterSeq = since, Limit = 1_000 };
-        while (true)
-        {
-            var page = await store.QueryAsync(query, cancellationToken);
-            foreach (var record in page.Records)
-            {
-                if (format == "csv")
-                {
-                    await stream.WriteAsync(Encoding.UTF8.GetBytes(CsvRow.Format(record, maskPii: false)), cancellationToken);
-                }
-                else
-                {
-                    EventJson.Write(json, record, maskPii: false);
-                    await json.FlushAsync(cancellationToken);
-                    json.Reset();
-                    stream.WriteByte((byte)'\n');
-                }
-            }
-
-            if (page.ScannedThroughSeq is not { } through)
-            {
-                break;
-            }
-
-            query = query with { AfterSeq = through };
-        }
-
-        await stream.FlushAsync(cancellationToken);
+        await EventExport.WriteAsync(stream, store, new EventQuery { AfterSeq = since }, format == "csv", maskPii: false, cancellationToken);
         return 0;
     }
 }

@@ -62,7 +62,7 @@ internal static class VerifyCommand
         }
         else
         {
-            var options = CommonOptions.Configuration(data).GetSection(LedgerOptions.SectionName).Get<LedgerOptions>() ?? new LedgerOptions();
+            var options = CommonOptions.LedgerOptions(data);
             if (!File.Exists(options.DatabasePath))
             {
                 Console.Error.WriteLine($"No ledger at {Path.GetFullPath(options.DatabasePath)}.");

@@ -1,0 +1,53 @@
+using System.Text;
+using System.Text.Json;
+using AuditStream.Events;
+using AuditStream.Ledger.Storage;
+
+namespace AuditStream.Server.Api;
+
+/// <summary>Streams every event matching a query as NDJSON (verifiable with <c>auditstream verify --export</c>) or CSV, one page at a time.</summary>
+internal static class EventExport
+{
+    /// <summary>Events read and written per page: memory stays bounded by one page whatever the export's size.</summary>
+    public const int PageSize = 1_000;
+
+    private static readonly byte[] s_newLine = "\n"u8.ToArray();
+
+    public static async Task WriteAsync(Stream output, ILedgerStore store, EventQuery query, bool csv, bool maskPii, CancellationToken cancellationToken)
+    {
+        if (csv)
+        {
+            await output.WriteAsync(Encoding.UTF8.GetBytes(CsvRow.Header), cancellationToken);
+        }
+
+        await using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        query = query with { Limit = PageSize };
+        while (true)
+        {
+            var page = await store.QueryAsync(query, cancellationToken);
+            foreach (var record in page.Records)
+            {
+                if (csv)
+                {
+                    await output.WriteAsync(Encoding.UTF8.GetBytes(CsvRow.Format(record, maskPii)), cancellationToken);
+                }
+                else
+                {
+                    EventJson.Write(json, record, maskPii);
+                    await json.FlushAsync(cancellationToken);
+                    json.Reset();
+                    // Async only: Kestrel's response body refuses synchronous writes.
+                    await output.WriteAsync(s_newLine, cancellationToken);
+                }
+            }
+
+            await output.FlushAsync(cancellationToken);
+            if (page.ScannedThroughSeq is not { } through)
+            {
+                return;
+            }
+
+            query = query with { AfterSeq = through };
+        }
+    }
+}
