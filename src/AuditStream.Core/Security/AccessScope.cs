@@ -46,6 +46,9 @@ public sealed record AccessScope
     public bool CanSee(AuditEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return Receives(MessageKind.AuditEvent) && (TenantId is null || string.Equals(TenantId, e.TenantId, StringComparison.Ordinal));
+        return Receives(MessageKind.AuditEvent) && CoversTenant(e.TenantId);
     }
+
+    /// <summary>Whether the scope covers <paramref name="tenantId"/> (ordinal); a missing tenant is covered only by all-tenant scopes.</summary>
+    public bool CoversTenant(string? tenantId) => TenantId is null || string.Equals(TenantId, tenantId, StringComparison.Ordinal);
 }

@@ -52,7 +52,8 @@ public static partial class ServerHost
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = app.Services.GetRequiredService<StreamHub>().Options.PingInterval });
+        CoalescingUpgradeFeature.UseCoalescingWebSockets(app, StreamEndpoints.Path);
+        app.UseWebSockets();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapIngest();

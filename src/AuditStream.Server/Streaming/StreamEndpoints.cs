@@ -6,6 +6,7 @@ using AuditStream.Server.Hosting;
 using AuditStream.Streaming.Clients;
 using AuditStream.Streaming.Hub;
 using AuditStream.Validation;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace AuditStream.Server.Streaming;
 
@@ -19,8 +20,11 @@ internal static class StreamEndpoints
     /// <summary>Subprotocols starting with this carry the token (<c>bearer.&lt;jwt&gt;</c>), for browsers that cannot set headers.</summary>
     public const string BearerSubprotocolPrefix = "bearer.";
 
+    /// <summary>The live stream's path.</summary>
+    public const string Path = "/ws/audit";
+
     public static void MapStreaming(this IEndpointRouteBuilder app) =>
-        app.MapGet("/ws/audit", ConnectAsync).RequireAuthorization();
+        app.MapGet(Path, ConnectAsync).RequireAuthorization();
 
     private static async Task ConnectAsync(HttpContext http, StreamHub hub, LedgerService ledgers)
     {
@@ -48,9 +52,17 @@ internal static class StreamEndpoints
 
         using (ticket)
         {
-            var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = ChooseSubprotocol(http.WebSockets.WebSocketRequestedProtocols) });
+            var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = ChooseSubprotocol(http.WebSockets.WebSocketRequestedProtocols),
+
+                // Protocol pings every PingInterval; a client that does not answer within PongTimeout is aborted.
+                KeepAliveInterval = hub.Options.PingInterval,
+                KeepAliveTimeout = hub.Options.PingInterval > TimeSpan.Zero ? hub.Options.PongTimeout : Timeout.InfiniteTimeSpan,
+            });
             var request = await RequestAsync(http, ledgers.Ledger, filter, sinceSeq);
-            await hub.RunClientAsync(ticket, socket, request, http.RequestAborted);
+            var connectionStream = (http.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream;
+            await hub.RunClientAsync(ticket, socket, request, http.RequestAborted, connectionStream);
         }
     }
 

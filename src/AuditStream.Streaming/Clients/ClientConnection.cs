@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using AuditStream.Events;
 using AuditStream.Filters;
 using AuditStream.Security;
@@ -11,19 +10,25 @@ using Microsoft.Extensions.Logging;
 namespace AuditStream.Streaming.Clients;
 
 /// <summary>
-/// One stream client (DESIGN.md §5): a cursor over the committed feed that filters and enqueues frames, a bounded queue,
-/// one loop that writes the queue to the transport (WebSocket or Server-Sent Events), and the answers to client messages.
-/// Nothing that produces frames awaits the transport: a live client whose queue is full is closed with 4008 <c>slow_consumer</c>.
+/// One stream client (DESIGN.md §5): a bounded <see cref="FrameQueue"/>, one loop that writes it to the transport
+/// (WebSocket or Server-Sent Events) several frames per socket write, and the answers to client messages. Events reach
+/// the queue two ways: while the client replays (<c>since_seq</c>, <c>resume</c>, a past time range) its own cursor reads
+/// the committed feed at the client's pace; once it has caught up it joins the hub's <see cref="FanOut"/>, which offers
+/// it each live event it may want and never waits for it: a live client whose queue is full is closed with 4008
+/// <c>slow_consumer</c>.
 /// </summary>
 internal sealed partial class ClientConnection : IDisposable
 {
+    // Frames taken from the queue per transport write; the socket write is one syscall for all of them.
+    private const int MaxFramesPerWrite = 512;
+
     private readonly IClientTransport _transport;
     private readonly ClientRequest _request;
     private readonly HubOptions _options;
-    private readonly PublishedFrameCache _frames;
+    private readonly FanOut _fanOut;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<StreamFrame> _outbound;
+    private readonly FrameQueue _queue;
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource<int> _closeRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -47,50 +52,73 @@ internal sealed partial class ClientConnection : IDisposable
     private long _gapTo;
     private volatile bool _disposed;
 
-    public ClientConnection(string id, IClientTransport transport, ClientRequest request, HubOptions options, PublishedFrameCache frames, TimeProvider time, ILogger logger, Action<string, string?>? recordActivity = null)
+    public ClientConnection(string id, IClientTransport transport, ClientRequest request, HubOptions options, FanOut fanOut, TimeProvider time, ILogger logger, Action<string, string?>? recordActivity = null)
     {
         Id = id;
         _recordActivity = recordActivity;
         _transport = transport;
         _request = request;
         _options = options;
-        _frames = frames;
+        _fanOut = fanOut;
         _time = time;
         _logger = logger;
         _maskPii = !request.Scope.CanReadPii;
         _filter = CompiledFilter.Compile(request.Filter, time);
         _rateLimit = new DeliveryRateLimit(options.RateLimitPerSecond, options.RateLimitPerMinute, time);
         _inbound = new InboundRateLimit(options.MaxInboundMessagesPerSecond, options.MaxInboundViolations, time);
-        _outbound = Channel.CreateBounded<StreamFrame>(new BoundedChannelOptions(options.ClientBufferSize)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _queue = new FrameQueue(options.ClientBufferSize);
     }
 
     public string Id { get; }
 
+    /// <summary>The client's role and tenant.</summary>
+    public AccessScope Scope => _request.Scope;
+
+    /// <summary>The filter in force (changed under the fan-out's lock and <c>_gate</c>).</summary>
+    public CompiledFilter Filter => _filter;
+
     /// <summary>Completes with the close code once the server decided to close this client (4008, 1001…).</summary>
     public Task<int> CloseRequested => _closeRequested.Task;
+
+    /// <summary>Frames queued and not yet written.</summary>
+    public int QueueDepth => _queue.Count;
+
+    // Fan-out bookkeeping, touched only under the fan-out's lock or by its dispatch loop.
+    internal SubscriptionIndex.Registration? Subscription { get; set; }
+
+    internal long IndexStamp { get; set; }
+
+    internal long LiveAfter { get; set; }
+
+    internal bool SignalPending { get; set; }
 
     public async Task RunAsync(CancellationToken stopping)
     {
         var feed = _request.Feed;
         var lastSeq = feed.LastSeq;
         Enqueue(ServerMessages.Established(Id, _request.Scope.Role, _time.GetUtcNow(), lastSeq, _request.Filter, _options));
+        using var abortQueue = _abort.Token.Register(static state => ((FrameQueue)state!).Abort(), _queue);
         var writer = WriteLoopAsync();
         StartCursor(_request.SinceSeq is { } since ? Math.Min(since, lastSeq) : lastSeq, _request.SinceSeq is null ? null : lastSeq);
 
         using (stopping.Register(static state => ((ClientConnection)state!).RequestClose(StreamCloseCodes.GoingAway, StreamCloseCodes.GoingAwayDescription), this))
         {
-            await _transport.ReceiveAsync(this, _abort.Token);
+            try
+            {
+                await _transport.ReceiveAsync(this, _abort.Token);
+            }
+            finally
+            {
+                await StopCursorAsync();
+                _fanOut.Leave(this);
+            }
 
-            await StopCursorAsync();
-            _outbound.Writer.TryComplete();
+            _queue.Complete();
             if (Volatile.Read(ref _closeStatus) == 0)
             {
                 // The client closed first: it wants no more frames.
                 _stopWriting = true;
+                _queue.Abort();
                 _abort.CancelAfter(_options.CloseTimeout);
             }
 
@@ -114,7 +142,7 @@ internal sealed partial class ClientConnection : IDisposable
         }
 
         _closeRequested.TrySetResult(status);
-        _outbound.Writer.TryComplete();
+        _queue.Complete();
         try
         {
             _abort.CancelAfter(_options.CloseTimeout);
@@ -162,6 +190,74 @@ internal sealed partial class ClientConnection : IDisposable
     /// <summary>Queues an answer to the client (an error about its message).</summary>
     internal void Reply(StreamFrame frame) => Enqueue(frame);
 
+    /// <summary>
+    /// Offers one committed record: queues its frame if the client may see it and its filter wants it. Live offers
+    /// (<paramref name="live"/>) count against the rate limit; a full queue is reported, not waited for.
+    /// With <paramref name="signal"/> false the write loop is woken later by <see cref="FrameQueue.Signal"/>.
+    /// </summary>
+    internal OfferResult Offer(RecordFrames record, bool live, bool signal)
+    {
+        var e = record.Record.Event;
+        lock (_gate)
+        {
+            if (_closeStatus != 0)
+            {
+                return OfferResult.Skipped;
+            }
+
+            StreamFrame frame;
+            if (record.AlertKind is { } kind)
+            {
+                // Alerts are few and matter: the role and tenant decide, not the event filters or the rate limit.
+                if (!_request.Scope.Receives(kind) || !_request.Scope.CoversTenant(e.TenantId))
+                {
+                    return OfferResult.Skipped;
+                }
+
+                frame = record.Alert();
+            }
+            else
+            {
+                if (!_request.Scope.CanSee(e) || !_filter.Matches(e))
+                {
+                    return OfferResult.Filtered;
+                }
+
+                if (live && _rateLimit.Enabled)
+                {
+                    if (!_rateLimit.TryTake())
+                    {
+                        SkipLocked(record.Record.Seq);
+                        return OfferResult.Skipped;
+                    }
+
+                    if (!AnnounceGapLocked(signal))
+                    {
+                        return OfferResult.Full;
+                    }
+                }
+
+                frame = record.Published(_maskPii);
+            }
+
+            return _queue.TryEnqueue(frame, signal) ? OfferResult.Queued : OfferResult.Full;
+        }
+    }
+
+    /// <summary>Wakes the write loop after the fan-out queued frames without signalling.</summary>
+    internal void Signal() => _queue.Signal();
+
+    /// <summary>Closes a client whose queue is full with 4008 <c>slow_consumer</c>.</summary>
+    internal void SlowConsumer()
+    {
+        if (Volatile.Read(ref _closeStatus) == 0)
+        {
+            Log.SlowConsumer(_logger, Id, _options.ClientBufferSize);
+            RequestClose(StreamCloseCodes.SlowConsumer, StreamCloseCodes.SlowConsumerDescription);
+            _recordActivity?.Invoke(StreamActivityKinds.SlowConsumer, $"queue of {_options.ClientBufferSize} frames full");
+        }
+    }
+
     private async Task HandleAsync(ClientMessage message)
     {
         switch (message.Kind)
@@ -171,17 +267,21 @@ internal sealed partial class ClientConnection : IDisposable
                 break;
             case ClientMessageKind.UpdateFilters:
                 var compiled = CompiledFilter.Compile(message.Filter!, _time);
-                lock (_gate)
+                _fanOut.Refilter(this, () =>
                 {
-                    _filter = compiled;
-                    Enqueue(ServerMessages.FiltersUpdated(compiled.Filter));
-                }
+                    lock (_gate)
+                    {
+                        _filter = compiled;
+                        Enqueue(ServerMessages.FiltersUpdated(compiled.Filter));
+                    }
+                });
 
                 _recordActivity?.Invoke(StreamActivityKinds.FiltersUpdated, $"{FilterValidator.CountValues(compiled.Filter)} filter values");
 
                 break;
             case ClientMessageKind.Resume:
                 await StopCursorAsync();
+                _fanOut.Leave(this);
                 var lastSeq = _request.Feed.LastSeq;
                 StartCursor(Math.Min(message.SinceSeq, lastSeq), lastSeq);
                 break;
@@ -194,19 +294,9 @@ internal sealed partial class ClientConnection : IDisposable
     /// <summary>Queues a control frame; a full queue means the client is not reading.</summary>
     private void Enqueue(StreamFrame frame)
     {
-        if (!_outbound.Writer.TryWrite(frame))
+        if (!_queue.TryEnqueue(frame, signal: true))
         {
             SlowConsumer();
-        }
-    }
-
-    private void SlowConsumer()
-    {
-        if (Volatile.Read(ref _closeStatus) == 0)
-        {
-            Log.SlowConsumer(_logger, Id, _options.ClientBufferSize);
-            RequestClose(StreamCloseCodes.SlowConsumer, StreamCloseCodes.SlowConsumerDescription);
-            _recordActivity?.Invoke(StreamActivityKinds.SlowConsumer, $"queue of {_options.ClientBufferSize} frames full");
         }
     }
 
@@ -229,8 +319,9 @@ internal sealed partial class ClientConnection : IDisposable
 
     /// <summary>
     /// Reads the feed after <paramref name="afterSeq"/>. Until <paramref name="caughtUpAt"/> (a replay) it waits for queue
-    /// space, so a replay goes at the client's pace; then it announces <c>audit.stream.caught_up</c> and is live, where a
-    /// full queue closes the client. Seq order, no gap, no duplicate: one cursor reads the feed in order.
+    /// space, so a replay goes at the client's pace; then it announces <c>audit.stream.caught_up</c> and is live. As soon as
+    /// a live cursor is level with the fan-out it hands over to it and ends. Seq order, no gap, no duplicate: the cursor
+    /// delivers up to some seq P in order and the fan-out delivers only seqs after P (<see cref="FanOut.TryJoin"/>).
     /// </summary>
     private async Task RunCursorAsync(long afterSeq, long? caughtUpAt, CancellationToken cancellationToken)
     {
@@ -238,6 +329,7 @@ internal sealed partial class ClientConnection : IDisposable
         try
         {
             var live = caughtUpAt is null;
+            var position = afterSeq;
             if (!_request.Scope.Receives(MessageKind.AuditEvent))
             {
                 // Nothing to replay or follow for this role: only its own connection messages.
@@ -249,7 +341,7 @@ internal sealed partial class ClientConnection : IDisposable
                 return;
             }
 
-            if (!live && afterSeq >= caughtUpAt)
+            if (!live && position >= caughtUpAt)
             {
                 if (!await EnqueueWaitingAsync(ServerMessages.CaughtUp(caughtUpAt!.Value), cancellationToken))
                 {
@@ -259,28 +351,36 @@ internal sealed partial class ClientConnection : IDisposable
                 live = true;
             }
 
-            await foreach (var record in _request.Feed.ReadAsync(afterSeq + 1, cancellationToken))
+            if (live && _fanOut.TryJoin(this, position))
             {
-                if (_request.Scope.CanSee(record.Event) && !await DeliverAsync(record, live, cancellationToken))
+                return;
+            }
+
+            await foreach (var record in _request.Feed.ReadAsync(position + 1, cancellationToken))
+            {
+                if (!await DeliverAsync(new RecordFrames(record, _fanOut.Frames), live, cancellationToken))
                 {
                     return;
                 }
 
-                if (!live && record.Seq == caughtUpAt)
+                position = record.Seq;
+                if (!live && position == caughtUpAt)
                 {
-                    if (!await EnqueueWaitingAsync(ServerMessages.CaughtUp(record.Seq), cancellationToken))
+                    if (!await EnqueueWaitingAsync(ServerMessages.CaughtUp(position), cancellationToken))
                     {
                         return;
                     }
 
                     live = true;
                 }
+
+                if (live && position >= _fanOut.DispatchedSeq && _fanOut.TryJoin(this, position))
+                {
+                    return;
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (ChannelClosedException)
         {
         }
 #pragma warning disable CA1031 // A failing cursor must close its client, not crash the host.
@@ -292,46 +392,25 @@ internal sealed partial class ClientConnection : IDisposable
         }
     }
 
-    private async ValueTask<bool> DeliverAsync(LedgerRecord record, bool live, CancellationToken cancellationToken)
+    private async ValueTask<bool> DeliverAsync(RecordFrames record, bool live, CancellationToken cancellationToken)
     {
         while (true)
         {
-            lock (_gate)
+            switch (Offer(record, live, signal: true))
             {
-                if (!_filter.Matches(record.Event))
-                {
-                    return true;
-                }
-
-                if (live && _rateLimit.Enabled)
-                {
-                    if (!_rateLimit.TryTake())
-                    {
-                        SkipLocked(record.Seq);
-                        return true;
-                    }
-
-                    if (!AnnounceGapLocked())
+                case OfferResult.Full when live:
+                    SlowConsumer();
+                    return false;
+                case OfferResult.Full:
+                    await _queue.WaitForSpaceAsync(cancellationToken);
+                    if (Volatile.Read(ref _closeStatus) != 0)
                     {
                         return false;
                     }
-                }
 
-                if (_outbound.Writer.TryWrite(_frames.Get(record, _maskPii)))
-                {
-                    return true;
-                }
-            }
-
-            if (live)
-            {
-                SlowConsumer();
-                return false;
-            }
-
-            if (!await _outbound.Writer.WaitToWriteAsync(cancellationToken))
-            {
-                return false;
+                    continue;
+                default:
+                    return Volatile.Read(ref _closeStatus) == 0;
             }
         }
     }
@@ -351,7 +430,7 @@ internal sealed partial class ClientConnection : IDisposable
     }
 
     /// <summary>Queues the pending <c>audit.stream.gap</c>, if any; false when the queue is full (the client is then closed).</summary>
-    private bool AnnounceGapLocked()
+    private bool AnnounceGapLocked(bool signal)
     {
         if (!_gapPending)
         {
@@ -359,7 +438,7 @@ internal sealed partial class ClientConnection : IDisposable
         }
 
         _gapPending = false;
-        if (_outbound.Writer.TryWrite(ServerMessages.Gap(_gapFrom, _gapTo, StreamGapReasons.RateLimited)))
+        if (_queue.TryEnqueue(ServerMessages.Gap(_gapFrom, _gapTo, StreamGapReasons.RateLimited), signal))
         {
             return true;
         }
@@ -379,45 +458,48 @@ internal sealed partial class ClientConnection : IDisposable
         {
             if (Volatile.Read(ref _closeStatus) == 0)
             {
-                AnnounceGapLocked();
+                AnnounceGapLocked(signal: true);
             }
         }
     }
 
     private async ValueTask<bool> EnqueueWaitingAsync(StreamFrame frame, CancellationToken cancellationToken)
     {
-        while (!_outbound.Writer.TryWrite(frame))
+        while (!_queue.TryEnqueue(frame, signal: true))
         {
-            if (!await _outbound.Writer.WaitToWriteAsync(cancellationToken))
-            {
-                return false;
-            }
+            await _queue.WaitForSpaceAsync(cancellationToken);
         }
 
-        return true;
+        return Volatile.Read(ref _closeStatus) == 0;
     }
 
     private async Task WriteLoopAsync()
     {
-        var reader = _outbound.Reader;
+        var batch = new List<StreamFrame>(Math.Min(_options.ClientBufferSize, MaxFramesPerWrite));
         try
         {
-            while (await reader.WaitToReadAsync(_abort.Token))
+            while (await _queue.WaitToReadAsync())
             {
-                while (!_stopWriting && reader.TryRead(out var frame))
-                {
-                    await _transport.SendAsync(frame, _abort.Token);
-                }
-
                 if (_stopWriting)
                 {
                     return;
                 }
 
+                if (_queue.Drain(batch, MaxFramesPerWrite) == 0)
+                {
+                    continue;
+                }
+
+                foreach (var frame in batch)
+                {
+                    await _transport.SendAsync(frame, _abort.Token);
+                }
+
+                batch.Clear();
                 await _transport.FlushAsync(_abort.Token);
             }
 
-            if (Volatile.Read(ref _closeStatus) is var status and not 0)
+            if (!_stopWriting && Volatile.Read(ref _closeStatus) is var status and not 0)
             {
                 await _transport.CloseAsync(status, _closeDescription, _abort.Token);
             }

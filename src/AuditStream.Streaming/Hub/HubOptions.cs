@@ -32,6 +32,20 @@ public sealed class HubOptions
     /// <value>Default 30 seconds.</value>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a client may leave a protocol ping unanswered before it is closed (WebSocket keep-alive timeout).</summary>
+    /// <value>Default 60 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan PongTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long live delivery may hold frames for more before waking the clients, so that frames committed close together go
+    /// out in one socket write per client. Zero wakes clients as soon as the feed has nothing more ready; a few milliseconds
+    /// save CPU at the cost of that much latency when clients are many and events trickle in.
+    /// </summary>
+    /// <value>Default zero.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan FanOutWindow { get; set; } = TimeSpan.Zero;
+
     /// <summary>How long a client being closed (slow consumer, shutdown) has to take the close frame before the socket is aborted.</summary>
     /// <value>Default 5 seconds.</value>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);

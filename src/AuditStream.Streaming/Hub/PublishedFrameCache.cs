@@ -1,19 +1,24 @@
 using System.Runtime.CompilerServices;
 using AuditStream.Events;
+using AuditStream.Security;
 using AuditStream.Streaming.Protocol;
 
 namespace AuditStream.Streaming.Hub;
 
 /// <summary>
-/// The <c>audit.event.published</c> frame of a record, serialized once per view (pii clear or masked) and shared by every
-/// client that reads the same record instance from the feed's ring; it lives as long as the record does.
+/// The frames of a record, serialized once per view (pii clear or masked, or the alert) and shared by every client that
+/// reads the same record instance from the feed's ring; they live as long as the record does.
 /// </summary>
 internal sealed class PublishedFrameCache
 {
     private readonly ConditionalWeakTable<LedgerRecord, StreamFrame> _clear = new();
     private readonly ConditionalWeakTable<LedgerRecord, StreamFrame> _masked = new();
+    private readonly ConditionalWeakTable<LedgerRecord, StreamFrame> _alerts = new();
 
-    public StreamFrame Get(LedgerRecord record, bool maskPii) => maskPii
+    public StreamFrame Published(LedgerRecord record, bool maskPii) => maskPii
         ? _masked.GetValue(record, static r => ServerMessages.Published(r, maskPii: true))
         : _clear.GetValue(record, static r => ServerMessages.Published(r, maskPii: false));
+
+    public StreamFrame Alert(LedgerRecord record, MessageKind kind) =>
+        _alerts.GetOrAdd(record, static (r, k) => ServerMessages.Alert(r, k), kind);
 }

@@ -12,7 +12,7 @@ namespace AuditStream.Streaming.Hub;
 /// The live stream's registry (DESIGN.md §5): admits clients up to <see cref="HubOptions.MaxClients"/>, runs each one
 /// over its WebSocket until it closes, and closes them all when the server stops.
 /// </summary>
-public sealed partial class StreamHub : IDisposable
+public sealed partial class StreamHub : IDisposable, IAsyncDisposable
 {
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -21,6 +21,9 @@ public sealed partial class StreamHub : IDisposable
     private readonly ConcurrentDictionary<string, ClientConnection> _clients = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly IStreamActivitySink? _activity;
+    private readonly ILogger _fanOutLogger;
+    private readonly Lock _fanOutLock = new();
+    private FanOut? _fanOut;
     private int _admitted;
 
     /// <summary>Creates a hub with <paramref name="options"/>; <paramref name="activity"/>, when given, receives what clients do for the audit trail.</summary>
@@ -34,6 +37,7 @@ public sealed partial class StreamHub : IDisposable
         _time = timeProvider;
         _logger = loggerFactory.CreateLogger<StreamHub>();
         _clientLogger = loggerFactory.CreateLogger<ClientConnection>();
+        _fanOutLogger = loggerFactory.CreateLogger<FanOut>();
     }
 
     /// <summary>The limits in force.</summary>
@@ -61,11 +65,14 @@ public sealed partial class StreamHub : IDisposable
         return true;
     }
 
-    /// <summary>Runs one admitted client over <paramref name="socket"/> until it closes; frees <paramref name="ticket"/> at the end.</summary>
-    public Task RunClientAsync(ClientTicket ticket, WebSocket socket, ClientRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one admitted client over <paramref name="socket"/> until it closes; frees <paramref name="ticket"/> at the end.
+    /// <paramref name="connectionStream"/>, when the socket was built over it, lets several frames go out in one socket write.
+    /// </summary>
+    public Task RunClientAsync(ClientTicket ticket, WebSocket socket, ClientRequest request, CancellationToken cancellationToken, WriteCoalescingStream? connectionStream = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        return RunAsync(ticket, new WebSocketTransport(socket, Options.MaxMessageSize), "websocket", request, cancellationToken);
+        return RunAsync(ticket, new WebSocketTransport(socket, Options.MaxMessageSize, connectionStream), "websocket", request, cancellationToken);
     }
 
     /// <summary>
@@ -90,7 +97,7 @@ public sealed partial class StreamHub : IDisposable
                 ? null
                 : (kind, detail) => _activity.Record(new StreamActivity(
                     kind, id, RoleNames.ToName(request.Scope.Role), request.Scope.TenantId, request.Subject, request.RemoteAddress, transportName, detail));
-            using var client = new ClientConnection(id, transport, request, Options, _frames, _time, _clientLogger, record);
+            using var client = new ClientConnection(id, transport, request, Options, FanOutFor(request), _time, _clientLogger, record);
             _clients[client.Id] = client;
             record?.Invoke(StreamActivityKinds.Opened, request.SinceSeq is { } since ? $"since_seq={since}" : null);
             Log.ClientConnected(_logger, client.Id, request.Scope.Role.ToString(), request.SinceSeq ?? -1);
@@ -110,7 +117,50 @@ public sealed partial class StreamHub : IDisposable
     public void Stop() => _stopping.Cancel();
 
     /// <inheritdoc />
-    public void Dispose() => _stopping.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        FanOut? fanOut;
+        lock (_fanOutLock)
+        {
+            fanOut = _fanOut;
+            _fanOut = null;
+        }
+
+        if (fanOut is not null)
+        {
+            await fanOut.DisposeAsync();
+        }
+
+        _stopping.Dispose();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (_fanOutLock)
+        {
+            // Ends its loop without waiting for it; DisposeAsync waits.
+            _ = _fanOut?.DisposeAsync().AsTask();
+            _fanOut = null;
+        }
+
+        _stopping.Dispose();
+    }
+
+    /// <summary>The live fan-out over the request's feed, started with the first client (and again if it failed).</summary>
+    private FanOut FanOutFor(ClientRequest request)
+    {
+        lock (_fanOutLock)
+        {
+            if (_fanOut is not { IsRunning: true } current || !ReferenceEquals(current.Feed, request.Feed))
+            {
+                _ = _fanOut?.DisposeAsync().AsTask();
+                _fanOut = new FanOut(request.Feed, _frames, Options.FanOutWindow, _time, _fanOutLogger);
+            }
+
+            return _fanOut;
+        }
+    }
 
     internal bool TryGetClient(string id, [NotNullWhen(true)] out ClientConnection? client) => _clients.TryGetValue(id, out client);
 

@@ -36,6 +36,50 @@ internal static class ServerMessages
             EventJson.Write(writer, record, maskPii);
         });
 
+    /// <summary>
+    /// <c>audit.{security|compliance|system}.alert</c>: <c>seq</c> and <c>alert</c> with the rule's name, severity, summary
+    /// and related seqs from the alert event's <c>metadata.alert</c> (<see cref="AlertKinds"/>), and where it came from.
+    /// </summary>
+    public static StreamFrame Alert(LedgerRecord record, MessageKind kind) =>
+        Build(AlertKinds.MessageType(kind), record.Seq, writer =>
+        {
+            var e = record.Event;
+            var details = e.Metadata is { ValueKind: JsonValueKind.Object } metadata
+                && metadata.TryGetProperty("alert", out var alert) && alert.ValueKind == JsonValueKind.Object
+                ? alert
+                : default;
+            writer.WriteNumber("seq"u8, record.Seq);
+            writer.WriteStartObject("alert"u8);
+            writer.WriteString("id"u8, e.Id?.ToString());
+            writer.WriteString("type"u8, e.Type);
+            writer.WriteString("rule"u8, StringOr(details, "rule", e.Type));
+            writer.WriteString("severity"u8, e.Severity);
+            writer.WriteString("summary"u8, StringOr(details, "summary", e.Action ?? e.Type));
+            writer.WritePropertyName("related_seqs"u8);
+            if (details.ValueKind == JsonValueKind.Object && details.TryGetProperty("related_seqs", out var related) && related.ValueKind == JsonValueKind.Array)
+            {
+                related.WriteTo(writer);
+            }
+            else
+            {
+                writer.WriteStartArray();
+                writer.WriteEndArray();
+            }
+
+            if (StringOr(details, "group_key", null) is { } groupKey)
+            {
+                writer.WriteString("group_key"u8, groupKey);
+            }
+
+            if (e.TenantId is { } tenant)
+            {
+                writer.WriteString("tenant_id"u8, tenant);
+            }
+
+            writer.WriteString("timestamp"u8, record.Timestamp);
+            writer.WriteEndObject();
+        });
+
     public static StreamFrame Pong(DateTimeOffset now) =>
         Build("audit.connection.pong", null, writer =>
         {
@@ -73,6 +117,11 @@ internal static class ServerMessages
                 writer.WriteString("field"u8, field);
             }
         });
+
+    private static string? StringOr(JsonElement details, string name, string? fallback) =>
+        details.ValueKind == JsonValueKind.Object && details.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : fallback;
 
     private static StreamFrame Build(string type, long? eventId, Action<Utf8JsonWriter> body)
     {

@@ -4,8 +4,11 @@ using AuditStream.Streaming.Protocol;
 
 namespace AuditStream.Streaming.Transports;
 
-/// <summary><c>/ws/audit</c>: one JSON message per text frame both ways; closes carry the status (4008, 1001…).</summary>
-internal sealed class WebSocketTransport(WebSocket socket, int maxMessageSize) : IClientTransport
+/// <summary>
+/// <c>/ws/audit</c>: one JSON message per text frame both ways; closes carry the status (4008, 1001…). With the socket's
+/// <see cref="WriteCoalescingStream"/>, the frames of one write-loop turn reach the peer in one socket write.
+/// </summary>
+internal sealed class WebSocketTransport(WebSocket socket, int maxMessageSize, WriteCoalescingStream? coalescer) : IClientTransport
 {
     public WebSocket Socket => socket;
 
@@ -63,10 +66,13 @@ internal sealed class WebSocketTransport(WebSocket socket, int maxMessageSize) :
         }
     }
 
-    public ValueTask SendAsync(StreamFrame frame, CancellationToken cancellationToken) =>
-        socket.SendAsync(frame.Json.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+    public ValueTask SendAsync(StreamFrame frame, CancellationToken cancellationToken)
+    {
+        coalescer?.Hold();
+        return socket.SendAsync(frame.Json.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+    }
 
-    public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    public ValueTask FlushAsync(CancellationToken cancellationToken) => coalescer?.ReleaseAsync(cancellationToken) ?? ValueTask.CompletedTask;
 
     public async ValueTask CloseAsync(int status, string description, CancellationToken cancellationToken)
     {
