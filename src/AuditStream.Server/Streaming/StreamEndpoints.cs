@@ -115,6 +115,13 @@ internal static class StreamEndpoints
     {
         filter = StreamFilter.All;
         sinceSeq = null;
+        if (!OriginAllowed(http.Request, hub.Options.AllowedOrigins))
+        {
+            return Problems.Forbidden(
+                $"Origin {http.Request.Headers.Origin} may not open the stream.",
+                [new ProblemError(null, "origin", "must be the server's own origin or one of AuditStream:Hub:AllowedOrigins")]);
+        }
+
         if (!http.User.HasAllTenants() && string.IsNullOrEmpty(http.User.GetTenant()))
         {
             return Problems.Forbidden("The token names no tenant and does not grant all tenants.");
@@ -139,6 +146,28 @@ internal static class StreamEndpoints
         }
 
         return errors.Count > 0 ? Problems.BadRequest("The stream filters are invalid.", errors[0].Field, errors[0].Rule) : null;
+    }
+
+    /// <summary>
+    /// Cross-site WebSocket hijacking guard: a request without <c>Origin</c> (a service, a CLI) or from the server's own
+    /// origin is allowed; a browser page elsewhere only if its origin is listed (or the list holds <c>*</c>).
+    /// </summary>
+    internal static bool OriginAllowed(HttpRequest request, IReadOnlyCollection<string> allowed)
+    {
+        var origin = request.Headers.Origin.ToString();
+        if (origin.Length == 0 || allowed.Contains("*"))
+        {
+            return true;
+        }
+
+        if (Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+            && string.Equals(uri.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        return allowed.Any(a => string.Equals(a.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>The first offered subprotocol that is not a token, else the token one (a browser fails the handshake

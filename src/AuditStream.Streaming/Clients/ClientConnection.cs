@@ -17,7 +17,7 @@ namespace AuditStream.Streaming.Clients;
 /// it each live event it may want and never waits for it: a live client whose queue is full is closed with 4008
 /// <c>slow_consumer</c>.
 /// </summary>
-internal sealed partial class ClientConnection : IDisposable
+internal sealed partial class ClientConnection : IFanOutClient, IDisposable
 {
     // Frames taken from the queue per transport write; the socket write is one syscall for all of them.
     private const int MaxFramesPerWrite = 512;
@@ -41,6 +41,9 @@ internal sealed partial class ClientConnection : IDisposable
     private int _closeStatus;
     private string _closeDescription = "";
     private volatile bool _stopWriting;
+
+    // The last seq the replay cursor has dealt with (delivered or filtered out), for the resume hint of a 1001 close.
+    private long _cursorPosition;
 
     // Live events skipped by the rate limit and not yet announced (guarded by _gate): one audit.stream.gap per window.
     private readonly DeliveryRateLimit _rateLimit;
@@ -83,14 +86,14 @@ internal sealed partial class ClientConnection : IDisposable
     /// <summary>Frames queued and not yet written.</summary>
     public int QueueDepth => _queue.Count;
 
-    // Fan-out bookkeeping, touched only under the fan-out's lock or by its dispatch loop.
-    internal SubscriptionIndex.Registration? Subscription { get; set; }
+    // Fan-out bookkeeping (IFanOutClient), touched only under the fan-out's lock or by its dispatch loop.
+    public SubscriptionIndex.Registration? Subscription { get; set; }
 
-    internal long IndexStamp { get; set; }
+    public long IndexStamp { get; set; }
 
-    internal long LiveAfter { get; set; }
+    public long LiveAfter { get; set; }
 
-    internal bool SignalPending { get; set; }
+    public bool SignalPending { get; set; }
 
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -138,7 +141,7 @@ internal sealed partial class ClientConnection : IDisposable
             }
 
             _closeStatus = status;
-            _closeDescription = description;
+            _closeDescription = status == StreamCloseCodes.GoingAway ? $"{description} since_seq={ResumeSeqLocked()}" : description;
         }
 
         _closeRequested.TrySetResult(status);
@@ -151,6 +154,12 @@ internal sealed partial class ClientConnection : IDisposable
         {
         }
     }
+
+    /// <summary>
+    /// A seq the client can resume after (<c>since_seq</c>) and lose nothing: every seq up to it was offered to this
+    /// client and, since the close takes no more frames, everything queued by then is written before the close frame.
+    /// </summary>
+    private long ResumeSeqLocked() => Subscription is not null ? _fanOut.DispatchedSeq : Volatile.Read(ref _cursorPosition);
 
     public void Dispose()
     {
@@ -195,7 +204,7 @@ internal sealed partial class ClientConnection : IDisposable
     /// (<paramref name="live"/>) count against the rate limit; a full queue is reported, not waited for.
     /// With <paramref name="signal"/> false the write loop is woken later by <see cref="FrameQueue.Signal"/>.
     /// </summary>
-    internal OfferResult Offer(RecordFrames record, bool live, bool signal)
+    public OfferResult Offer(RecordFrames record, bool live, bool signal)
     {
         var e = record.Record.Event;
         lock (_gate)
@@ -245,10 +254,10 @@ internal sealed partial class ClientConnection : IDisposable
     }
 
     /// <summary>Wakes the write loop after the fan-out queued frames without signalling.</summary>
-    internal void Signal() => _queue.Signal();
+    public void Signal() => _queue.Signal();
 
     /// <summary>Closes a client whose queue is full with 4008 <c>slow_consumer</c>.</summary>
-    internal void SlowConsumer()
+    public void SlowConsumer()
     {
         if (Volatile.Read(ref _closeStatus) == 0)
         {
@@ -330,6 +339,7 @@ internal sealed partial class ClientConnection : IDisposable
         {
             var live = caughtUpAt is null;
             var position = afterSeq;
+            Volatile.Write(ref _cursorPosition, position);
             if (!_request.Scope.Receives(MessageKind.AuditEvent))
             {
                 // Nothing to replay or follow for this role: only its own connection messages.
@@ -364,6 +374,7 @@ internal sealed partial class ClientConnection : IDisposable
                 }
 
                 position = record.Seq;
+                Volatile.Write(ref _cursorPosition, position);
                 if (!live && position == caughtUpAt)
                 {
                     if (!await EnqueueWaitingAsync(ServerMessages.CaughtUp(position), cancellationToken))

@@ -23,8 +23,8 @@ internal sealed partial class FanOut : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SubscriptionIndex _index = new();
     private readonly Lock _lock = new();
-    private readonly List<ClientConnection> _candidates = [];
-    private readonly List<ClientConnection> _woken = [];
+    private readonly List<IFanOutClient> _candidates = [];
+    private readonly List<IFanOutClient> _woken = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private long _dispatched;
@@ -69,7 +69,7 @@ internal sealed partial class FanOut : IAsyncDisposable
     /// delivery of the seqs after it; false when the fan-out has already passed <paramref name="position"/> (the cursor
     /// must read on).
     /// </summary>
-    public bool TryJoin(ClientConnection client, long position)
+    public bool TryJoin(IFanOutClient client, long position)
     {
         lock (_lock)
         {
@@ -89,7 +89,7 @@ internal sealed partial class FanOut : IAsyncDisposable
     }
 
     /// <summary>Stops live delivery to <paramref name="client"/>.</summary>
-    public void Leave(ClientConnection client)
+    public void Leave(IFanOutClient client)
     {
         lock (_lock)
         {
@@ -98,7 +98,7 @@ internal sealed partial class FanOut : IAsyncDisposable
     }
 
     /// <summary>Applies a filter change between two records and re-indexes the client if it is live.</summary>
-    public void Refilter(ClientConnection client, Action change)
+    public void Refilter(IFanOutClient client, Action change)
     {
         lock (_lock)
         {

@@ -32,6 +32,15 @@ public sealed class HubOptions
     /// <value>Default 30 seconds.</value>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Browser origins (<c>https://console.example.com</c>) allowed to open the stream besides the server's own; <c>*</c>
+    /// allows any. Requests without an <c>Origin</c> header (services, the CLI) are always allowed.
+    /// </summary>
+    /// <value>Default empty: same origin only.</value>
+#pragma warning disable CA1819, CA2227 // Bound from configuration as a list.
+    public string[] AllowedOrigins { get; set; } = [];
+#pragma warning restore CA1819, CA2227
+
     /// <summary>How long a client may leave a protocol ping unanswered before it is closed (WebSocket keep-alive timeout).</summary>
     /// <value>Default 60 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]

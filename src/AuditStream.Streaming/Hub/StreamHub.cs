@@ -82,7 +82,7 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
     public Task RunEventStreamClientAsync(ClientTicket ticket, Stream eventStream, ClientRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(eventStream);
-        return RunAsync(ticket, new EventStreamTransport(eventStream, cancellationToken), "sse", request, cancellationToken);
+        return RunAsync(ticket, new EventStreamTransport(eventStream, Options.PingInterval, _time, cancellationToken), "sse", request, cancellationToken);
     }
 
     private async Task RunAsync(ClientTicket ticket, IClientTransport transport, string transportName, ClientRequest request, CancellationToken cancellationToken)

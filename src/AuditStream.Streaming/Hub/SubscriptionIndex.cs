@@ -16,16 +16,16 @@ internal sealed class SubscriptionIndex
 {
     private readonly Dictionary<string, Partition> _tenants = new(StringComparer.Ordinal);
     private readonly Partition _allTenants = new();
-    private readonly HashSet<ClientConnection> _clients = [];
+    private readonly HashSet<IFanOutClient> _clients = [];
 
     /// <summary>Clients in the index.</summary>
     public int Count => _clients.Count;
 
     /// <summary>Every client in the index.</summary>
-    public IReadOnlyCollection<ClientConnection> All() => _clients;
+    public IReadOnlyCollection<IFanOutClient> All() => _clients;
 
     /// <summary>Indexes <paramref name="client"/> under its scope and current filter.</summary>
-    public void Add(ClientConnection client)
+    public void Add(IFanOutClient client)
     {
         if (client.Subscription is not null)
         {
@@ -65,7 +65,7 @@ internal sealed class SubscriptionIndex
     }
 
     /// <summary>Removes <paramref name="client"/> if it is indexed.</summary>
-    public void Remove(ClientConnection client)
+    public void Remove(IFanOutClient client)
     {
         if (client.Subscription is not { } registration)
         {
@@ -86,7 +86,7 @@ internal sealed class SubscriptionIndex
     }
 
     /// <summary>Adds to <paramref name="into"/> each client that may want audit event <paramref name="e"/>, once; <paramref name="stamp"/> must differ per call.</summary>
-    public void CollectEventCandidates(AuditEvent e, long stamp, List<ClientConnection> into)
+    public void CollectEventCandidates(AuditEvent e, long stamp, List<IFanOutClient> into)
     {
         _allTenants.CollectEventCandidates(e, stamp, into);
         if (e.TenantId is { } tenant && _tenants.TryGetValue(tenant, out var partition))
@@ -96,7 +96,7 @@ internal sealed class SubscriptionIndex
     }
 
     /// <summary>Adds to <paramref name="into"/> each client whose role receives some alert kind and whose tenant scope covers <paramref name="e"/>.</summary>
-    public void CollectAlertCandidates(AuditEvent e, List<ClientConnection> into)
+    public void CollectAlertCandidates(AuditEvent e, List<IFanOutClient> into)
     {
         into.AddRange(_allTenants.Alerts.Items);
         if (e.TenantId is { } tenant && _tenants.TryGetValue(tenant, out var partition))
@@ -155,7 +155,7 @@ internal sealed class SubscriptionIndex
 
         public bool IsEmpty => Alerts.Items.Count == 0 && Unkeyed.Items.Count == 0 && ByType.IsEmpty && ByTypePrefix.IsEmpty && ByCategory.IsEmpty && BySeverity.IsEmpty;
 
-        public void CollectEventCandidates(AuditEvent e, long stamp, List<ClientConnection> into)
+        public void CollectEventCandidates(AuditEvent e, long stamp, List<IFanOutClient> into)
         {
             Take(Unkeyed, stamp, into);
             if (e.Type is { } type)
@@ -189,7 +189,7 @@ internal sealed class SubscriptionIndex
             }
         }
 
-        private static void Take(ClientSet set, long stamp, List<ClientConnection> into)
+        private static void Take(ClientSet set, long stamp, List<IFanOutClient> into)
         {
             foreach (var client in set.Items)
             {
@@ -232,12 +232,12 @@ internal sealed class SubscriptionIndex
     /// <summary>A list of clients with O(1) removal (swap with the last).</summary>
     internal sealed class ClientSet(Action? onEmpty = null)
     {
-        private readonly List<ClientConnection> _items = [];
-        private readonly Dictionary<ClientConnection, int> _positions = [];
+        private readonly List<IFanOutClient> _items = [];
+        private readonly Dictionary<IFanOutClient, int> _positions = [];
 
-        public List<ClientConnection> Items => _items;
+        public List<IFanOutClient> Items => _items;
 
-        public void Add(ClientConnection client)
+        public void Add(IFanOutClient client)
         {
             if (_positions.TryAdd(client, _items.Count))
             {
@@ -245,7 +245,7 @@ internal sealed class SubscriptionIndex
             }
         }
 
-        public void Remove(ClientConnection client)
+        public void Remove(IFanOutClient client)
         {
             if (!_positions.Remove(client, out var position))
             {

@@ -10,6 +10,9 @@ namespace AuditStream.Streaming.Protocol;
 /// <summary>Writes the server → client messages of DESIGN.md §5 as UTF-8 JSON text frames, one object per frame.</summary>
 internal static class ServerMessages
 {
+    /// <summary>Not a message: the Server-Sent Events transport writes it as a <c>: keep-alive</c> comment; WebSocket clients never get it.</summary>
+    public static readonly StreamFrame KeepAlive = new(":keep-alive", null, []);
+
     public static StreamFrame Established(string clientId, Role role, DateTimeOffset now, long lastSeq, StreamFilter filter, HubOptions options) =>
         Build("audit.connection.established", null, writer =>
         {

@@ -12,8 +12,11 @@ namespace AuditStream.Streaming.Transports;
 /// carry <c>id: seq</c> so a reconnecting client resumes with <c>Last-Event-ID</c>. One-way: nothing is read; the
 /// stream ends when the client disconnects or the server closes it (slow consumer, shutdown).
 /// </summary>
-internal sealed class EventStreamTransport(Stream body, CancellationToken requestAborted) : IClientTransport
+internal sealed class EventStreamTransport(Stream body, TimeSpan keepAliveInterval, TimeProvider time, CancellationToken requestAborted) : IClientTransport
 {
+    private static readonly byte[] s_keepAlive = ": keep-alive\n\n"u8.ToArray();
+    private readonly ArrayBufferWriter<byte> _pending = new(4096);
+
     private static readonly byte[] s_id = "id: "u8.ToArray();
     private static readonly byte[] s_event = "event: "u8.ToArray();
     private static readonly byte[] s_data = "\ndata: "u8.ToArray();
@@ -28,7 +31,18 @@ internal sealed class EventStreamTransport(Stream body, CancellationToken reques
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, cancellationToken);
         try
         {
-            await connection.CloseRequested.WaitAsync(linked.Token);
+            if (keepAliveInterval <= TimeSpan.Zero)
+            {
+                await connection.CloseRequested.WaitAsync(linked.Token);
+                return;
+            }
+
+            // A comment line every PingInterval keeps proxies from timing out an idle stream and tells a dead client apart.
+            using var ticks = new PeriodicTimer(keepAliveInterval, time);
+            while (!connection.CloseRequested.IsCompleted && await ticks.WaitForNextTickAsync(linked.Token))
+            {
+                connection.Reply(ServerMessages.KeepAlive);
+            }
         }
         catch (OperationCanceledException)
         {
@@ -36,19 +50,18 @@ internal sealed class EventStreamTransport(Stream body, CancellationToken reques
         }
     }
 
-    public async ValueTask SendAsync(StreamFrame frame, CancellationToken cancellationToken)
+    public ValueTask SendAsync(StreamFrame frame, CancellationToken cancellationToken)
     {
-        // One write per event: the response body flushes on every write.
-        var buffer = ArrayPool<byte>.Shared.Rent(HeaderRoom + frame.Type.Length + frame.Json.Length);
-        try
+        // Gathered until FlushAsync: the response body flushes on every write, so a batch of frames is one write.
+        if (ReferenceEquals(frame, ServerMessages.KeepAlive))
         {
-            var length = Format(frame, buffer);
-            await body.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
+            _pending.Write(s_keepAlive);
+            return ValueTask.CompletedTask;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+
+        var span = _pending.GetSpan(HeaderRoom + frame.Type.Length + frame.Json.Length);
+        _pending.Advance(Format(frame, span));
+        return ValueTask.CompletedTask;
     }
 
     private static int Format(StreamFrame frame, Span<byte> buffer)
@@ -78,7 +91,16 @@ internal sealed class EventStreamTransport(Stream body, CancellationToken reques
         return bytes.Length;
     }
 
-    public async ValueTask FlushAsync(CancellationToken cancellationToken) => await body.FlushAsync(cancellationToken);
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_pending.WrittenCount > 0)
+        {
+            await body.WriteAsync(_pending.WrittenMemory, cancellationToken);
+            _pending.ResetWrittenCount();
+        }
+
+        await body.FlushAsync(cancellationToken);
+    }
 
     public ValueTask CloseAsync(int status, string description, CancellationToken cancellationToken) => FlushAsync(cancellationToken);
 

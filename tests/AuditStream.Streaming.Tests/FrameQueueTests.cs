@@ -1,0 +1,94 @@
+using AuditStream.Streaming.Clients;
+using AuditStream.Streaming.Protocol;
+
+namespace AuditStream.Streaming.Tests;
+
+public sealed class FrameQueueTests
+{
+    private static StreamFrame Frame(int i) => new("audit.event.published", i, [(byte)'{', (byte)'}']);
+
+    [Fact]
+    public async Task Frames_queued_without_a_signal_do_not_wake_the_reader_until_signal()
+    {
+        var queue = new FrameQueue(8);
+        var waiting = queue.WaitToReadAsync().AsTask();
+
+        Assert.True(queue.TryEnqueue(Frame(1), signal: false));
+        Assert.True(queue.TryEnqueue(Frame(2), signal: false));
+        Assert.False(waiting.IsCompleted);
+
+        queue.Signal();
+        Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        var batch = new List<StreamFrame>();
+        Assert.Equal(2, queue.Drain(batch, 100));
+        Assert.Equal([1L, 2L], batch.Select(f => f.EventId!.Value));
+    }
+
+    [Fact]
+    public async Task A_signalling_enqueue_wakes_the_reader_and_waiting_again_allocates_a_fresh_wait()
+    {
+        var queue = new FrameQueue(8);
+        var batch = new List<StreamFrame>();
+        for (var round = 0; round < 3; round++)
+        {
+            var waiting = queue.WaitToReadAsync();
+            Assert.True(queue.TryEnqueue(Frame(round), signal: true));
+            Assert.True(await waiting);
+            Assert.Equal(1, queue.Drain(batch, 100));
+        }
+
+        Assert.Equal([0L, 1L, 2L], batch.Select(f => f.EventId!.Value));
+    }
+
+    [Fact]
+    public void A_full_queue_refuses_and_draining_makes_room_oldest_first()
+    {
+        var queue = new FrameQueue(3);
+        Assert.True(queue.TryEnqueue(Frame(1), false));
+        Assert.True(queue.TryEnqueue(Frame(2), false));
+        Assert.True(queue.TryEnqueue(Frame(3), false));
+        Assert.False(queue.TryEnqueue(Frame(4), false));
+        Assert.Equal(3, queue.Count);
+
+        var batch = new List<StreamFrame>();
+        Assert.Equal(2, queue.Drain(batch, 2));
+        Assert.True(queue.TryEnqueue(Frame(4), false));
+        Assert.True(queue.TryEnqueue(Frame(5), false));
+        Assert.Equal(3, queue.Drain(batch, 10));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], batch.Select(f => f.EventId!.Value));
+    }
+
+    [Fact]
+    public async Task A_replay_waiting_for_space_resumes_when_the_reader_drains()
+    {
+        var queue = new FrameQueue(1);
+        Assert.True(queue.TryEnqueue(Frame(1), true));
+        var space = queue.WaitForSpaceAsync(CancellationToken.None);
+        Assert.False(space.IsCompleted);
+
+        queue.Drain([], 1);
+        await space.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(queue.TryEnqueue(Frame(2), true));
+    }
+
+    [Fact]
+    public async Task Complete_lets_the_reader_finish_what_is_queued_and_abort_drops_it()
+    {
+        var completed = new FrameQueue(4);
+        completed.TryEnqueue(Frame(1), false);
+        completed.Complete();
+        Assert.True(completed.TryEnqueue(Frame(2), true));
+        Assert.True(await completed.WaitToReadAsync());
+        var batch = new List<StreamFrame>();
+        Assert.Equal(1, completed.Drain(batch, 10));
+        Assert.False(await completed.WaitToReadAsync());
+
+        var aborted = new FrameQueue(4);
+        var waiting = aborted.WaitToReadAsync().AsTask();
+        aborted.TryEnqueue(Frame(1), false);
+        aborted.Abort();
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, aborted.Drain(batch, 10));
+        Assert.False(await aborted.WaitToReadAsync());
+    }
+}
