@@ -162,6 +162,12 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>The last seq live delivery has offered to its clients (0 before the first client).</summary>
+    internal long DispatchedSeq => Volatile.Read(ref _fanOut)?.DispatchedSeq ?? 0;
+
+    /// <summary>Clients that have handed over from their own cursor to live delivery.</summary>
+    internal int LiveClientCount => Volatile.Read(ref _fanOut)?.LiveClients ?? 0;
+
     internal bool TryGetClient(string id, [NotNullWhen(true)] out ClientConnection? client) => _clients.TryGetValue(id, out client);
 
     private static partial class Log
