@@ -64,6 +64,34 @@ public sealed class WriteCoalescingStreamTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(125)]
+    [InlineData(126)]
+    [InlineData(65535)]
+    [InlineData(65536)]
+    [InlineData(200_000)]
+    public async Task A_prebuilt_frame_decodes_as_the_same_text_message_as_the_socket_would_send(int length)
+    {
+        var json = Encoding.UTF8.GetBytes(new string('x', length));
+        var frame = new AuditStream.Streaming.Protocol.StreamFrame("audit.event.published", 1, json);
+
+        using var client = WebSocket.CreateFromStream(new MemoryStream(frame.WebSocketFrame), isServer: false, subProtocol: null, keepAliveInterval: TimeSpan.Zero);
+        var buffer = new byte[length + 16];
+        var count = 0;
+        ValueWebSocketReceiveResult result;
+        do
+        {
+            result = await client.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
+            count += result.Count;
+        }
+        while (!result.EndOfMessage);
+
+        Assert.Equal(WebSocketMessageType.Text, result.MessageType);
+        Assert.Equal(json, buffer.AsSpan(0, count).ToArray());
+        Assert.Same(frame.WebSocketFrame, frame.WebSocketFrame);
+    }
+
     private sealed class RecordingStream : Stream
     {
         public MemoryStream Bytes { get; } = new();

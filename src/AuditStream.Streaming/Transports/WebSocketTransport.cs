@@ -68,8 +68,16 @@ internal sealed class WebSocketTransport(WebSocket socket, int maxMessageSize, W
 
     public ValueTask SendAsync(StreamFrame frame, CancellationToken cancellationToken)
     {
-        coalescer?.Hold();
-        return socket.SendAsync(frame.Json.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        if (coalescer is null)
+        {
+            return socket.SendAsync(frame.Json.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        }
+
+        // The frame's wire bytes are built once and shared by every client; they go under the socket through the same
+        // stream (and lock) as the socket's own pings, pongs and close, each of which it writes whole, so frames never
+        // interleave. Safe because this server sends only complete, uncompressed text messages.
+        coalescer.Hold();
+        return coalescer.WriteAsync(frame.WebSocketFrame, cancellationToken);
     }
 
     public ValueTask FlushAsync(CancellationToken cancellationToken) => coalescer?.ReleaseAsync(cancellationToken) ?? ValueTask.CompletedTask;
