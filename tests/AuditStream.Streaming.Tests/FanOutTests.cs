@@ -1,0 +1,150 @@
+using AuditStream.Events;
+using AuditStream.Filters;
+using AuditStream.Ledger;
+using AuditStream.Security;
+using AuditStream.Streaming.Clients;
+using AuditStream.Streaming.Hub;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AuditStream.Streaming.Tests;
+
+/// <summary>The fan-out over a real ledger (SQLite in a temp directory) with recording clients.</summary>
+public sealed class FanOutTests : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "auditstream-streaming-tests", Guid.NewGuid().ToString("N"));
+    private AuditLedger _ledger = null!;
+
+    public async Task InitializeAsync() =>
+        _ledger = await AuditLedger.OpenAsync(new LedgerOptions { DataDirectory = _directory, CheckpointInterval = TimeSpan.FromHours(1) });
+
+    public async Task DisposeAsync()
+    {
+        await _ledger.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_client_that_joins_ahead_of_the_fan_out_gets_only_the_seqs_after_its_position()
+    {
+        await AppendAsync(10);
+        await using var fanOut = NewFanOut();
+        var ahead = new RecordingClient();
+        var level = new RecordingClient();
+
+        // The fan-out has dispatched up to 10; one cursor already delivered up to 15, the other up to 10.
+        Assert.True(fanOut.TryJoin(ahead, 15));
+        Assert.True(fanOut.TryJoin(level, 10));
+        Assert.False(fanOut.TryJoin(new RecordingClient(), 9));
+        await AppendAsync(20);
+        await WaitForAsync(() => fanOut.DispatchedSeq == 30);
+
+        Assert.Equal(Enumerable.Range(16, 15).Select(i => (long)i), ahead.Seqs);
+        Assert.Equal(Enumerable.Range(11, 20).Select(i => (long)i), level.Seqs);
+    }
+
+    [Fact]
+    public async Task A_commit_batch_wakes_each_client_once_and_a_full_client_is_closed_without_holding_back_the_others()
+    {
+        await using var fanOut = NewFanOut();
+        var healthy = new RecordingClient();
+        var full = new RecordingClient { Full = true };
+        var other = new RecordingClient(CompiledFilter.Compile(new StreamFilter { EventTypes = ["auth.failure"] }, TimeProvider.System));
+        Assert.True(fanOut.TryJoin(healthy, 0));
+        Assert.True(fanOut.TryJoin(full, 0));
+        Assert.True(fanOut.TryJoin(other, 0));
+
+        await AppendAsync(200);
+        await WaitForAsync(() => fanOut.DispatchedSeq == 200 && healthy.Signals > 0);
+
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), healthy.Seqs);
+        Assert.Equal(1, healthy.Signals);
+        Assert.True(full.SlowConsumerCalls >= 1);
+
+        // The index never offered the data.accessed events to a client that filters on auth.failure.
+        Assert.Empty(other.Seqs);
+        Assert.Equal(0, other.Offers);
+    }
+
+    private FanOut NewFanOut() => new(_ledger.Feed, new PublishedFrameCache(), TimeSpan.Zero, TimeProvider.System, NullLogger.Instance);
+
+    private async Task AppendAsync(int count)
+    {
+        var result = await _ledger.AppendAsync(
+            [.. Enumerable.Range(0, count).Select(i => new AuditEvent { Type = "data.accessed", Severity = "info", Category = "data", ActorId = $"u{i}", Action = "read", Outcome = "success", TenantId = "acme" })]);
+        Assert.False(result.IsInvalid, string.Join("; ", result.Errors));
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            await Task.Delay(5, timeout.Token);
+        }
+    }
+
+    private sealed class RecordingClient(CompiledFilter? filter = null) : IFanOutClient
+    {
+        private readonly List<long> _seqs = [];
+
+        public bool Full { get; init; }
+
+        public int Signals { get; private set; }
+
+        public int Offers { get; private set; }
+
+        public int SlowConsumerCalls { get; private set; }
+
+        public List<long> Seqs
+        {
+            get
+            {
+                lock (_seqs)
+                {
+                    return [.. _seqs];
+                }
+            }
+        }
+
+        public AccessScope Scope { get; } = AccessScope.ForTenant(Role.Auditor, "acme");
+
+        public CompiledFilter Filter { get; } = filter ?? CompiledFilter.All;
+
+        public SubscriptionIndex.Registration? Subscription { get; set; }
+
+        public long IndexStamp { get; set; }
+
+        public long LiveAfter { get; set; }
+
+        public bool SignalPending { get; set; }
+
+        public OfferResult Offer(RecordFrames record, bool live, bool signal)
+        {
+            Offers++;
+            if (Full)
+            {
+                return OfferResult.Full;
+            }
+
+            if (!Filter.Matches(record.Record.Event))
+            {
+                return OfferResult.Filtered;
+            }
+
+            lock (_seqs)
+            {
+                _seqs.Add(record.Record.Seq);
+            }
+
+            return OfferResult.Queued;
+        }
+
+        public void Signal() => Signals++;
+
+        public void SlowConsumer() => SlowConsumerCalls++;
+
+        public void RequestClose(int status, string description)
+        {
+        }
+    }
+}
