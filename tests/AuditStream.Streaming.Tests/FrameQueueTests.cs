@@ -59,6 +59,27 @@ public sealed class FrameQueueTests
     }
 
     [Fact]
+    public void A_queue_grows_to_its_capacity_and_keeps_order_across_the_wrap()
+    {
+        var queue = new FrameQueue(100);
+        var batch = new List<StreamFrame>();
+        for (var i = 0; i < 5; i++)
+        {
+            queue.TryEnqueue(Frame(i), false);
+        }
+
+        queue.Drain(batch, 3);
+        for (var i = 5; i < 103; i++)
+        {
+            Assert.True(queue.TryEnqueue(Frame(i), false));
+        }
+
+        Assert.False(queue.TryEnqueue(Frame(103), false));
+        Assert.Equal(100, queue.Drain(batch, 1000));
+        Assert.Equal(Enumerable.Range(0, 103).Select(i => (long)i), batch.Select(f => f.EventId!.Value));
+    }
+
+    [Fact]
     public async Task A_replay_waiting_for_space_resumes_when_the_reader_drains()
     {
         var queue = new FrameQueue(1);

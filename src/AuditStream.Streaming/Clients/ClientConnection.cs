@@ -486,7 +486,7 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
 
     private async Task WriteLoopAsync()
     {
-        var batch = new List<StreamFrame>(Math.Min(_options.ClientBufferSize, MaxFramesPerWrite));
+        var batch = new List<StreamFrame>();
         try
         {
             while (await _queue.WaitToReadAsync())

@@ -11,7 +11,11 @@ namespace AuditStream.Streaming.Clients;
 /// </summary>
 internal sealed class FrameQueue : IValueTaskSource<bool>
 {
-    private readonly StreamFrame?[] _ring;
+    // An idle client holds a small ring; it doubles up to the capacity as frames pile up.
+    private const int InitialSlots = 8;
+
+    private readonly int _capacity;
+    private StreamFrame?[] _ring;
     private readonly Lock _lock = new();
     private ManualResetValueTaskSourceCore<bool> _reader = new() { RunContinuationsAsynchronously = true };
     private bool _readerWaiting;
@@ -23,7 +27,8 @@ internal sealed class FrameQueue : IValueTaskSource<bool>
     public FrameQueue(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        _ring = new StreamFrame?[capacity];
+        _capacity = capacity;
+        _ring = new StreamFrame?[Math.Min(capacity, InitialSlots)];
     }
 
     /// <summary>Frames waiting to be written.</summary>
@@ -54,7 +59,12 @@ internal sealed class FrameQueue : IValueTaskSource<bool>
 
             if (_count == _ring.Length)
             {
-                return false;
+                if (_count == _capacity)
+                {
+                    return false;
+                }
+
+                GrowLocked();
             }
 
             _ring[(_head + _count) % _ring.Length] = frame;
@@ -138,7 +148,7 @@ internal sealed class FrameQueue : IValueTaskSource<bool>
     {
         lock (_lock)
         {
-            if (_completed || _count < _ring.Length)
+            if (_completed || _count < _capacity)
             {
                 return Task.CompletedTask;
             }
@@ -185,6 +195,18 @@ internal sealed class FrameQueue : IValueTaskSource<bool>
             // The reader re-checks under the lock: it reads what is left, then sees the end.
             _reader.SetResult(true);
         }
+    }
+
+    private void GrowLocked()
+    {
+        var bigger = new StreamFrame?[Math.Min(_capacity, _ring.Length * 2)];
+        for (var i = 0; i < _count; i++)
+        {
+            bigger[i] = _ring[(_head + i) % _ring.Length];
+        }
+
+        _ring = bigger;
+        _head = 0;
     }
 
     private bool TakeWaitingReaderLocked()

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using AuditStream.Streaming.Clients;
 using AuditStream.Streaming.Protocol;
@@ -12,51 +13,72 @@ internal sealed class WebSocketTransport(WebSocket socket, int maxMessageSize, W
 {
     public WebSocket Socket => socket;
 
+    // Most client messages (ping, resume, a short update_filters) fit here; an idle client holds nothing larger.
+    private const int SmallBufferBytes = 256;
+
     public async Task ReceiveAsync(ClientConnection connection, CancellationToken cancellationToken)
     {
-        var buffer = new byte[maxMessageSize];
+        var small = new byte[Math.Min(SmallBufferBytes, maxMessageSize)];
         try
         {
             while (true)
             {
-                var count = 0;
-                var tooLarge = false;
-                ValueWebSocketReceiveResult result;
-                do
+                var buffer = small;
+                try
                 {
-                    if (count == buffer.Length)
+                    var count = 0;
+                    var tooLarge = false;
+                    ValueWebSocketReceiveResult result;
+                    do
                     {
-                        // Over MaxMessageSize: keep reading to the end of the message, discarding it.
-                        tooLarge = true;
-                        count = 0;
+                        if (count == Math.Min(buffer.Length, maxMessageSize))
+                        {
+                            if (count == maxMessageSize)
+                            {
+                                // Over MaxMessageSize: keep reading to the end of the message, discarding it.
+                                tooLarge = true;
+                                count = 0;
+                            }
+                            else
+                            {
+                                buffer = Grow(buffer, small, count);
+                            }
+                        }
+
+                        result = await socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, maxMessageSize) - count), cancellationToken);
+                        if (result.MessageType == WebSocketMessageType.Close)
+                        {
+                            return;
+                        }
+
+                        count += result.Count;
+                    }
+                    while (!result.EndOfMessage);
+
+                    if (!connection.AdmitInbound())
+                    {
+                        continue;
                     }
 
-                    result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
-                    if (result.MessageType == WebSocketMessageType.Close)
+                    if (tooLarge)
                     {
-                        return;
+                        connection.Reply(ServerMessages.Error(StreamErrorCodes.MessageTooLarge, $"Messages may be at most {maxMessageSize} bytes.", null));
                     }
-
-                    count += result.Count;
+                    else if (result.MessageType == WebSocketMessageType.Binary)
+                    {
+                        connection.Reply(ServerMessages.Error(StreamErrorCodes.BinaryNotSupported, "Send JSON messages as text frames.", null));
+                    }
+                    else
+                    {
+                        await connection.HandleAsync(buffer.AsSpan(0, count));
+                    }
                 }
-                while (!result.EndOfMessage);
-
-                if (!connection.AdmitInbound())
+                finally
                 {
-                    continue;
-                }
-
-                if (tooLarge)
-                {
-                    connection.Reply(ServerMessages.Error(StreamErrorCodes.MessageTooLarge, $"Messages may be at most {maxMessageSize} bytes.", null));
-                }
-                else if (result.MessageType == WebSocketMessageType.Binary)
-                {
-                    connection.Reply(ServerMessages.Error(StreamErrorCodes.BinaryNotSupported, "Send JSON messages as text frames.", null));
-                }
-                else
-                {
-                    await connection.HandleAsync(buffer.AsSpan(0, count));
+                    if (!ReferenceEquals(buffer, small))
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
                 }
             }
         }
@@ -64,6 +86,19 @@ internal sealed class WebSocketTransport(WebSocket socket, int maxMessageSize, W
         {
             // The peer went away or the socket was aborted after a close timeout.
         }
+    }
+
+    /// <summary>A pooled buffer twice as large (at most MaxMessageSize) holding the <paramref name="count"/> bytes read so far.</summary>
+    private byte[] Grow(byte[] buffer, byte[] small, int count)
+    {
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(buffer.Length * 2, 4096), maxMessageSize));
+        buffer.AsSpan(0, count).CopyTo(bigger);
+        if (!ReferenceEquals(buffer, small))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return bigger;
     }
 
     public ValueTask SendAsync(StreamFrame frame, CancellationToken cancellationToken)

@@ -37,6 +37,21 @@ public sealed class StreamGuardTests
     }
 
     [Fact]
+    public async Task A_client_message_larger_than_the_small_receive_buffer_is_read_whole()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (client, _) = await StreamClient.ConnectEstablishedAsync(server, server.Token("auditor", "acme"));
+        await using var _ = client;
+        var types = Enumerable.Range(0, 40).Select(i => $"\"type.{new string('x', 60)}.{i}\"").ToList();
+
+        await client.SendAsync("""{"type":"update_filters","filters":{"event_types":[""" + string.Join(',', types) + "]}}");
+
+        var updated = await client.ReceiveAsync();
+        Assert.Equal("audit.filters.updated", updated["type"]!.GetValue<string>());
+        Assert.Equal(40, updated["filters"]!["event_types"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task A_client_that_does_not_answer_protocol_pings_is_dropped_after_the_pong_timeout_while_an_answering_one_stays()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
