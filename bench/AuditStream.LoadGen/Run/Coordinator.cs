@@ -16,6 +16,7 @@ internal static class Coordinator
     public static async Task<int> RunAsync(RunSettings run, CancellationToken cancellationToken)
     {
         var serverRssBefore = run.ServerPid > 0 ? ProcStat.RssBytes(run.ServerPid) : 0;
+        var serverHeapBefore = run.Idle && run.ServerPid > 0 ? await GcHeapProbe.MeasureAsync(run.ServerPid, TimeSpan.FromSeconds(30)) : null;
         var children = new List<SubscriberChild>();
         try
         {
@@ -38,7 +39,7 @@ internal static class Coordinator
                 (failed > 0 ? " — " + string.Join(", ", ready.SelectMany(r => r.FailureReasons).GroupBy(p => p.Key).Select(g => $"{g.Key}: {g.Sum(p => p.Value)}")) : ""));
 
             var result = run.Idle
-                ? await MeasureIdleAsync(run, children, serverRssBefore, cancellationToken)
+                ? await MeasureIdleAsync(run, children, serverRssBefore, serverHeapBefore, cancellationToken)
                 : await MeasureLoadAsync(run, children, cancellationToken);
             result = result with
             {
@@ -73,18 +74,24 @@ internal static class Coordinator
         return merged;
     }
 
-    private static async Task<RunResult> MeasureIdleAsync(RunSettings run, List<SubscriberChild> children, long serverRssBefore, CancellationToken cancellationToken)
+    private static async Task<RunResult> MeasureIdleAsync(
+        RunSettings run, List<SubscriberChild> children, long serverRssBefore, long? serverHeapBefore, CancellationToken cancellationToken)
     {
         var before = CpuSample.Take(run.ServerPid, children);
         await Task.Delay(run.Duration, cancellationToken);
         var after = CpuSample.Take(run.ServerPid, children);
         var reports = await ReportAsync(children);
         var rss = run.ServerPid > 0 ? ProcStat.RssBytes(run.ServerPid) : 0;
+        var heap = run.ServerPid > 0 ? await GcHeapProbe.MeasureAsync(run.ServerPid, TimeSpan.FromSeconds(30)) : null;
         var clients = reports.Sum(r => r.Connected);
         return RunResult.From(run, reports, before, after) with
         {
             ServerRssBytes = rss,
             IdleRssPerConnectionBytes = clients > 0 && run.ServerPid > 0 ? (double)(rss - serverRssBefore) / clients : double.NaN,
+            GcHeapBytes = heap,
+            IdleGcHeapPerConnectionBytes = clients > 0 && heap is not null && serverHeapBefore is not null
+                ? (double)(heap.Value - serverHeapBefore.Value) / clients
+                : double.NaN,
         };
     }
 

@@ -11,8 +11,8 @@ namespace AuditStream.LoadGen.Run;
 internal sealed record RunResult
 {
     public const string CsvHeader =
-        "date_utc,scenario,clients,stalled,types,offered_per_s,committed_per_s,delivered_per_s,expected,lost,p50_ms,p90_ms,p99_ms,p999_ms,max_ms," +
-        "samples,gaps,closes,broken,connect_failed,connect_p99_ms,server_cpu_pct,server_rss_mib,loadgen_cpu_pct,box_cpu_pct,idle_rss_per_conn_kib,seconds";
+        "date_utc,scenario,clients,stalled,types,offered_per_s,committed_per_s,delivered_per_s,expected,missing,p50_ms,p90_ms,p99_ms,p999_ms,max_ms," +
+        "samples,gaps,closes,broken,connect_failed,connect_p99_ms,server_cpu_pct,server_rss_mib,loadgen_cpu_pct,box_cpu_pct,idle_rss_per_conn_kib,gc_heap_mib,idle_gc_heap_per_conn_kib,seconds";
 
     public required RunSettings Run { get; init; }
 
@@ -47,6 +47,11 @@ internal sealed record RunResult
     public long ServerRssBytes { get; init; }
 
     public double IdleRssPerConnectionBytes { get; init; } = double.NaN;
+
+    /// <summary>The server's GC heap after an induced full collection (idle runs), or null.</summary>
+    public long? GcHeapBytes { get; init; }
+
+    public double IdleGcHeapPerConnectionBytes { get; init; } = double.NaN;
 
     public ProducerResult? Producer { get; init; }
 
@@ -90,14 +95,15 @@ internal sealed record RunResult
 
     private double DeliveredPerSecond => DeliveredInWindow / Seconds;
 
-    private long Lost => ExpectedDeliveries - Latency.Count;
+    private long Missing => ExpectedDeliveries - Latency.Count;
 
     public string Summary()
     {
         var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"{Run.Scenario}: {Connected} clients ({Stalled} stalled)");
         if (Run.Idle)
         {
-            text.Append(CultureInfo.InvariantCulture, $", idle {Seconds:F1} s: server RSS {ServerRssBytes / 1048576.0:F1} MiB, {IdleRssPerConnectionBytes / 1024:F1} KiB per connection");
+            text.Append(CultureInfo.InvariantCulture, $", idle {Seconds:F1} s: server RSS {ServerRssBytes / 1048576.0:F1} MiB, {IdleRssPerConnectionBytes / 1024:F1} KiB per connection; " +
+                $"GC heap after a full GC {GcHeapBytes / 1048576.0:F1} MiB, {IdleGcHeapPerConnectionBytes / 1024:F1} KiB per connection");
         }
         else
         {
@@ -105,7 +111,7 @@ internal sealed record RunResult
             text.Append(CultureInfo.InvariantCulture,
                 $", offered {offered} events/s, committed {Producer!.CommittedInWindow / Seconds:F0}/s in window ({Producer.Refused} refused, {Producer.Failed} failed{(Producer.LastError is null ? "" : ": " + Producer.LastError)})\n");
             text.Append(CultureInfo.InvariantCulture, $"  delivered {DeliveredPerSecond:F0} msgs/s; latency {Latency}\n");
-            text.Append(CultureInfo.InvariantCulture, $"  expected {ExpectedDeliveries}, timed {Latency.Count}, lost {Lost}; per client {PublishedMin}–{PublishedMax} events in all; gaps {Gaps}, error messages {ErrorMessages}");
+            text.Append(CultureInfo.InvariantCulture, $"  expected {ExpectedDeliveries}, timed {Latency.Count}, missing {Missing}; per client {PublishedMin}–{PublishedMax} events in all; gaps {Gaps}, error messages {ErrorMessages}");
         }
 
         text.Append(CultureInfo.InvariantCulture,
@@ -125,11 +131,12 @@ internal sealed record RunResult
             DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), Run.Scenario, Connected.ToString(CultureInfo.InvariantCulture),
             Stalled.ToString(CultureInfo.InvariantCulture), Run.Subscribers.Types.ToString(CultureInfo.InvariantCulture), offered,
             Run.Idle ? "" : F(Producer!.CommittedInWindow / Seconds, "F0"), Run.Idle ? "" : F(DeliveredPerSecond, "F0"),
-            Run.Idle ? "" : ExpectedDeliveries.ToString(CultureInfo.InvariantCulture), Run.Idle ? "" : Lost.ToString(CultureInfo.InvariantCulture),
+            Run.Idle ? "" : ExpectedDeliveries.ToString(CultureInfo.InvariantCulture), Run.Idle ? "" : Missing.ToString(CultureInfo.InvariantCulture),
             F(Latency.P50), F(Latency.P90), F(Latency.P99), F(Latency.P999), F(Latency.Max), Latency.Count.ToString(CultureInfo.InvariantCulture),
             Gaps.ToString(CultureInfo.InvariantCulture), Closes, Broken, ConnectFailed.ToString(CultureInfo.InvariantCulture), F(ConnectTime.P99),
             F(ServerCpuPercent, "F0"), F(ServerRssBytes / 1048576.0, "F1"), F(LoadGenCpuPercent, "F0"), F(BoxCpuPercent, "F0"),
-            F(IdleRssPerConnectionBytes / 1024, "F1"), F(Seconds, "F1"),
+            F(IdleRssPerConnectionBytes / 1024, "F1"), GcHeapBytes is { } heap ? F(heap / 1048576.0, "F1") : "",
+            F(IdleGcHeapPerConnectionBytes / 1024, "F1"), F(Seconds, "F1"),
         };
         File.AppendAllText(path, (header ? CsvHeader + "\n" : "") + string.Join(',', fields) + "\n");
     }
