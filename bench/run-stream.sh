@@ -8,7 +8,9 @@
 #   OUT=bench/results/<UTC date> (stream.csv is appended there), CLIENT_BUFFER (hub ClientBufferSize; server default
 #   if unset, 100000 for max-throughput), MAX_OFFERED=5000000 (msgs/s offered in max-throughput),
 #   SOURCES (e.g. 127.0.0.2,127.0.0.3: local addresses for subscribers when ephemeral ports run short),
-#   LOADGEN_ARGS (extra arguments for every `run`, e.g. "--interval-ms 2").
+#   LOADGEN_ARGS (extra arguments for every `run`, e.g. "--interval-ms 2"),
+#   TARGET=raw to run the scenarios against bench/peers/RawLoopback instead (rows named raw/<scenario>; it ignores
+#   filters, so selective-10k means nothing there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,15 +22,28 @@ out=${OUT:-bench/results/$(date -u +%Y-%m-%d)}
 csv=$out/stream.csv
 url=http://127.0.0.1:$port/
 
-dotnet build src/AuditStream.Server -c Release -nologo -v q
+target=${TARGET:-auditstream}
+case $target in
+  auditstream) dotnet build src/AuditStream.Server -c Release -nologo -v q ;;
+  raw) dotnet build bench/peers/RawLoopback -c Release -nologo -v q ;;
+  *) echo "unknown TARGET '$target' (auditstream or raw)" >&2; exit 2 ;;
+esac
 dotnet build bench/AuditStream.LoadGen -c Release -nologo -v q
 S="dotnet src/AuditStream.Server/bin/Release/net10.0/auditstream.dll"
+R="dotnet bench/peers/RawLoopback/bin/Release/net10.0/RawLoopback.dll"
 L="dotnet bench/AuditStream.LoadGen/bin/Release/net10.0/AuditStream.LoadGen.dll"
 mkdir -p "$out"
 rows_before=$( [ -f "$csv" ] && wc -l <"$csv" || echo 0)
 
 server="" data="" client_buffer=${CLIENT_BUFFER:-}
 start_server() {
+  if [ "$target" = raw ]; then
+    # The machine's ceiling: bare Kestrel writing pre-built frames to every socket (no auth, filters or ledger).
+    $R --urls "$url" & server=$!
+    for _ in $(seq 150); do curl -sf "${url}live" >/dev/null && break; sleep 0.2; done
+    token=none producer_token=none
+    return
+  fi
   data=$(mktemp -d)
   # Benchmark hub settings: enough clients, no per-client rate limits (they would turn deliveries into gaps), and no
   # audit trail of the stream's own connections (it would add events the producer did not send).
@@ -54,6 +69,7 @@ run() {
   local name=$1; shift
   start_server
   # shellcheck disable=SC2086
+  [ "$target" = raw ] && name="raw/$name"
   $L run --scenario "$name" --url "$url" --token "$token" --producer-token "$producer_token" --server-pid "$server" \
     --csv "$csv" --warmup "$warmup" --seconds "$measure" --drain "$drain" ${SOURCES:+--sources "$SOURCES"} ${LOADGEN_ARGS:-} "$@"
   stop_server
