@@ -12,7 +12,7 @@ internal sealed record RunResult
 {
     public const string CsvHeader =
         "date_utc,scenario,clients,stalled,types,offered_per_s,committed_per_s,delivered_per_s,expected,missing,p50_ms,p90_ms,p99_ms,p999_ms,max_ms," +
-        "samples,gaps,closes,broken,connect_failed,connect_p99_ms,server_cpu_pct,server_rss_mib,loadgen_cpu_pct,box_cpu_pct,idle_rss_per_conn_kib,gc_heap_mib,idle_gc_heap_per_conn_kib,seconds";
+        "samples,gaps,closes,broken,connect_failed,connect_p99_ms,server_cpu_pct,server_rss_mib,loadgen_cpu_pct,producer_cpu_pct,box_cpu_pct,idle_rss_per_conn_kib,gc_heap_mib,idle_gc_heap_per_conn_kib,seconds";
 
     public required RunSettings Run { get; init; }
 
@@ -40,7 +40,11 @@ internal sealed record RunResult
 
     public double ServerCpuPercent { get; init; }
 
+    /// <summary>Producer and subscriber processes together.</summary>
     public double LoadGenCpuPercent { get; init; }
+
+    /// <summary>The coordinator's process, where the producer runs.</summary>
+    public double ProducerCpuPercent { get; init; }
 
     public double BoxCpuPercent { get; init; }
 
@@ -85,7 +89,8 @@ internal sealed record RunResult
             Closes = Counts(reports.SelectMany(r => r.Closes)),
             Broken = Counts(reports.SelectMany(r => r.Broken)),
             ServerCpuPercent = 100 * (after.Server - before.Server) / seconds,
-            LoadGenCpuPercent = 100 * (after.LoadGen - before.LoadGen) / seconds,
+            LoadGenCpuPercent = 100 * (after.Coordinator + after.Subscribers - before.Coordinator - before.Subscribers) / seconds,
+            ProducerCpuPercent = 100 * (after.Coordinator - before.Coordinator) / seconds,
             BoxCpuPercent = 100 * (after.BoxBusy - before.BoxBusy) / seconds,
         };
     }
@@ -116,7 +121,7 @@ internal sealed record RunResult
 
         text.Append(CultureInfo.InvariantCulture,
             $"\n  closes [{Closes}] broken [{Broken}] connect failures {ConnectFailed}, connect {ConnectTime}\n" +
-            $"  CPU (100 = one core): server {ServerCpuPercent:F0}%, load generator {LoadGenCpuPercent:F0}%, whole box {BoxCpuPercent:F0}% of 200%; server RSS {ServerRssBytes / 1048576.0:F1} MiB");
+            $"  CPU (100 = one core): server {ServerCpuPercent:F0}%, load generator {LoadGenCpuPercent:F0}% (producer {ProducerCpuPercent:F0}%), whole box {BoxCpuPercent:F0}% of 200%; server RSS {ServerRssBytes / 1048576.0:F1} MiB");
         return text.ToString();
     }
 
@@ -134,7 +139,7 @@ internal sealed record RunResult
             Run.Idle ? "" : ExpectedDeliveries.ToString(CultureInfo.InvariantCulture), Run.Idle ? "" : Missing.ToString(CultureInfo.InvariantCulture),
             F(Latency.P50), F(Latency.P90), F(Latency.P99), F(Latency.P999), F(Latency.Max), Latency.Count.ToString(CultureInfo.InvariantCulture),
             Gaps.ToString(CultureInfo.InvariantCulture), Closes, Broken, ConnectFailed.ToString(CultureInfo.InvariantCulture), F(ConnectTime.P99),
-            F(ServerCpuPercent, "F0"), F(ServerRssBytes / 1048576.0, "F1"), F(LoadGenCpuPercent, "F0"), F(BoxCpuPercent, "F0"),
+            F(ServerCpuPercent, "F0"), F(ServerRssBytes / 1048576.0, "F1"), F(LoadGenCpuPercent, "F0"), F(ProducerCpuPercent, "F0"), F(BoxCpuPercent, "F0"),
             F(IdleRssPerConnectionBytes / 1024, "F1"), GcHeapBytes is { } heap ? F(heap / 1048576.0, "F1") : "",
             F(IdleGcHeapPerConnectionBytes / 1024, "F1"), F(Seconds, "F1"),
         };
