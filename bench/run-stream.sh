@@ -4,7 +4,8 @@
 #
 # Usage: bench/run-stream.sh [scenario...]     (no argument: all of them)
 #   seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct
-# Environment: MEASURE=10 (seconds measured; idle: seconds to settle), WARMUP=3, DRAIN=2, PORT=5091,
+# Environment: MEASURE=10 (seconds measured; idle: seconds to settle), WARMUP=3, DRAIN=2, RUNS=1 (repeats of each
+#   scenario, one row each), PORT=5091,
 #   OUT=bench/results/<UTC date> (stream.csv is appended there), CLIENT_BUFFER (hub ClientBufferSize; server default
 #   if unset, 100000 for max-throughput), MAX_OFFERED=5000000 (msgs/s offered in max-throughput),
 #   SOURCES (e.g. 127.0.0.2,127.0.0.3: local addresses for subscribers when ephemeral ports run short),
@@ -68,8 +69,8 @@ trap stop_server EXIT
 run() {
   local name=$1; shift
   start_server
+  if [ "$target" = raw ]; then name="raw/$name"; fi
   # shellcheck disable=SC2086
-  [ "$target" = raw ] && name="raw/$name"
   $L run --scenario "$name" --url "$url" --token "$token" --producer-token "$producer_token" --server-pid "$server" \
     --csv "$csv" --warmup "$warmup" --seconds "$measure" --drain "$drain" ${SOURCES:+--sources "$SOURCES"} ${LOADGEN_ARGS:-} "$@"
   stop_server
@@ -77,6 +78,7 @@ run() {
 
 # Every scenario's parameters, in one place.
 for scenario in "${scenarios[@]}"; do
+ for _ in $(seq "${RUNS:-1}"); do
   case $scenario in
     seed-120)       run seed-120 --clients 120 --rate 1250 ;;
     broadcast-1k)   run broadcast-1k --clients 1000 --rate 1000 ;;
@@ -93,6 +95,7 @@ for scenario in "${scenarios[@]}"; do
                     run stalled-10pct --clients 1000 --rate 1000 --stalled-percent 10 ;;
     *) echo "unknown scenario '$scenario' (known: ${all[*]})" >&2; exit 2 ;;
   esac
+ done
 done
 
 # The rows of this invocation as a Markdown table.
