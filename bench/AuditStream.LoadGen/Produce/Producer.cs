@@ -4,42 +4,6 @@ using System.Net.Http.Headers;
 
 namespace AuditStream.LoadGen.Produce;
 
-/// <summary>How the producer posts to <c>POST /api/v1/events</c>.</summary>
-internal sealed record ProducerSettings
-{
-    public required Uri Url { get; init; }
-
-    public required string Token { get; init; }
-
-    /// <summary>Events per second offered (open loop); 0 = as fast as the server commits (closed loop, <see cref="Connections"/> posters).</summary>
-    public int Rate { get; init; }
-
-    /// <summary>At a fixed rate, events due are sent together every this many milliseconds.</summary>
-    public int IntervalMs { get; init; } = 5;
-
-    /// <summary>Most events per request (the server takes at most 1,000).</summary>
-    public int MaxBatch { get; init; } = 1000;
-
-    /// <summary>HTTP connections: posters at max rate, the in-flight bound at a fixed rate.</summary>
-    public int Connections { get; init; } = 8;
-
-    public int Types { get; init; } = 1;
-}
-
-/// <summary>What the producer sent and had committed; <see cref="PerTypeInWindow"/> counts committed events stamped inside the window.</summary>
-internal sealed class ProducerResult(int types)
-{
-    public long Sent;
-    public long Committed;
-    public long Refused;
-    public long Failed;
-    public long CommittedInWindow;
-    public long LateTicks;
-    public string? LastError;
-
-    public long[] PerTypeInWindow { get; } = new long[types];
-}
-
 /// <summary>
 /// Posts NDJSON batches, each event carrying the send time (<see cref="Stopwatch.GetTimestamp"/>, CLOCK_MONOTONIC:
 /// comparable across processes) in <c>metadata.sent_ts</c>. A fixed rate is an open loop: every interval it sends what
@@ -114,7 +78,7 @@ internal sealed class Producer : IDisposable
                 if (!inFlight.Wait(0, CancellationToken.None))
                 {
                     // Every connection is busy: the server is slower than the offered rate; send late rather than drop.
-                    _result.LateTicks++;
+                    _result.WaitedForConnection++;
                     await inFlight.WaitAsync(cancellationToken);
                 }
 

@@ -114,7 +114,7 @@ internal sealed record RunResult
         {
             var offered = Run.Producer.Rate > 0 ? Run.Producer.Rate.ToString(CultureInfo.InvariantCulture) : "max";
             text.Append(CultureInfo.InvariantCulture,
-                $", offered {offered} events/s, committed {Producer!.CommittedInWindow / Seconds:F0}/s in window ({Producer.Refused} refused, {Producer.Failed} failed{(Producer.LastError is null ? "" : ": " + Producer.LastError)})\n");
+                $", offered {offered} events/s, committed {Producer!.CommittedInWindow / Seconds:F0}/s in window ({Producer.Refused} refused, {Producer.Failed} failed, {Producer.WaitedForConnection} waits for a connection{(Producer.LastError is null ? "" : ": " + Producer.LastError)})\n");
             text.Append(CultureInfo.InvariantCulture, $"  delivered {DeliveredPerSecond:F0} msgs/s; latency {Latency}\n");
             text.Append(CultureInfo.InvariantCulture, $"  expected {ExpectedDeliveries}, timed {Latency.Count}, missing {Missing}; per client {PublishedMin}–{PublishedMax} events in all; gaps {Gaps}, error messages {ErrorMessages}");
         }
