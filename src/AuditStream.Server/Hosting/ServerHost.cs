@@ -54,8 +54,16 @@ public static partial class ServerHost
         app.UseStatusCodePages();
         CoalescingUpgradeFeature.UseCoalescingWebSockets(app, StreamEndpoints.Path);
         app.UseWebSockets();
-        app.UseAuthentication();
-        app.UseAuthorization();
+        app.UseWhen(http => !StreamEndpoints.IsStreamPath(http.Request.Path), branch =>
+        {
+            branch.UseAuthentication();
+            branch.UseAuthorization();
+        });
+
+        // WebApplication adds both middlewares in front of everything unless it sees they were added, and a branch's
+        // flags stay in the branch: tell it, or every stream connection would keep its token alive (see IsStreamPath).
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
+        ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
         app.MapIngest();
         app.MapEventReads();
         app.MapLedgerEndpoints();

@@ -13,11 +13,19 @@ namespace AuditStream.Server.Streaming;
 /// </summary>
 internal static class EventStreamEndpoints
 {
+    /// <summary>The endpoint's path.</summary>
+    public const string Path = "/api/v1/stream";
+
     public static void MapEventStream(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/v1/stream", StreamAsync).RequireAuthorization();
+        app.MapGet(Path, StreamAsync);
 
     private static async Task StreamAsync(HttpContext http, StreamHub hub, LedgerService ledgers)
     {
+        if (!await StreamEndpoints.AuthenticateAsync(http))
+        {
+            return;
+        }
+
         var since = http.Request.Headers["Last-Event-ID"].ToString().Trim();
         if (since.Length == 0)
         {

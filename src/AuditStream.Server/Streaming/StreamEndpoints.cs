@@ -6,6 +6,8 @@ using AuditStream.Server.Hosting;
 using AuditStream.Streaming.Clients;
 using AuditStream.Streaming.Hub;
 using AuditStream.Validation;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace AuditStream.Server.Streaming;
@@ -24,10 +26,47 @@ internal static class StreamEndpoints
     public const string Path = "/ws/audit";
 
     public static void MapStreaming(this IEndpointRouteBuilder app) =>
-        app.MapGet(Path, ConnectAsync).RequireAuthorization();
+        app.MapGet(Path, ConnectAsync);
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is a stream endpoint. These authenticate in the endpoint rather than in the
+    /// authentication and authorization middleware, whose frames would otherwise keep the validated token and its claims
+    /// alive for as long as the connection lasts.
+    /// </summary>
+    public static bool IsStreamPath(PathString path) => path.StartsWithSegments(Path) || path.StartsWithSegments(EventStreamEndpoints.Path);
+
+    /// <summary>Authenticates a stream request (the same JWT bearer scheme and token sources); false after answering 401.</summary>
+    internal static async Task<bool> AuthenticateAsync(HttpContext http)
+    {
+        // The authentication handlers cache their result for the request's scope; a scope of their own lets it go.
+        var requestServices = http.RequestServices;
+        await using var scope = requestServices.CreateAsyncScope();
+        http.RequestServices = scope.ServiceProvider;
+        try
+        {
+            var result = await http.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
+            if (result.Succeeded)
+            {
+                http.User = result.Principal;
+                return true;
+            }
+
+            await http.ChallengeAsync(JwtBearerDefaults.AuthenticationScheme);
+            return false;
+        }
+        finally
+        {
+            http.RequestServices = requestServices;
+        }
+    }
 
     private static async Task ConnectAsync(HttpContext http, StreamHub hub, LedgerService ledgers)
     {
+        if (!await AuthenticateAsync(http))
+        {
+            return;
+        }
+
         if (!http.WebSockets.IsWebSocketRequest)
         {
             RecordRefusal(http, "websocket", StatusCodes.Status400BadRequest);
@@ -86,7 +125,28 @@ internal static class StreamEndpoints
             }
         }
 
-        return new ClientRequest(EventReadEndpoints.Scope(http), ledger.Feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http));
+        var request = new ClientRequest(EventReadEndpoints.Scope(http), ledger.Feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http));
+        ReleaseRequestState(http);
+        return request;
+    }
+
+    /// <summary>
+    /// A stream request lives as long as its client, and with it everything the request held. What the client needs is
+    /// now in its <see cref="ClientRequest"/>, so drop the rest: the validated token with its claims and the query
+    /// (which may carry the token) are several KiB per connection, more than the client's own state.
+    /// </summary>
+    private static void ReleaseRequestState(HttpContext http)
+    {
+        http.User = new System.Security.Claims.ClaimsPrincipal();
+        http.Features.Set<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>(null);
+        http.Request.Query = QueryCollection.Empty;
+        http.Request.QueryString = QueryString.Empty;
+        if (http.Features.Get<IHttpRequestFeature>() is { } requestFeature)
+        {
+            requestFeature.RawTarget = requestFeature.Path;
+        }
+
+        http.Request.Headers.Clear();
     }
 
     /// <summary>Records a refused stream connection (before any upgrade) in the stream's audit trail.</summary>
