@@ -2,6 +2,7 @@ using AuditStream.Classification;
 using AuditStream.Ledger;
 using AuditStream.Server.Api;
 using AuditStream.Server.Auth;
+using AuditStream.Server.Operations;
 using AuditStream.Server.Streaming;
 using AuditStream.Streaming.Hub;
 using AuditStream.Validation;
@@ -26,16 +27,29 @@ public static partial class ServerHost
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<LedgerOptions>().Bind(builder.Configuration.GetSection(LedgerOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ValidationOptions>().Bind(builder.Configuration.GetSection("AuditStream:Validation"));
-        services.AddOptions<ClassifierOptions>().Bind(builder.Configuration.GetSection("AuditStream:Classification"));
-        services.AddOptions<HubOptions>().Bind(builder.Configuration.GetSection(HubOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        var configuration = builder.Configuration;
+        services.AddValidatedOptions<LedgerOptions>(configuration, LedgerOptions.SectionName);
+        services.AddValidatedOptions<ServerOptions>(configuration, ServerOptions.SectionName);
+        services.AddValidatedOptions<AuthOptions>(configuration, AuthOptions.SectionName);
+        services.AddValidatedOptions<HubOptions>(configuration, HubOptions.SectionName);
+        services.AddValidatedOptions<OperationsOptions>(configuration, OperationsOptions.SectionName);
+        services.AddOptions<ValidationOptions>().Bind(configuration.GetSection("AuditStream:Validation"));
+        services.AddOptions<ClassifierOptions>().Bind(configuration.GetSection("AuditStream:Classification"));
+        var operations = configuration.GetSection(OperationsOptions.SectionName).Get<OperationsOptions>() ?? new OperationsOptions();
+
+        // Registered before the ledger's hosted service, so the meter listener exists when the ledger opens.
+        services.AddAuditStreamMetrics(operations);
+        services.AddAuditStreamHealthChecks();
+        services.AddSingleton<HubStatistics>();
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = operations.DrainTimeout);
         services.AddSingleton<StreamActivityRecorder>();
         services.AddSingleton<IStreamActivitySink>(sp => sp.GetRequiredService<StreamActivityRecorder>());
         services.AddSingleton(sp => new StreamHub(
-            sp.GetRequiredService<IOptions<HubOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IStreamActivitySink>()));
+            sp.GetRequiredService<IOptions<HubOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IStreamActivitySink>())
+        {
+            Metrics = sp.GetRequiredService<HubMetrics>(),
+        });
+        services.AddHostedService<HubOptionsReload>();
         services.AddSingleton<LedgerService>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
 
@@ -60,6 +74,9 @@ public static partial class ServerHost
         app.MapLedgerEndpoints();
         app.MapStreaming();
         app.MapEventStream();
+        app.MapAuditStreamHealthChecks();
+        app.MapAuditStreamMetrics(operations);
+        app.MapDebugEndpoints();
 
         // Close stream clients (1001) before the server waits for its connections to end.
         app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<StreamHub>().Stop());

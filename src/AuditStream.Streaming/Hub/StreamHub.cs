@@ -48,12 +48,14 @@ public sealed partial class StreamHub : IDisposable
         ticket = null;
         if (_stopping.IsCancellationRequested)
         {
+            OnRefused(HubMetrics.RefusalReasons.Stopping);
             return false;
         }
 
         if (Interlocked.Increment(ref _admitted) > Options.MaxClients)
         {
             Interlocked.Decrement(ref _admitted);
+            OnRefused(HubMetrics.RefusalReasons.MaxClients);
             return false;
         }
 
@@ -92,6 +94,7 @@ public sealed partial class StreamHub : IDisposable
                     kind, id, RoleNames.ToName(request.Scope.Role), request.Scope.TenantId, request.Subject, request.RemoteAddress, transportName, detail));
             using var client = new ClientConnection(id, transport, request, Options, _frames, _time, _clientLogger, record);
             _clients[client.Id] = client;
+            OnConnected(client.Id, request, transportName);
             record?.Invoke(StreamActivityKinds.Opened, request.SinceSeq is { } since ? $"since_seq={since}" : null);
             Log.ClientConnected(_logger, client.Id, request.Scope.Role.ToString(), request.SinceSeq ?? -1);
             try
@@ -101,6 +104,7 @@ public sealed partial class StreamHub : IDisposable
             finally
             {
                 _clients.TryRemove(client.Id, out _);
+                OnDisconnected(client.Id, client.CloseRequested.IsCompletedSuccessfully ? client.CloseRequested.Result : -1);
                 Log.ClientDisconnected(_logger, client.Id, client.CloseRequested.IsCompletedSuccessfully ? client.CloseRequested.Result : -1);
             }
         }
