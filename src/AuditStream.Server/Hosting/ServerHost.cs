@@ -21,10 +21,7 @@ public static partial class ServerHost
     /// <summary>Creates the application; <paramref name="configure"/> may add configuration or services (tests, CLI options).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? DefaultUrls);
-        configure?.Invoke(builder);
-
+        var builder = CreateBuilder(args, configure);
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         var configuration = builder.Configuration;
@@ -92,6 +89,18 @@ public static partial class ServerHost
             }
         });
         return app;
+    }
+
+    /// <summary>
+    /// The builder with the server's configuration (appsettings.json, appsettings.{Environment}.json, environment variables,
+    /// then <paramref name="configure"/>) and no services yet: what <c>serve --print-config</c> reads without starting anything.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? DefaultUrls);
+        configure?.Invoke(builder);
+        return builder;
     }
 
     private static partial class Log

@@ -1,0 +1,123 @@
+using System.Net;
+using AuditStream.Server.Tests.Streaming;
+using AuditStream.Server.Tests.Support;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace AuditStream.Server.Tests.Operations;
+
+public sealed class ConfigurationTests
+{
+    [Theory]
+    [InlineData("AuditStream:Hub:MaxClients", "0", "between 1 and 1000000")]
+    [InlineData("AuditStream:Operations:DrainTimeout", "00:00:00", "between 00:00:01 and 00:10:00")]
+    [InlineData("AuditStream:Operations:MetricsPath", "metrics", "must be a path starting with '/'")]
+    [InlineData("AuditStream:Ledger:MaxBatchEvents", "0", "between 1 and 100000")]
+    public async Task Bad_configuration_fails_start_up_naming_the_key_and_the_rule(string key, string value, string rule)
+    {
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(new Dictionary<string, string?> { [key] = value }));
+        var message = Assert.Single(failure.Failures);
+        Assert.StartsWith($"{key} (env {key.Replace(":", "__", StringComparison.Ordinal)}) = '", message, StringComparison.Ordinal);
+        Assert.Contains(rule, message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_refuses_to_start_on_a_bad_environment_variable_and_names_it()
+    {
+        var data = Directory.CreateTempSubdirectory("auditstream-config-");
+        try
+        {
+            var (exit, _, stderr) = await Support.Cli.RunAsync(null, Environment("Production", ("AuditStream__Hub__MaxClients", "0")), "serve", "--data", data.FullName, "--urls", "http://127.0.0.1:0");
+            Assert.Equal(78, exit);
+            Assert.Contains("AuditStream:Hub:MaxClients (env AuditStream__Hub__MaxClients) = '0'", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            data.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Each_profile_loads_its_values_and_an_environment_variable_overrides_them()
+    {
+        var expected = new Dictionary<string, (string MaxClients, string Buffer, string PerSecond)>
+        {
+            ["Development"] = ("100", "1000", "10"),
+            ["Staging"] = ("500", "5000", "100"),
+            ["Production"] = ("2000", "10000", "100"),
+        };
+        foreach (var (environment, (maxClients, buffer, perSecond)) in expected)
+        {
+            var (exit, stdout, stderr) = await Support.Cli.RunAsync(null, Environment(environment), "serve", "--print-config");
+            Assert.True(exit == 0, stderr);
+            var values = Parse(stdout);
+            Assert.Equal(maxClients, values["AuditStream:Hub:MaxClients"]);
+            Assert.Equal(buffer, values["AuditStream:Ledger:BroadcastBufferSize"]);
+            Assert.Equal(perSecond, values["AuditStream:Hub:RateLimitPerSecond"]);
+            Assert.Contains($"# environment: {environment}", stdout, StringComparison.Ordinal);
+        }
+
+        var secret = Convert.ToBase64String(new byte[32]);
+        var (code, output, _) = await Support.Cli.RunAsync(
+            null,
+            Environment("Staging", ("AuditStream__Hub__MaxClients", "7"), ("AuditStream__Auth__SigningKey", secret)),
+            "serve", "--print-config", "--log-level", "Debug");
+        Assert.Equal(0, code);
+        var overridden = Parse(output);
+        Assert.Equal("7", overridden["AuditStream:Hub:MaxClients"]);
+        Assert.Equal("5000", overridden["AuditStream:Ledger:BroadcastBufferSize"]);
+        Assert.Equal("***", overridden["AuditStream:Auth:SigningKey"]);
+        Assert.Equal("Debug", overridden["Logging:LogLevel:Default"]);
+        Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Print_config_exits_78_naming_each_bad_key()
+    {
+        var (exit, stdout, stderr) = await Support.Cli.RunAsync(null, Environment("Production", ("AuditStream__Hub__RateLimitPerSecond", "-1")), "serve", "--print-config");
+        Assert.Equal(78, exit);
+        Assert.Contains("AuditStream:Hub:RateLimitPerSecond = -1", stdout, StringComparison.Ordinal);
+        Assert.Contains("invalid: AuditStream:Hub:RateLimitPerSecond (env AuditStream__Hub__RateLimitPerSecond) = '-1'", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MaxClients_changed_at_run_time_takes_effect_without_a_restart()
+    {
+        await using var server = await TestServer.StartAsync();
+        var configuration = (IConfigurationRoot)server.Services.GetRequiredService<IConfiguration>();
+        configuration["AuditStream:Hub:MaxClients"] = "1";
+        configuration.Reload();
+
+        var (first, _) = await StreamClient.ConnectEstablishedAsync(server, server.Token("admin", "*"));
+        await using (first)
+        {
+            using var socket = new System.Net.WebSockets.ClientWebSocket();
+            socket.Options.CollectHttpResponseDetails = true;
+            var refused = await Assert.ThrowsAnyAsync<System.Net.WebSockets.WebSocketException>(
+                () => socket.ConnectAsync(StreamClient.Address(server, "?token=" + server.Token("admin", "*")), CancellationToken.None));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, socket.HttpStatusCode);
+        }
+    }
+
+    private static Dictionary<string, string?> Environment(string name, params (string Name, string Value)[] variables)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = name,
+            ["DOTNET_ENVIRONMENT"] = null,
+        };
+        foreach (var (variable, value) in variables)
+        {
+            environment[variable] = value;
+        }
+
+        return environment;
+    }
+
+    private static Dictionary<string, string> Parse(string printed) =>
+        printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => !l.StartsWith('#'))
+            .Select(l => l.Split(" = ", 2))
+            .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal);
+}
