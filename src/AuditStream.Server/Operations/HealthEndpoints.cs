@@ -14,11 +14,25 @@ internal static class HealthEndpoints
     public const string ReadyTag = "ready";
     public const string StartupTag = "startup";
 
-    public static void AddAuditStreamHealthChecks(this IServiceCollection services) =>
-        services.AddHealthChecks()
-            .AddCheck<LedgerOpenCheck>("ledger_open", tags: [ReadyTag, StartupTag])
-            .AddCheck<LedgerWritableCheck>("ledger_writable", tags: [ReadyTag])
-            .AddCheck<LedgerWriterCheck>("ledger_writer", tags: [ReadyTag]);
+    /// <summary>The checks by name, with the probes they belong to.</summary>
+    public static readonly (string Name, Type Type, string[] Tags)[] Checks =
+    [
+        ("ledger_open", typeof(LedgerOpenCheck), [ReadyTag, StartupTag]),
+        ("ledger_writable", typeof(LedgerWritableCheck), [ReadyTag]),
+        ("ledger_writer", typeof(LedgerWriterCheck), [ReadyTag]),
+    ];
+
+    public static void AddAuditStreamHealthChecks(this IServiceCollection services)
+    {
+        var builder = services.AddHealthChecks();
+        foreach (var (name, type, tags) in Checks)
+        {
+            services.AddSingleton(type);
+            builder.Add(new HealthCheckRegistration(name, sp => (IHealthCheck)sp.GetRequiredService(type), failureStatus: null, tags));
+        }
+
+        services.AddSingleton<ServerGauges>();
+    }
 
     public static void MapAuditStreamHealthChecks(this IEndpointRouteBuilder app)
     {

@@ -5,12 +5,12 @@ using Microsoft.Extensions.Options;
 namespace AuditStream.Server.Operations;
 
 /// <summary><c>ledger_open</c> (startup and readiness): the ledger is open, its schema migrated and its signing key loaded.</summary>
-internal sealed class LedgerOpenCheck(LedgerService ledgers) : IHealthCheck
+internal sealed class LedgerOpenCheck(LedgerService ledgers) : SynchronousHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(ledgers.IsOpen
+    public override HealthCheckResult Check() =>
+        ledgers.IsOpen
             ? HealthCheckResult.Healthy($"ledger open at tree size {ledgers.Ledger.Head.Size}")
-            : HealthCheckResult.Unhealthy("the ledger is not open yet (migrations or signing key pending)"));
+            : HealthCheckResult.Unhealthy("the ledger is not open yet (migrations or signing key pending)");
 }
 
 /// <summary>
@@ -18,20 +18,20 @@ internal sealed class LedgerOpenCheck(LedgerService ledgers) : IHealthCheck
 /// takes a new file. The file itself is never opened here: closing another descriptor of a SQLite file would drop
 /// SQLite's POSIX locks on it.
 /// </summary>
-internal sealed class LedgerWritableCheck(LedgerService ledgers) : IHealthCheck
+internal sealed class LedgerWritableCheck(LedgerService ledgers) : SynchronousHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public override HealthCheckResult Check()
     {
         if (!ledgers.IsOpen)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy("the ledger is not open"));
+            return HealthCheckResult.Unhealthy("the ledger is not open");
         }
 
         var ledger = ledgers.Ledger;
         var status = ledger.Writer.Status;
         if (status.LastCommitFailed)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy($"the last commit failed at {status.LastFailureAt:O}: {status.LastFailure}"));
+            return HealthCheckResult.Unhealthy($"the last commit failed at {status.LastFailureAt:O}: {status.LastFailure}");
         }
 
         var path = ledger.DatabasePath;
@@ -39,7 +39,7 @@ internal sealed class LedgerWritableCheck(LedgerService ledgers) : IHealthCheck
         {
             if (File.Exists(path) && (File.GetAttributes(path) & FileAttributes.ReadOnly) != 0)
             {
-                return Task.FromResult(HealthCheckResult.Unhealthy($"the ledger file {path} is read-only"));
+                return HealthCheckResult.Unhealthy($"the ledger file {path} is read-only");
             }
 
             var probe = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".write-probe-{Environment.ProcessId}");
@@ -48,21 +48,21 @@ internal sealed class LedgerWritableCheck(LedgerService ledgers) : IHealthCheck
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy($"the ledger directory of {path} is not writable: {ex.Message}"));
+            return HealthCheckResult.Unhealthy($"the ledger directory of {path} is not writable: {ex.Message}");
         }
 
-        return Task.FromResult(HealthCheckResult.Healthy($"{path} writable"));
+        return HealthCheckResult.Healthy($"{path} writable");
     }
 }
 
 /// <summary><c>ledger_writer</c> (readiness): the writer loop runs and no commit has taken longer than <see cref="OperationsOptions.WriterStallTimeout"/>.</summary>
-internal sealed class LedgerWriterCheck(LedgerService ledgers, IOptionsMonitor<OperationsOptions> options) : IHealthCheck
+internal sealed class LedgerWriterCheck(LedgerService ledgers, IOptionsMonitor<OperationsOptions> options) : SynchronousHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public override HealthCheckResult Check()
     {
         if (!ledgers.IsOpen)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy("the ledger is not open"));
+            return HealthCheckResult.Unhealthy("the ledger is not open");
         }
 
         var writer = ledgers.Ledger.Writer;
@@ -70,15 +70,24 @@ internal sealed class LedgerWriterCheck(LedgerService ledgers, IOptionsMonitor<O
         var limit = options.CurrentValue.WriterStallTimeout;
         if (!status.Running)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy("the ledger writer has stopped"));
+            return HealthCheckResult.Unhealthy("the ledger writer has stopped");
         }
 
         if (status.CommitRunningFor is { } running && running > limit)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy(
-                $"stalled: a commit has run for {running.TotalSeconds:F1} s, over {OperationsOptions.SectionName}:WriterStallTimeout ({limit.TotalSeconds:F1} s); {writer.QueuedEvents} events queued"));
+            return HealthCheckResult.Unhealthy(
+                $"stalled: a commit has run for {running.TotalSeconds:F1} s, over {OperationsOptions.SectionName}:WriterStallTimeout ({limit.TotalSeconds:F1} s); {writer.QueuedEvents} events queued");
         }
 
-        return Task.FromResult(HealthCheckResult.Healthy($"{writer.QueuedEvents} events queued"));
+        return HealthCheckResult.Healthy($"{writer.QueuedEvents} events queued");
     }
+}
+
+/// <summary>A health check that answers at once (no I/O to await), so metrics can read it on a scrape too.</summary>
+internal abstract class SynchronousHealthCheck : IHealthCheck
+{
+    public abstract HealthCheckResult Check();
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Check());
 }

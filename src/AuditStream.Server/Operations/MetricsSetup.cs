@@ -18,6 +18,7 @@ internal static class MetricsSetup
         LedgerMetrics.MeterName,
         HubMetrics.MeterName,
         IngestMetrics.MeterName,
+        ServerGauges.MeterName,
         "Microsoft.AspNetCore.Hosting",
         "Microsoft.AspNetCore.Server.Kestrel",
         "System.Runtime",
@@ -48,6 +49,8 @@ internal static class MetricsSetup
 
     public static void MapAuditStreamMetrics(this WebApplication app, OperationsOptions options)
     {
+        // Creates the probe gauges (nothing else asks for them).
+        app.Services.GetRequiredService<ServerGauges>();
         if (!options.MetricsEnabled)
         {
             return;

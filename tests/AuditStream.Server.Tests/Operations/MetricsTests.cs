@@ -66,6 +66,7 @@ public sealed class MetricsTests
 
         await client.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
         await client.DisposeAsync();
+        await server.Ledger.Checkpoints.PublishNowAsync(CancellationToken.None);
         var after = await WaitForAsync(server, s => s.Value("audit_websocket_connections_total", ("state", "active")) == 0);
 
         foreach (var name in Required)
