@@ -4,7 +4,6 @@ using AuditStream.Server.Tests.Support;
 
 namespace AuditStream.Server.Tests.Operations;
 
-[Collection(ProcessMetrics.Name)]
 public sealed class DebugEndpointTests
 {
     private static readonly string[] s_paths = ["stats", "metrics", "clients", "config"];

@@ -10,7 +10,6 @@ using YamlDotNet.Serialization;
 namespace AuditStream.Server.Tests.Operations;
 
 /// <summary>deploy/: the manifests, dashboard and alert rules parse, wire what they claim, and use only metrics the server exports.</summary>
-[Collection(ProcessMetrics.Name)]
 public sealed partial class DeployTests
 {
     private static readonly string s_deploy = System.IO.Path.Combine(RepositoryRoot(), "deploy");
