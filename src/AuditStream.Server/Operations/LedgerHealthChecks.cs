@@ -14,11 +14,11 @@ internal sealed class LedgerOpenCheck(LedgerService ledgers) : SynchronousHealth
 }
 
 /// <summary>
-/// <c>ledger_writable</c> (readiness): the last commit did not fail, the SQLite file is not read-only and its directory
-/// takes a new file. The file itself is never opened here: closing another descriptor of a SQLite file would drop
+/// <c>ledger_writable</c> (readiness): no commit failed within <see cref="OperationsOptions.CommitFailureWindow"/>
+/// without a success since, the SQLite file is not read-only and its directory takes a new file. The file itself is never opened here: closing another descriptor of a SQLite file would drop
 /// SQLite's POSIX locks on it.
 /// </summary>
-internal sealed class LedgerWritableCheck(LedgerService ledgers) : SynchronousHealthCheck
+internal sealed class LedgerWritableCheck(LedgerService ledgers, IOptionsMonitor<OperationsOptions> options, TimeProvider time) : SynchronousHealthCheck
 {
     public override HealthCheckResult Check()
     {
@@ -29,7 +29,7 @@ internal sealed class LedgerWritableCheck(LedgerService ledgers) : SynchronousHe
 
         var ledger = ledgers.Ledger;
         var status = ledger.Writer.Status;
-        if (status.LastCommitFailed)
+        if (status.LastCommitFailed && time.GetUtcNow() - status.LastFailureAt < options.CurrentValue.CommitFailureWindow)
         {
             return HealthCheckResult.Unhealthy($"the last commit failed at {status.LastFailureAt:O}: {status.LastFailure}");
         }

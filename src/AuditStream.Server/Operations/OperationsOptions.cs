@@ -29,6 +29,14 @@ public sealed class OperationsOptions
     public TimeSpan WriterStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// After a failed commit <c>/ready</c> fails (<c>ledger_writable</c>) until a commit succeeds or this long has
+    /// passed; then the file checks alone decide, so a pod taken out of traffic by the failure can come back.
+    /// </summary>
+    /// <value>Default 30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00", ErrorMessage = "must be between 00:00:00.010 and 01:00:00")]
+    public TimeSpan CommitFailureWindow { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Longest a graceful stop (SIGTERM) may take: stream clients are closed with 1001, in-flight requests finish, the
     /// writer commits what it acknowledged and a final checkpoint is signed. Keep it below the pod's termination grace period.
     /// </summary>

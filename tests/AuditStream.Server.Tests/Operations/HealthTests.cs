@@ -80,6 +80,27 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task A_pod_taken_out_of_traffic_by_a_failed_commit_becomes_ready_again_after_the_failure_window()
+    {
+        GatedStore? store = null;
+        await using var server = await TestServer.StartAsync(
+            new Dictionary<string, string?> { ["AuditStream:Operations:CommitFailureWindow"] = "00:00:00.300" },
+            s => s.AddSingleton(new LedgerStoreDecorator(inner => store = new GatedStore(inner))));
+        using var client = server.Client();
+        using var producer = server.Producer();
+
+        store!.FailNextCommits = 1;
+        using (var failed = await producer.PostAsync("api/v1/events", Json.Content(Json.Event(1))))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync(client, "ready")).Status);
+        await PollAsync(client, r => r.Status == HttpStatusCode.OK);
+        Assert.True(server.Ledger.Writer.Status.LastCommitFailed);
+    }
+
+    [Fact]
     public async Task Ready_turns_503_naming_ledger_writer_while_a_commit_is_stalled()
     {
         GatedStore? store = null;
