@@ -100,6 +100,24 @@ public sealed class ConfigurationTests
         }
     }
 
+    [Fact]
+    public async Task An_invalid_change_at_run_time_is_logged_naming_the_key_and_the_limits_in_force_stay()
+    {
+        var sink = new LoggingTests.RecordingLoggerProvider();
+        await using var server = await TestServer.StartAsync(
+            new Dictionary<string, string?> { ["Logging:LogLevel:AuditStream"] = "Information" },
+            s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(sink));
+        var configuration = (IConfigurationRoot)server.Services.GetRequiredService<IConfiguration>();
+        configuration["AuditStream:Hub:MaxClients"] = "0";
+
+        // A file-watcher reload runs this on a background task, where the monitor's exception goes unobserved.
+        Assert.ThrowsAny<Exception>(configuration.Reload);
+
+        var rejected = await sink.WaitForAsync("HubOptionsReloadRejected");
+        Assert.Contains("AuditStream:Hub:MaxClients (env AuditStream__Hub__MaxClients) = '0'", rejected.Message, StringComparison.Ordinal);
+        Assert.Equal(2000, server.Services.GetRequiredService<AuditStream.Streaming.Hub.StreamHub>().Options.MaxClients);
+    }
+
     private static Dictionary<string, string?> Environment(string name, params (string Name, string Value)[] variables)
     {
         var environment = new Dictionary<string, string?>
