@@ -46,6 +46,13 @@ internal static class ServeCommand
 
             return ConfigurationError;
         }
+        catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            // The binder's message names the key and the expected type.
+            await Console.Error.WriteLineAsync("The configuration is invalid; the server did not start:");
+            await Console.Error.WriteLineAsync("  " + ex.Message);
+            return ConfigurationError;
+        }
     }
 
     private static int PrintConfig(string? urls, string? data, LogLevel? logLevel)

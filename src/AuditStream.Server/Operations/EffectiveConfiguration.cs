@@ -40,7 +40,25 @@ internal static class EffectiveConfiguration
         var keys = new SortedDictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var (section, type) in s_sections)
         {
-            var options = configuration.GetSection(section).Get(type) ?? Activator.CreateInstance(type)!;
+            object options;
+            try
+            {
+                options = configuration.GetSection(section).Get(type) ?? Activator.CreateInstance(type)!;
+            }
+            catch (InvalidOperationException)
+            {
+                // A value that does not convert (Validate reports it): show the section as configured.
+                foreach (var (key, value) in configuration.GetSection(section).AsEnumerable())
+                {
+                    if (value is not null)
+                    {
+                        keys[key] = value;
+                    }
+                }
+
+                continue;
+            }
+
             Flatten(section, options, keys, depth: 0);
         }
 

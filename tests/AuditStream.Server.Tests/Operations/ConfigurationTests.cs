@@ -73,6 +73,28 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task A_value_of_the_wrong_type_fails_start_up_and_print_config_naming_the_key()
+    {
+        var data = Directory.CreateTempSubdirectory("auditstream-config-");
+        try
+        {
+            var environment = Environment("Production", ("AuditStream__Hub__MaxClients", "many"));
+            var (exit, _, stderr) = await Support.Cli.RunAsync(null, environment, "serve", "--data", data.FullName, "--urls", "http://127.0.0.1:0");
+            Assert.Equal(78, exit);
+            Assert.Contains("AuditStream:Hub:MaxClients", stderr, StringComparison.Ordinal);
+
+            var (printExit, stdout, printErr) = await Support.Cli.RunAsync(null, environment, "serve", "--print-config");
+            Assert.Equal(78, printExit);
+            Assert.Contains("AuditStream:Hub:MaxClients = many", stdout, StringComparison.Ordinal);
+            Assert.Contains("AuditStream:Hub:MaxClients", printErr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            data.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Print_config_exits_78_naming_each_bad_key()
     {
         var (exit, stdout, stderr) = await Support.Cli.RunAsync(null, Environment("Production", ("AuditStream__Hub__RateLimitPerSecond", "-1")), "serve", "--print-config");
