@@ -42,7 +42,7 @@ internal sealed class LedgerWritableCheck(LedgerService ledgers, IOptionsMonitor
                 return HealthCheckResult.Unhealthy($"the ledger file {path} is read-only");
             }
 
-            var probe = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".write-probe-{Environment.ProcessId}");
+            var probe = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".write-probe-{Guid.NewGuid():N}");
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
         }
