@@ -23,10 +23,13 @@ public sealed class AuditLedger : IAsyncDisposable
 {
     private readonly EventPreparer _preparer;
     private readonly NoteSigner _signer;
+    private readonly LedgerMetrics? _metrics;
     private int _disposed;
 
-    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer)
+    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer, LedgerMetrics? metrics, string databasePath)
     {
+        _metrics = metrics;
+        DatabasePath = databasePath;
         Store = store;
         Feed = feed;
         Writer = writer;
@@ -51,6 +54,9 @@ public sealed class AuditLedger : IAsyncDisposable
     /// <summary>Signed checkpoints.</summary>
     public CheckpointPublisher Checkpoints { get; }
 
+    /// <summary>The SQLite file the ledger lives in.</summary>
+    public string DatabasePath { get; }
+
     /// <summary>The committed end of the ledger.</summary>
     public LedgerHead Head => Writer.Head;
 
@@ -59,7 +65,8 @@ public sealed class AuditLedger : IAsyncDisposable
 
     /// <summary>
     /// Opens (creating if needed) the ledger described by <paramref name="options"/> and starts its writer and checkpoint
-    /// signing. <paramref name="decorateStore"/> may wrap the store (fault injection in tests).
+    /// signing. <paramref name="decorateStore"/> may wrap the store (fault injection in tests); <paramref name="metrics"/>,
+    /// when given, records commits and observes the tree size and checkpoint age until the ledger is disposed.
     /// </summary>
     public static async Task<AuditLedger> OpenAsync(
         LedgerOptions options,
@@ -67,6 +74,7 @@ public sealed class AuditLedger : IAsyncDisposable
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
         Func<ILedgerStore, ILedgerStore>? decorateStore = null,
+        LedgerMetrics? metrics = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -76,13 +84,14 @@ public sealed class AuditLedger : IAsyncDisposable
         ILedgerStore store = new SqliteLedgerStore(options.DatabasePath);
         store = decorateStore?.Invoke(store) ?? store;
         var feed = new CommittedFeed(store, options.BroadcastBufferSize);
-        var writer = new LedgerWriter(store, feed, options, timeProvider, loggerFactory.CreateLogger<LedgerWriter>());
+        var writer = new LedgerWriter(store, feed, options, timeProvider, loggerFactory.CreateLogger<LedgerWriter>(), metrics);
         try
         {
             await writer.StartAsync(cancellationToken);
-            var checkpoints = new CheckpointPublisher(store, writer, signer, options, timeProvider, loggerFactory.CreateLogger<CheckpointPublisher>());
+            var checkpoints = new CheckpointPublisher(store, writer, signer, options, timeProvider, loggerFactory.CreateLogger<CheckpointPublisher>(), metrics);
             await checkpoints.StartAsync(cancellationToken);
-            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer());
+            metrics?.Attach(writer, checkpoints, timeProvider ?? TimeProvider.System);
+            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer(), metrics, options.DatabasePath);
         }
         catch
         {
@@ -140,6 +149,7 @@ public sealed class AuditLedger : IAsyncDisposable
         // Order matters: drain the writer, then sign a final checkpoint of everything it committed.
         await Writer.StopAsync();
         await Checkpoints.DisposeAsync();
+        _metrics?.Detach(Writer);
         await Store.DisposeAsync();
         _signer.Dispose();
     }

@@ -25,10 +25,12 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
     private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StoredCheckpoint? _latest;
     private Task? _loop;
+    private readonly LedgerMetrics? _metrics;
 
-    /// <summary>Creates a publisher for <paramref name="writer"/>'s head, signing with <paramref name="signer"/>.</summary>
-    public CheckpointPublisher(ILedgerStore store, LedgerWriter writer, NoteSigner signer, LedgerOptions options, TimeProvider? timeProvider = null, ILogger<CheckpointPublisher>? logger = null)
+    /// <summary>Creates a publisher for <paramref name="writer"/>'s head, signing with <paramref name="signer"/>; <paramref name="metrics"/> counts failures.</summary>
+    public CheckpointPublisher(ILedgerStore store, LedgerWriter writer, NoteSigner signer, LedgerOptions options, TimeProvider? timeProvider = null, ILogger<CheckpointPublisher>? logger = null, LedgerMetrics? metrics = null)
     {
+        _metrics = metrics;
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(signer);
@@ -151,6 +153,7 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
             catch (Exception ex) when (ex is IOException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
             {
                 Log.SignFailed(_logger, ex);
+                _metrics?.CheckpointFailed();
             }
         }
     }

@@ -38,10 +38,18 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     private Task? _loop;
     private AppendRequest? _carried;
     private byte[] _scratch = new byte[64 * 1024];
+    private readonly LedgerMetrics? _metrics;
 
-    /// <summary>Creates a writer; call <see cref="StartAsync"/> before appending.</summary>
-    public LedgerWriter(ILedgerStore store, CommittedFeed feed, LedgerOptions options, TimeProvider? timeProvider = null, ILogger<LedgerWriter>? logger = null)
+    // What the readiness probe reads (WriterStatus); written by the loop only.
+    private long _commitStartedAt;
+    private long _lastCommitUtcTicks;
+    private long _lastFailureUtcTicks;
+    private volatile string? _lastFailure;
+
+    /// <summary>Creates a writer; call <see cref="StartAsync"/> before appending. <paramref name="metrics"/>, when given, records each commit.</summary>
+    public LedgerWriter(ILedgerStore store, CommittedFeed feed, LedgerOptions options, TimeProvider? timeProvider = null, ILogger<LedgerWriter>? logger = null, LedgerMetrics? metrics = null)
     {
+        _metrics = metrics;
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(feed);
         ArgumentNullException.ThrowIfNull(options);
@@ -59,6 +67,23 @@ public sealed partial class LedgerWriter : IAsyncDisposable
 
     /// <summary>Events accepted but not yet committed.</summary>
     public long QueuedEvents => Interlocked.Read(ref _queuedEvents);
+
+    /// <summary>Whether the loop runs, how long the commit in progress has taken, and how the last commits ended (for health probes).</summary>
+    public WriterStatus Status
+    {
+        get
+        {
+            var started = Volatile.Read(ref _commitStartedAt);
+            var lastCommit = Volatile.Read(ref _lastCommitUtcTicks);
+            var lastFailure = Volatile.Read(ref _lastFailureUtcTicks);
+            return new WriterStatus(
+                Running: _loop is { IsCompleted: false },
+                CommitRunningFor: started == 0 ? null : _time.GetElapsedTime(started),
+                LastCommitAt: lastCommit == 0 ? null : new DateTimeOffset(lastCommit, TimeSpan.Zero),
+                LastFailureAt: lastFailure == 0 ? null : new DateTimeOffset(lastFailure, TimeSpan.Zero),
+                LastFailure: _lastFailure);
+        }
+    }
 
     /// <summary>Raised after each commit with the new head (on the writer's thread; handlers must not block).</summary>
     public event Action<LedgerHead>? HeadAdvanced;
@@ -142,14 +167,25 @@ public sealed partial class LedgerWriter : IAsyncDisposable
 
             AppendedEvent[][]? results = null;
             Exception? failure = null;
+            var started = _time.GetTimestamp();
+            Volatile.Write(ref _commitStartedAt, started == 0 ? 1 : started);
             try
             {
                 results = await CommitBatchAsync();
+                _metrics?.Committed(events, _batch.Records.Count, _time.GetElapsedTime(started));
+                Volatile.Write(ref _lastCommitUtcTicks, _time.GetUtcNow().UtcTicks);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 Log.CommitFailed(_logger, ex, _requests.Count);
                 failure = ex;
+                _metrics?.CommitFailed();
+                _lastFailure = $"{ex.GetType().Name}: {ex.Message}";
+                Volatile.Write(ref _lastFailureUtcTicks, _time.GetUtcNow().UtcTicks);
+            }
+            finally
+            {
+                Volatile.Write(ref _commitStartedAt, 0);
             }
 
             // Room in the queue first, so a producer that sees its acknowledgement also sees the queue drained.

@@ -6,6 +6,7 @@ using AuditStream.Ledger;
 using AuditStream.Ledger.Writing;
 using AuditStream.Server.Auth;
 using AuditStream.Server.Hosting;
+using AuditStream.Server.Operations;
 using AuditStream.Validation;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -18,7 +19,7 @@ internal static class IngestEndpoints
     public static void MapIngest(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/v1/events", PostAsync).RequireAuthorization(AuditClaims.IngestPolicy);
 
-    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, IOptions<ServerOptions> serverOptions, CancellationToken cancellationToken)
+    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
     {
         var options = serverOptions.Value;
         var request = http.Request;
@@ -51,8 +52,10 @@ internal static class IngestEndpoints
 
             var user = http.User;
             var tenant = user.HasAllTenants() ? null : user.GetTenant();
+            metrics.Request(parsed.Events.Length);
             if (parsed.Errors.Count > 0)
             {
+                metrics.Invalid(parsed.Events.Length);
                 return Problems.Invalid($"{parsed.Errors.Count} error(s) in the request.", parsed.Errors);
             }
 
@@ -79,11 +82,13 @@ internal static class IngestEndpoints
             }
             catch (LedgerUnavailableException ex)
             {
+                metrics.Refused(parsed.Events.Length);
                 return Problems.Unavailable(ex.Message, options.RetryAfterSeconds);
             }
 
             if (result.IsInvalid)
             {
+                metrics.Invalid(parsed.Events.Length);
                 return Problems.Invalid(
                     $"{result.Errors.Count} error(s) in {parsed.Events.Length} event(s).",
                     result.Errors.Select(e => new ProblemError(e.Index, e.Error.Field, e.Error.Rule)).ToArray());
@@ -93,8 +98,10 @@ internal static class IngestEndpoints
             switch (append.Status)
             {
                 case AppendStatus.LedgerBusy:
+                    metrics.Refused(parsed.Events.Length);
                     return Problems.Busy(options.RetryAfterSeconds);
                 case AppendStatus.LedgerClosed:
+                    metrics.Refused(parsed.Events.Length);
                     return Problems.Unavailable("The server is shutting down.", options.RetryAfterSeconds);
             }
 
@@ -107,6 +114,8 @@ internal static class IngestEndpoints
                 receipts[i] = new IngestReceipt(i, receipt.Id, receipt.Seq, receipt.HashHex, receipt.Timestamp, duplicate);
             }
 
+            var duplicates = append.Events.Count(static e => e.WasDuplicate);
+            metrics.Committed(append.Events.Count - duplicates, duplicates);
             var status = anyNew ? StatusCodes.Status201Created : StatusCodes.Status200OK;
             if (parsed.SingleObject)
             {

@@ -9,7 +9,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace AuditStream.Server.Auth;
 
 /// <summary>Wires JWT bearer authentication and AuditStream's authorization policies.</summary>
-internal static class AuthSetup
+internal static partial class AuthSetup
 {
     public static void AddAuditStreamAuth(this IServiceCollection services, AuthOptions options, byte[]? hmacSecret)
     {
@@ -69,8 +69,19 @@ internal static class AuthSetup
 
                     return Task.CompletedTask;
                 },
+                OnAuthenticationFailed = context =>
+                {
+                    // The failure's type only: IdentityModel messages can carry token fragments; never the token itself.
+                    LogFailure(context.HttpContext, context.Exception.GetType().Name);
+                    return Task.CompletedTask;
+                },
                 OnChallenge = context =>
                 {
+                    if (context.AuthenticateFailure is null)
+                    {
+                        LogFailure(context.HttpContext, "no token");
+                    }
+
                     // A refused stream connection (no or a bad token) belongs in the stream's audit trail too.
                     var path = context.HttpContext.Request.Path;
                     if (path.StartsWithSegments("/ws/audit") || path.StartsWithSegments("/api/v1/stream"))
@@ -89,6 +100,19 @@ internal static class AuthSetup
                 c.User.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent)
                 && (c.User.HasAllTenants() || c.User.GetTenant() is not null)))
             .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.GetRole() == Role.Admin));
+    }
+
+    private static void LogFailure(HttpContext http, string reason)
+    {
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("AuditStream.Server.Auth");
+        Log.AuthenticationFailed(logger, http.Request.Path, StreamEndpoints.RemoteAddress(http), reason);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, EventName = "AuthenticationFailed", Level = LogLevel.Warning,
+            Message = "Authentication failed for {Path} from {RemoteAddress}: {Reason}")]
+        public static partial void AuthenticationFailed(ILogger logger, string path, string? remoteAddress, string reason);
     }
 
     /// <summary>Loads a bare JWKS document as an OpenID configuration with only signing keys.</summary>

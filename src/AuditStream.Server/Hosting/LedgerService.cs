@@ -13,6 +13,7 @@ internal sealed class LedgerService(
     IOptions<ClassifierOptions> classifierOptions,
     TimeProvider timeProvider,
     ILoggerFactory loggerFactory,
+    LedgerMetrics metrics,
     LedgerStoreDecorator? storeDecorator = null) : IHostedService, IAsyncDisposable
 {
     private AuditLedger? _ledger;
@@ -24,7 +25,7 @@ internal sealed class LedgerService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var preparer = new EventPreparer(validationOptions.Value, classifierOptions.Value, timeProvider);
-        _ledger = await AuditLedger.OpenAsync(ledgerOptions.Value, preparer, timeProvider, loggerFactory, storeDecorator?.Decorate, cancellationToken);
+        _ledger = await AuditLedger.OpenAsync(ledgerOptions.Value, preparer, timeProvider, loggerFactory, storeDecorator?.Decorate, metrics, cancellationToken);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();

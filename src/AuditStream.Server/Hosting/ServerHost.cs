@@ -2,6 +2,7 @@ using AuditStream.Classification;
 using AuditStream.Ledger;
 using AuditStream.Server.Api;
 using AuditStream.Server.Auth;
+using AuditStream.Server.Operations;
 using AuditStream.Server.Streaming;
 using AuditStream.Streaming.Hub;
 using AuditStream.Validation;
@@ -20,22 +21,32 @@ public static partial class ServerHost
     /// <summary>Creates the application; <paramref name="configure"/> may add configuration or services (tests, CLI options).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? DefaultUrls);
-        configure?.Invoke(builder);
-
+        var builder = CreateBuilder(args, configure);
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<LedgerOptions>().Bind(builder.Configuration.GetSection(LedgerOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ValidationOptions>().Bind(builder.Configuration.GetSection("AuditStream:Validation"));
-        services.AddOptions<ClassifierOptions>().Bind(builder.Configuration.GetSection("AuditStream:Classification"));
-        services.AddOptions<HubOptions>().Bind(builder.Configuration.GetSection(HubOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        var configuration = builder.Configuration;
+        services.AddValidatedOptions<LedgerOptions>(configuration, LedgerOptions.SectionName);
+        services.AddValidatedOptions<ServerOptions>(configuration, ServerOptions.SectionName);
+        services.AddValidatedOptions<AuthOptions>(configuration, AuthOptions.SectionName);
+        services.AddValidatedOptions<HubOptions>(configuration, HubOptions.SectionName);
+        services.AddValidatedOptions<OperationsOptions>(configuration, OperationsOptions.SectionName);
+        services.AddOptions<ValidationOptions>().Bind(configuration.GetSection("AuditStream:Validation"));
+        services.AddOptions<ClassifierOptions>().Bind(configuration.GetSection("AuditStream:Classification"));
+        var operations = configuration.GetSection(OperationsOptions.SectionName).Get<OperationsOptions>() ?? new OperationsOptions();
+
+        // Registered before the ledger's hosted service, so the meter listener exists when the ledger opens.
+        services.AddAuditStreamMetrics(operations);
+        services.AddAuditStreamHealthChecks();
+        services.AddSingleton<HubStatistics>();
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = operations.DrainTimeout);
         services.AddSingleton<StreamActivityRecorder>();
         services.AddSingleton<IStreamActivitySink>(sp => sp.GetRequiredService<StreamActivityRecorder>());
         services.AddSingleton(sp => new StreamHub(
-            sp.GetRequiredService<IOptions<HubOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IStreamActivitySink>()));
+            sp.GetRequiredService<IOptions<HubOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IStreamActivitySink>())
+        {
+            Metrics = sp.GetRequiredService<HubMetrics>(),
+        });
+        services.AddHostedService<HubOptionsReload>();
         services.AddSingleton<LedgerService>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
 
@@ -69,6 +80,9 @@ public static partial class ServerHost
         app.MapLedgerEndpoints();
         app.MapStreaming();
         app.MapEventStream();
+        app.MapAuditStreamHealthChecks();
+        app.MapAuditStreamMetrics(operations);
+        app.MapDebugEndpoints();
 
         // Close stream clients (1001) before the server waits for its connections to end.
         app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<StreamHub>().Stop());
@@ -80,16 +94,28 @@ public static partial class ServerHost
             var dataDir = app.Services.GetRequiredService<IOptions<LedgerOptions>>().Value.DataDirectory;
             foreach (var address in addresses)
             {
-                Log.Listening(app.Logger, address, Path.GetFullPath(dataDir), ledger.Head.Size);
+                Log.Listening(app.Logger, address, operations.MetricsEnabled ? operations.MetricsPath : "off", Path.GetFullPath(dataDir), ledger.Head.Size);
             }
         });
         return app;
     }
 
+    /// <summary>
+    /// The builder with the server's configuration (appsettings.json, appsettings.{Environment}.json, environment variables,
+    /// then <paramref name="configure"/>) and no services yet: what <c>serve --print-config</c> reads without starting anything.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? DefaultUrls);
+        configure?.Invoke(builder);
+        return builder;
+    }
+
     private static partial class Log
     {
         [LoggerMessage(EventId = 1, EventName = "Listening", Level = LogLevel.Information,
-            Message = "AuditStream listening on {Address} (events API /api/v1/events, live stream /ws/audit and /api/v1/stream, signed checkpoint /api/v1/ledger/checkpoint); ledger {DataDirectory} holds {Events} events")]
-        public static partial void Listening(ILogger logger, string address, string dataDirectory, long events);
+            Message = "AuditStream listening on {Address} (events API /api/v1/events, live stream /ws/audit and /api/v1/stream, signed checkpoint /api/v1/ledger/checkpoint, probes /live /ready /startup, Prometheus {MetricsPath}); ledger {DataDirectory} holds {Events} events")]
+        public static partial void Listening(ILogger logger, string address, string metricsPath, string dataDirectory, long events);
     }
 }

@@ -17,7 +17,7 @@ namespace AuditStream.Server.Streaming;
 /// or a bad token 401, not a WebSocket request 400, a token without a tenant 403, a bad <c>since_seq</c> or filter 400, <c>MaxClients</c> reached 503.
 /// Any authenticated role connects; a role that receives no audit events (<c>user</c>) gets only its connection messages.
 /// </summary>
-internal static class StreamEndpoints
+internal static partial class StreamEndpoints
 {
     /// <summary>Subprotocols starting with this carry the token (<c>bearer.&lt;jwt&gt;</c>), for browsers that cannot set headers.</summary>
     public const string BearerSubprotocolPrefix = "bearer.";
@@ -152,6 +152,7 @@ internal static class StreamEndpoints
     /// <summary>Records a refused stream connection (before any upgrade) in the stream's audit trail.</summary>
     internal static void RecordRefusal(HttpContext http, string transport, int status)
     {
+        Log.Refused(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StreamEndpoints).FullName!), RemoteAddress(http), transport, status);
         if (http.RequestServices.GetService<IStreamActivitySink>() is { } sink)
         {
             var user = http.User;
@@ -250,5 +251,12 @@ internal static class StreamEndpoints
         }
 
         return null;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 13, EventName = "StreamConnectionRefused", Level = LogLevel.Information,
+            Message = "Stream connection from {RemoteAddress} over {Transport} refused with HTTP {Status}")]
+        public static partial void Refused(ILogger logger, string? remoteAddress, string transport, int status);
     }
 }

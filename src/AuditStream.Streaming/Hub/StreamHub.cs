@@ -52,12 +52,14 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
         ticket = null;
         if (_stopping.IsCancellationRequested)
         {
+            OnRefused(HubMetrics.RefusalReasons.Stopping);
             return false;
         }
 
         if (Interlocked.Increment(ref _admitted) > Options.MaxClients)
         {
             Interlocked.Decrement(ref _admitted);
+            OnRefused(HubMetrics.RefusalReasons.MaxClients);
             return false;
         }
 
@@ -99,6 +101,7 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
                     kind, id, RoleNames.ToName(request.Scope.Role), request.Scope.TenantId, request.Subject, request.RemoteAddress, transportName, detail));
             using var client = new ClientConnection(id, transport, request, Options, FanOutFor(request), _time, _clientLogger, record);
             _clients[client.Id] = client;
+            OnConnected(client.Id, request, transportName);
             record?.Invoke(StreamActivityKinds.Opened, request.SinceSeq is { } since ? $"since_seq={since}" : null);
             Log.ClientConnected(_logger, client.Id, request.Scope.Role.ToString(), request.SinceSeq ?? -1);
             try
@@ -108,6 +111,7 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
             finally
             {
                 _clients.TryRemove(client.Id, out _);
+                OnDisconnected(client.Id, client.CloseRequested.IsCompletedSuccessfully ? client.CloseRequested.Result : -1);
                 Log.ClientDisconnected(_logger, client.Id, client.CloseRequested.IsCompletedSuccessfully ? client.CloseRequested.Result : -1);
             }
         }

@@ -1,0 +1,34 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace AuditStream.Server.Operations;
+
+/// <summary>
+/// Server-level gauges (meter <see cref="MeterName"/>), evaluated on each scrape: the probes as metrics,
+/// <c>audit_ready</c> (1 when <c>/ready</c> would answer 200) and <c>audit_health_check_status{check}</c> (1 healthy,
+/// 0 not), so alert rules see readiness without kube-state-metrics; and the limit in force,
+/// <c>audit_websocket_connections_max</c> (<c>AuditStream:Hub:MaxClients</c>).
+/// </summary>
+internal sealed class ServerGauges
+{
+    public const string MeterName = "AuditStream.Server";
+
+    private readonly (string Name, SynchronousHealthCheck Check, bool Ready)[] _checks;
+
+    public ServerGauges(IMeterFactory meterFactory, IServiceProvider services, AuditStream.Streaming.Hub.StreamHub hub)
+    {
+        _checks = [.. HealthEndpoints.Checks.Select(c => (c.Name, (SynchronousHealthCheck)services.GetRequiredService(c.Type), c.Tags.Contains(HealthEndpoints.ReadyTag)))];
+        var meter = meterFactory.Create(MeterName);
+        meter.CreateObservableGauge("audit_health_check_status", ObserveChecks, description: "1 when the named health check passes, else 0.");
+        meter.CreateObservableGauge("audit_ready", () => _checks.Where(c => c.Ready).All(c => c.Check.Check().Status == HealthStatus.Healthy) ? 1 : 0, description: "1 when /ready answers 200, else 0.");
+        meter.CreateObservableGauge("audit_websocket_connections_max", () => hub.Options.MaxClients, description: "Most stream clients admitted at once (AuditStream:Hub:MaxClients).");
+    }
+
+    private IEnumerable<Measurement<int>> ObserveChecks()
+    {
+        foreach (var (name, check, _) in _checks)
+        {
+            yield return new Measurement<int>(check.Check().Status == HealthStatus.Healthy ? 1 : 0, new KeyValuePair<string, object?>("check", name));
+        }
+    }
+}

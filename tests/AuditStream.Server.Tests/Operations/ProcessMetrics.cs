@@ -1,0 +1,11 @@
+namespace AuditStream.Server.Tests.Operations;
+
+/// <summary>
+/// Tests that read process-wide meters: OpenTelemetry listens to every meter of a name in the process, so these run
+/// alone, with no other test's server counting into the same instruments.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessMetrics
+{
+    public const string Name = "Process-wide metrics";
+}
