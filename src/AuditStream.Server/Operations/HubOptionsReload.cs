@@ -10,9 +10,8 @@ namespace AuditStream.Server.Operations;
 /// logged (<c>HubOptionsReloadRejected</c>, naming the key and rule) and the limits in force stay.
 /// </summary>
 /// <remarks>
-/// Until <c>StreamHub.UpdateOptions(HubOptions)</c> exists (the lead's rewrite), the reloadable values are copied into
-/// the hub's own options object, which it reads at each admission and client start; <see cref="Apply"/> is the one
-/// place to switch to that method.
+/// The reloadable values are copied into the hub's own options object, which it reads at each admission (MaxClients)
+/// and when a client starts (its rate limits), so clients already connected keep the limits they started with.
 /// </remarks>
 internal sealed partial class HubOptionsReload(StreamHub hub, IOptionsMonitor<HubOptions> monitor, IConfiguration configuration, ILogger<HubOptionsReload> logger) : IHostedService, IDisposable
 {

@@ -55,8 +55,14 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
     private long _gapTo;
     private volatile bool _disposed;
 
-    public ClientConnection(string id, IClientTransport transport, ClientRequest request, HubOptions options, FanOut fanOut, TimeProvider time, ILogger logger, Action<string, string?>? recordActivity = null)
+    private readonly HubMetrics? _metrics;
+    private long _delivered;
+    private long _dropped;
+    private long _lastActivityTicks;
+
+    public ClientConnection(string id, IClientTransport transport, ClientRequest request, HubOptions options, FanOut fanOut, TimeProvider time, ILogger logger, Action<string, string?>? recordActivity = null, HubMetrics? metrics = null)
     {
+        _metrics = metrics;
         Id = id;
         _recordActivity = recordActivity;
         _transport = transport;
@@ -70,6 +76,7 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
         _rateLimit = new DeliveryRateLimit(options.RateLimitPerSecond, options.RateLimitPerMinute, time);
         _inbound = new InboundRateLimit(options.MaxInboundMessagesPerSecond, options.MaxInboundViolations, time);
         _queue = new FrameQueue(options.ClientBufferSize);
+        _lastActivityTicks = time.GetUtcNow().UtcTicks;
     }
 
     public string Id { get; }
@@ -85,6 +92,15 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
 
     /// <summary>Frames queued and not yet written.</summary>
     public int QueueDepth => _queue.Count;
+
+    /// <summary>Audit events (and alerts) written to the client.</summary>
+    public long Delivered => Volatile.Read(ref _delivered);
+
+    /// <summary>Audit events the client was not sent: skipped by its rate limit, or queued when it was closed as a slow consumer.</summary>
+    public long Dropped => Volatile.Read(ref _dropped);
+
+    /// <summary>When the client last sent a message or was written to.</summary>
+    public DateTimeOffset LastActivity => new(Volatile.Read(ref _lastActivityTicks), TimeSpan.Zero);
 
     // Fan-out bookkeeping (IFanOutClient), touched only under the fan-out's lock or by its dispatch loop.
     public SubscriptionIndex.Registration? Subscription { get; set; }
@@ -175,6 +191,7 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
     /// </summary>
     internal bool AdmitInbound()
     {
+        Volatile.Write(ref _lastActivityTicks, _time.GetUtcNow().UtcTicks);
         switch (_inbound.Admit())
         {
             case InboundVerdict.Accept:
@@ -229,6 +246,7 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
             {
                 if (!_request.Scope.CanSee(e) || !_filter.Matches(e))
                 {
+                    _metrics?.Filtered();
                     return OfferResult.Filtered;
                 }
 
@@ -237,6 +255,8 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
                     if (!_rateLimit.TryTake())
                     {
                         SkipLocked(record.Record.Seq);
+                        Interlocked.Increment(ref _dropped);
+                        _metrics?.Dropped(HubMetrics.DropReasons.RateLimited);
                         return OfferResult.Skipped;
                     }
 
@@ -262,6 +282,9 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
         if (Volatile.Read(ref _closeStatus) == 0)
         {
             Log.SlowConsumer(_logger, Id, _options.ClientBufferSize);
+            var queued = _queue.Count;
+            Interlocked.Add(ref _dropped, queued);
+            _metrics?.Dropped(HubMetrics.DropReasons.SlowConsumer, queued);
             RequestClose(StreamCloseCodes.SlowConsumer, StreamCloseCodes.SlowConsumerDescription);
             _recordActivity?.Invoke(StreamActivityKinds.SlowConsumer, $"queue of {_options.ClientBufferSize} frames full");
         }
@@ -501,13 +524,34 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
                     continue;
                 }
 
+                var events = 0;
+                var bytes = 0L;
+                var oldestCommit = 0L;
                 foreach (var frame in batch)
                 {
                     await _transport.SendAsync(frame, _abort.Token);
+                    bytes += frame.Json.Length;
+                    if (frame.CommittedAtMicros != 0)
+                    {
+                        events++;
+                        oldestCommit = oldestCommit == 0 ? frame.CommittedAtMicros : Math.Min(oldestCommit, frame.CommittedAtMicros);
+                    }
                 }
 
                 batch.Clear();
                 await _transport.FlushAsync(_abort.Token);
+                var now = _time.GetUtcNow();
+                Volatile.Write(ref _lastActivityTicks, now.UtcTicks);
+                Interlocked.Add(ref _delivered, events);
+                if (_metrics is { } metrics)
+                {
+                    // One observation per socket write (its oldest event) keeps the metric off the per-frame path.
+                    metrics.Delivered(events, bytes);
+                    if (oldestCommit != 0)
+                    {
+                        metrics.ObserveLatency(Math.Max(0, ((now.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10.0) - oldestCommit) / 1_000_000.0);
+                    }
+                }
             }
 
             if (!_stopWriting && Volatile.Read(ref _closeStatus) is var status and not 0)

@@ -38,6 +38,7 @@ public sealed class HubMetrics : IDisposable
     private long _filtered;
     private long _bytes;
     private long _queueDepth;
+    private Func<long>? _queueDepthSource;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/> (or a meter of its own when null).</summary>
     public HubMetrics(IMeterFactory? meterFactory = null)
@@ -73,7 +74,7 @@ public sealed class HubMetrics : IDisposable
         _meter.CreateObservableCounter("audit_websocket_events_filtered_total", () => Volatile.Read(ref _filtered), description: "Audit events not sent to a client because its filters or role excluded them.");
         _meter.CreateObservableCounter("audit_websocket_events_dropped_total", () => Observe(_dropped, "reason"), description: "Audit events a client was not sent, by reason (rate_limited: announced with audit.stream.gap; slow_consumer: queued when it was closed).");
         _meter.CreateObservableCounter("audit_websocket_sent_bytes_total", () => Volatile.Read(ref _bytes), description: "Bytes written to stream clients (frames, before compression).");
-        _meter.CreateObservableGauge("audit_websocket_queue_depth", () => Volatile.Read(ref _queueDepth), description: "Frames waiting in client queues, summed over clients.");
+        _meter.CreateObservableGauge("audit_websocket_queue_depth", () => QueueDepth, description: "Frames waiting in client queues, summed over clients.");
         _meter.CreateObservableGauge("audit_websocket_memory_usage_bytes", static () => GC.GetTotalMemory(forceFullCollection: false), description: "Managed heap in use by the server process (client queues and the frame cache live there).");
         _latency = _meter.CreateHistogram(
             "audit_websocket_latency_seconds",
@@ -111,7 +112,7 @@ public sealed class HubMetrics : IDisposable
     public long BytesSent => Volatile.Read(ref _bytes);
 
     /// <summary>Frames waiting in client queues now.</summary>
-    public long QueueDepth => Volatile.Read(ref _queueDepth);
+    public long QueueDepth => _queueDepthSource is { } source ? source() : Volatile.Read(ref _queueDepth);
 
     /// <summary>Disconnects so far by reason.</summary>
     public IReadOnlyDictionary<string, long> DisconnectsByReason => Copy(_disconnects);
@@ -164,7 +165,13 @@ public sealed class HubMetrics : IDisposable
     /// <summary>Records the time from an event's commit to its write on a socket.</summary>
     public void ObserveLatency(double seconds) => _latency.Record(seconds);
 
-    /// <summary>Frames were queued (positive) or written (negative) in some client's queue.</summary>
+    /// <summary>
+    /// Reads the queue depth from <paramref name="source"/> when scraped (the hub sums its clients' queues), so the hot
+    /// path does not count frames in and out.
+    /// </summary>
+    public void ObserveQueueDepth(Func<long> source) => _queueDepthSource = source;
+
+    /// <summary>Frames were queued (positive) or written (negative) in some client's queue (when no source is observed).</summary>
     public void QueueDepthChanged(int delta) => Interlocked.Add(ref _queueDepth, delta);
 
     /// <inheritdoc />

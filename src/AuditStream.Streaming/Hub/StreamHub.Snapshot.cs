@@ -10,12 +10,33 @@ public sealed partial class StreamHub
 {
     private readonly ConcurrentDictionary<string, StreamClientSnapshot> _clientInfo = new(StringComparer.Ordinal);
 
-    /// <summary>The instruments connects, disconnects and refusals are counted on; null counts nothing.</summary>
-    public HubMetrics? Metrics { get; init; }
+    private readonly HubMetrics? _metrics;
 
-    /// <summary>The clients connected now, oldest first.</summary>
+    /// <summary>The instruments the hub and its clients count on; null counts nothing.</summary>
+    public HubMetrics? Metrics
+    {
+        get => _metrics;
+        init
+        {
+            _metrics = value;
+            value?.ObserveQueueDepth(() => _clients.Values.Sum(static c => (long)c.QueueDepth));
+        }
+    }
+
+    /// <summary>The clients connected now, oldest first, with their queue, counts, last activity and current filters.</summary>
     public IReadOnlyList<StreamClientSnapshot> SnapshotClients() =>
-        [.. _clientInfo.Values.OrderBy(static c => c.ConnectedAt).ThenBy(static c => c.ClientId, StringComparer.Ordinal)];
+        [.. _clientInfo.Values
+            .Select(info => _clients.TryGetValue(info.ClientId, out var client)
+                ? info with
+                {
+                    Filter = client.Filter.Filter,
+                    QueueDepth = client.QueueDepth,
+                    Delivered = client.Delivered,
+                    Dropped = client.Dropped,
+                    LastActivity = client.LastActivity,
+                }
+                : info)
+            .OrderBy(static c => c.ConnectedAt).ThenBy(static c => c.ClientId, StringComparer.Ordinal)];
 
     private void OnConnected(string clientId, ClientRequest request, string transport)
     {

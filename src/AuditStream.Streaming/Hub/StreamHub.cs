@@ -99,11 +99,10 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
                 ? null
                 : (kind, detail) => _activity.Record(new StreamActivity(
                     kind, id, RoleNames.ToName(request.Scope.Role), request.Scope.TenantId, request.Subject, request.RemoteAddress, transportName, detail));
-            using var client = new ClientConnection(id, transport, request, Options, FanOutFor(request), _time, _clientLogger, record);
+            using var client = new ClientConnection(id, transport, request, Options, FanOutFor(request), _time, _clientLogger, record, _metrics);
             _clients[client.Id] = client;
             OnConnected(client.Id, request, transportName);
             record?.Invoke(StreamActivityKinds.Opened, request.SinceSeq is { } since ? $"since_seq={since}" : null);
-            Log.ClientConnected(_logger, client.Id, request.Scope.Role.ToString(), request.SinceSeq ?? -1);
             try
             {
                 await client.RunAsync(stopping.Token);
@@ -112,7 +111,6 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
             {
                 _clients.TryRemove(client.Id, out _);
                 OnDisconnected(client.Id, client.CloseRequested.IsCompletedSuccessfully ? client.CloseRequested.Result : -1);
-                Log.ClientDisconnected(_logger, client.Id, client.CloseRequested.IsCompletedSuccessfully ? client.CloseRequested.Result : -1);
             }
         }
     }
@@ -173,13 +171,4 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
     internal int LiveClientCount => Volatile.Read(ref _fanOut)?.LiveClients ?? 0;
 
     internal bool TryGetClient(string id, [NotNullWhen(true)] out ClientConnection? client) => _clients.TryGetValue(id, out client);
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 1, EventName = "ClientConnected", Level = LogLevel.Debug, Message = "Stream client {ClientId} connected as {Role} (since_seq {SinceSeq})")]
-        public static partial void ClientConnected(ILogger logger, string clientId, string role, long sinceSeq);
-
-        [LoggerMessage(EventId = 2, EventName = "ClientDisconnected", Level = LogLevel.Debug, Message = "Stream client {ClientId} disconnected (server close status {CloseStatus}, -1 when the client left)")]
-        public static partial void ClientDisconnected(ILogger logger, string clientId, int closeStatus);
-    }
 }

@@ -37,7 +37,7 @@ internal static class ServerMessages
             writer.WriteNumber("seq"u8, record.Seq);
             writer.WritePropertyName("audit_event"u8);
             EventJson.Write(writer, record, maskPii);
-        });
+        }) with { CommittedAtMicros = record.TimestampMicros };
 
     /// <summary>
     /// <c>audit.{security|compliance|system}.alert</c>: <c>seq</c> and <c>alert</c> with the rule's name, severity, summary
@@ -81,7 +81,7 @@ internal static class ServerMessages
 
             writer.WriteString("timestamp"u8, record.Timestamp);
             writer.WriteEndObject();
-        });
+        }) with { CommittedAtMicros = record.TimestampMicros };
 
     public static StreamFrame Pong(DateTimeOffset now) =>
         Build("audit.connection.pong", null, writer =>

@@ -10,6 +10,9 @@ internal sealed record StreamFrame(string Type, long? EventId, byte[] Json)
 {
     private byte[]? _webSocketFrame;
 
+    /// <summary>Commit time of the event it carries (microseconds since the Unix epoch), or 0; for the delivery latency metric.</summary>
+    public long CommittedAtMicros { get; init; }
+
     /// <summary>
     /// The message as one complete, unmasked WebSocket text frame (RFC 6455 §5.2: FIN, opcode 1, no extensions), built
     /// once and shared by every client that is sent this frame.

@@ -100,6 +100,50 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task Delivered_filtered_and_rate_limited_events_bytes_and_latency_are_counted_once_per_client()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["AuditStream:Hub:RateLimitPerSecond"] = "4",
+            ["AuditStream:Hub:RateLimitPerMinute"] = "0",
+        });
+        var token = server.Token("admin", "*");
+        var (reader, readerHello) = await StreamClient.ConnectEstablishedAsync(server, token);
+        await using var r = reader;
+        var (bystander, _) = await StreamClient.ConnectEstablishedAsync(server, token, "&actor_ids=nobody");
+        await using var b = bystander;
+        var before = await PrometheusScrape.ReadAsync(server);
+
+        await Json.PostEventsAsync(server.Producer(), [.. Enumerable.Range(0, 10).Select(i => Json.Event(i))]);
+        var received = new List<long>();
+        while (received.Count < 4)
+        {
+            var message = await reader.ReceiveAsync();
+            if (message["type"]!.GetValue<string>() == "audit.event.published")
+            {
+                received.Add(message["seq"]!.GetValue<long>());
+            }
+        }
+
+        var after = await WaitForAsync(server, s => s.Value("audit_websocket_events_published_total") - before.Value("audit_websocket_events_published_total") >= 4);
+
+        // The reader got 4 of 10 (its rate limit), 6 were skipped; the bystander's filter wanted none of them.
+        Assert.Equal(4, after.Value("audit_websocket_events_published_total") - before.Value("audit_websocket_events_published_total"));
+        Assert.Equal(6, after.Value("audit_websocket_events_dropped_total", ("reason", "rate_limited")) - before.Value("audit_websocket_events_dropped_total", ("reason", "rate_limited")));
+        Assert.Equal(10, after.Value("audit_websocket_events_filtered_total") - before.Value("audit_websocket_events_filtered_total"));
+        Assert.True(after.Value("audit_websocket_sent_bytes_total") - before.Value("audit_websocket_sent_bytes_total") > 4 * 200);
+        Assert.True(after.Value("audit_websocket_latency_seconds_count") - before.Value("audit_websocket_latency_seconds_count") >= 1);
+
+        // The debug view shows the same per client.
+        using var admin = server.Client(token);
+        var clients = await Json.ReadAsync(await admin.GetAsync("debug/websocket/audit/clients"));
+        var id = readerHello["client_id"]!.GetValue<string>();
+        var row = clients["clients"]!.AsArray().Single(c => c!["client_id"]!.GetValue<string>() == id)!;
+        Assert.Equal(4, row["delivered"]!.GetValue<long>());
+        Assert.Equal(6, row["dropped"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task An_OpenMetrics_scraper_sees_the_same_names()
     {
         await using var server = await TestServer.StartAsync();
