@@ -5,6 +5,7 @@ using AuditStream.Security;
 using AuditStream.Streaming.Clients;
 using AuditStream.Streaming.Hub;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AuditStream.Streaming.Tests;
 
@@ -65,7 +66,28 @@ public sealed class FanOutTests : IAsyncLifetime
         Assert.Equal(0, other.Offers);
     }
 
-    private FanOut NewFanOut() => new(_ledger.Feed, new PublishedFrameCache(), TimeSpan.Zero, TimeProvider.System, NullLogger.Instance);
+    private FanOut NewFanOut(TimeSpan? window = null, TimeProvider? time = null) =>
+        new(_ledger.Feed, new PublishedFrameCache(), window ?? TimeSpan.Zero, window ?? TimeSpan.Zero, time ?? TimeProvider.System, NullLogger.Instance);
+
+    [Fact]
+    public async Task Commits_within_the_batching_window_reach_a_client_in_one_wake_when_the_window_ends()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var fanOut = NewFanOut(TimeSpan.FromMilliseconds(100), time);
+        var client = new RecordingClient();
+        Assert.True(fanOut.TryJoin(client, 0));
+
+        await AppendAsync(3);
+        await WaitForAsync(() => fanOut.DispatchedSeq == 3);
+        await AppendAsync(4);
+        await WaitForAsync(() => fanOut.DispatchedSeq == 7);
+        Assert.Equal(0, client.Signals);
+
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        await WaitForAsync(() => client.Signals > 0);
+        Assert.Equal(1, client.Signals);
+        Assert.Equal(Enumerable.Range(1, 7).Select(i => (long)i), client.Seqs);
+    }
 
     private async Task AppendAsync(int count)
     {

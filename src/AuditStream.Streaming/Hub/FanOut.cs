@@ -7,9 +7,10 @@ namespace AuditStream.Streaming.Hub;
 /// <summary>
 /// Live delivery for every client that has caught up (DESIGN.md §7): one loop reads the committed feed once, asks the
 /// <see cref="SubscriptionIndex"/> which clients may want each record, serializes each frame once per view, and queues
-/// it to those clients without waking them. When the feed has nothing more to give right away (or after
-/// <see cref="MaxRecordsPerSignal"/> records) it wakes each client that got frames once, so a client's write loop puts a
-/// whole commit batch into one socket write. It never waits for a client: a full queue closes that client.
+/// it to those clients without waking them. When the feed has nothing more to give right away, and the batching window
+/// (<see cref="HubOptions.FanOutWindowPerClient"/> per client to wake, at most <see cref="HubOptions.FanOutMaxWindow"/>)
+/// has passed, or after <see cref="MaxRecordsPerSignal"/> records, it wakes each client that got frames once, so a
+/// client's write loop puts a whole batch into one socket write. It never waits for a client: a full queue closes that client.
 /// </summary>
 internal sealed partial class FanOut : IAsyncDisposable
 {
@@ -18,7 +19,8 @@ internal sealed partial class FanOut : IAsyncDisposable
 
     private readonly CommittedFeed _feed;
     private readonly PublishedFrameCache _frames;
-    private readonly TimeSpan _window;
+    private readonly TimeSpan _windowPerClient;
+    private readonly TimeSpan _maxWindow;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SubscriptionIndex _index = new();
@@ -29,11 +31,12 @@ internal sealed partial class FanOut : IAsyncDisposable
     private readonly Task _loop;
     private long _dispatched;
 
-    public FanOut(CommittedFeed feed, PublishedFrameCache frames, TimeSpan window, TimeProvider time, ILogger logger)
+    public FanOut(CommittedFeed feed, PublishedFrameCache frames, TimeSpan windowPerClient, TimeSpan maxWindow, TimeProvider time, ILogger logger)
     {
         _feed = feed;
         _frames = frames;
-        _window = window;
+        _windowPerClient = windowPerClient;
+        _maxWindow = maxWindow;
         _time = time;
         _logger = logger;
         _dispatched = feed.LastSeq;
@@ -133,8 +136,10 @@ internal sealed partial class FanOut : IAsyncDisposable
 #pragma warning restore CA2012
                 if (!next.IsCompleted && _woken.Count > 0)
                 {
-                    // Nothing more committed right now: wake the clients that got frames, unless a batching window holds them a little.
-                    var waited = _window > TimeSpan.Zero ? _window - _time.GetElapsedTime(firstPending) : TimeSpan.Zero;
+                    // Nothing more committed right now: wake the clients that got frames, unless the batching window (longer
+                    // the more clients there are to wake) holds them for what commits next.
+                    var window = _windowPerClient * _woken.Count;
+                    var waited = (window < _maxWindow ? window : _maxWindow) - _time.GetElapsedTime(firstPending);
                     if (waited > TimeSpan.Zero)
                     {
                         var task = next.AsTask();

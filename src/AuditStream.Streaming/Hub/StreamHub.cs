@@ -157,7 +157,7 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
             if (_fanOut is not { IsRunning: true } current || !ReferenceEquals(current.Feed, request.Feed))
             {
                 _ = _fanOut?.DisposeAsync().AsTask();
-                _fanOut = new FanOut(request.Feed, _frames, Options.FanOutWindow, _time, _fanOutLogger);
+                _fanOut = new FanOut(request.Feed, _frames, Options.FanOutWindowPerClient, Options.FanOutMaxWindow, _time, _fanOutLogger);
             }
 
             return _fanOut;
