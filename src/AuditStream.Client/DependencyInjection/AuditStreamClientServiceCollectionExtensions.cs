@@ -43,9 +43,21 @@ public static class AuditStreamClientServiceCollectionExtensions
             sp.GetRequiredService<IOptions<AuditStreamClientOptions>>(),
             sp.GetService<ILoggerFactory>(),
             sp.GetService<TimeProvider>()));
+        services.AddHostedService<AuditStreamClientShutdown>();
         var http = services.AddHttpClient(AuditStreamClientOptions.HttpClientName);
         http.AddStandardResilienceHandler();
         return http;
+    }
+
+    /// <summary>On graceful shutdown, sends what is buffered (for at most <see cref="AuditStreamClientOptions.ShutdownTimeout"/>) while the network is still up.</summary>
+    private sealed class AuditStreamClientShutdown(IServiceProvider services) : Microsoft.Extensions.Hosting.IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            await services.GetRequiredService<AuditStreamClient>().DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private sealed class AuditStreamClientOptionsValidator : IValidateOptions<AuditStreamClientOptions>

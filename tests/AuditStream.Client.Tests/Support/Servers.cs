@@ -76,7 +76,7 @@ internal sealed class RestartableServer : IAsyncDisposable
     public string ReaderToken() => new AuditStream.Server.Auth.TokenIssuer(_secret, new AuditStream.Server.Auth.AuthOptions(), TimeProvider.System)
         .Issue("admin", "*", [], TimeSpan.FromHours(1));
 
-    public AuditStreamClient Client(string token, Action<AuditStreamClientOptions>? configure = null)
+    public AuditStreamClient Client(string token, Action<AuditStreamClientOptions>? configure = null, HttpMessageHandler? handler = null)
     {
         var options = new AuditStreamClientOptions
         {
@@ -86,7 +86,7 @@ internal sealed class RestartableServer : IAsyncDisposable
             RetryMaxDelay = TimeSpan.FromMilliseconds(500),
         };
         configure?.Invoke(options);
-        return new AuditStreamClient(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, options);
+        return new AuditStreamClient(new HttpClient(handler ?? new SocketsHttpHandler()) { Timeout = TimeSpan.FromSeconds(30) }, options);
     }
 
     /// <summary>Every event in the ledger, in seq order, read over the HTTP API.</summary>
@@ -133,6 +133,20 @@ internal static class Sample
         Action = "read",
         Outcome = "success",
     };
+}
+
+/// <summary>Counts the requests that really go to the server.</summary>
+internal sealed class CountingHandler() : DelegatingHandler(new SocketsHttpHandler())
+{
+    private int _requests;
+
+    public int Requests => _requests;
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _requests);
+        return base.SendAsync(request, cancellationToken);
+    }
 }
 
 internal static class Wait
