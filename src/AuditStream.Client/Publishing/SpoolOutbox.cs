@@ -188,6 +188,12 @@ internal sealed partial class SpoolOutbox : IOutbox
 
         _readerAcknowledged += _inflightBytes;
         _inflightBytes = 0;
+
+        // Delete a fully sent segment now, so that the spool reads as empty the moment its last batch is acknowledged.
+        if (_reader is not null && _reader.EndOfStream)
+        {
+            FinishSegment();
+        }
     }
 
     public void Complete()
