@@ -38,9 +38,9 @@ export interface AuditStreamConnection extends AsyncIterable<StreamMessage> {
   readonly lastSeq: number | null;
   /** Resolves with the first `audit.connection.established`. */
   readonly ready: Promise<ConnectionEstablished>;
-  /** Replaces the filters on the open connection (and for later reconnects); resolves with the server's confirmation. */
+  /** Replaces the filters on the open connection (and for later reconnects); resolves with the server's confirmation, or at once while reconnecting. */
   updateFilters(filters: StreamFilter, timeoutMs?: number): Promise<StreamFilter>;
-  /** Sends a ping; resolves with the pong. */
+  /** Sends a ping; resolves with the pong (rejects with TimeoutError while reconnecting). */
   ping(timeoutMs?: number): Promise<Pong>;
   /** Closes for good; iteration ends. */
   close(): void;
@@ -89,12 +89,21 @@ class Connection implements AuditStreamConnection {
 
   updateFilters(filters: StreamFilter, timeoutMs = 10_000): Promise<StreamFilter> {
     this.#filters = filters;
+    if (!this.#closed && this.#socket?.readyState !== OPEN) {
+      // Between connections: the next connection asks for these filters in its query.
+      return Promise.resolve(filters);
+    }
+
     const result = this.#wait(this.#filterWaiters, timeoutMs, "audit.filters.updated");
     this.#send({ type: "update_filters", filters });
     return result;
   }
 
   ping(timeoutMs = 10_000): Promise<Pong> {
+    if (!this.#closed && this.#socket?.readyState !== OPEN) {
+      return Promise.reject(new TimeoutError("not connected (reconnecting)"));
+    }
+
     const result = this.#wait(this.#pongs, timeoutMs, "audit.connection.pong");
     this.#send({ type: "ping" });
     return result;
