@@ -22,6 +22,14 @@ public sealed class AuditStreamClientOptions
     /// <value>Default: 500 events; 1 to 1,000 (the server's per-request limit).</value>
     public int BatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// How many batches the background sender keeps in flight at once. Batches may then commit out of order; events
+    /// from one <see cref="AuditStreamClient.Enqueue"/> caller are not ordered by the SDK anyway. A spool always sends one
+    /// batch at a time, oldest first.
+    /// </summary>
+    /// <value>Default: 4; 1 to 64.</value>
+    public int MaxConcurrentBatches { get; set; } = 4;
+
     /// <summary>How long the background sender waits for a batch to fill once an event is waiting.</summary>
     /// <value>Default: 20 ms.</value>
     public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(20);
@@ -82,6 +90,11 @@ public sealed class AuditStreamClientOptions
         if (BatchSize is < 1 or > 1_000)
         {
             yield return $"{nameof(BatchSize)} must be between 1 and 1000, not {BatchSize}.";
+        }
+
+        if (MaxConcurrentBatches is < 1 or > 64)
+        {
+            yield return $"{nameof(MaxConcurrentBatches)} must be between 1 and 64, not {MaxConcurrentBatches}.";
         }
 
         if (BufferSize < 1)

@@ -181,6 +181,7 @@ public sealed class MiddlewareTests
         {
             ["AuditStream:Client:BufferSize"] = "5",
             ["AuditStream:Client:BatchSize"] = "5",
+            ["AuditStream:Client:MaxConcurrentBatches"] = "1",
         });
         for (var i = 0; i < 50; i++)
         {

@@ -25,7 +25,14 @@ internal sealed partial class BackgroundSender
         _metrics = metrics;
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>Runs <see cref="AuditStreamClientOptions.MaxConcurrentBatches"/> send loops (one for a spool) until the outbox is completed and empty.</summary>
+    public Task RunAsync(CancellationToken cancellationToken)
+    {
+        var loops = Math.Min(_options.MaxConcurrentBatches, _outbox.MaxReaders);
+        return loops == 1 ? SendLoopAsync(cancellationToken) : Task.WhenAll(Enumerable.Range(0, loops).Select(_ => SendLoopAsync(cancellationToken)));
+    }
+
+    private async Task SendLoopAsync(CancellationToken cancellationToken)
     {
         var backoff = new Backoff(_options.RetryMinDelay, _options.RetryMaxDelay);
         try
@@ -80,7 +87,7 @@ internal sealed partial class BackgroundSender
         }
         finally
         {
-            _progress.TrySetResult();
+            Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
     }
 

@@ -5,6 +5,9 @@ namespace AuditStream.Client.Publishing;
 /// <summary>Where enqueued events wait until the server committed them: memory, or a spool directory.</summary>
 internal interface IOutbox : IDisposable
 {
+    /// <summary>How many senders may read and acknowledge batches concurrently (a spool: one).</summary>
+    int MaxReaders { get; }
+
     /// <summary>Adds an event (with its id set); false when the outbox is full.</summary>
     bool TryAdd(AuditEvent auditEvent);
 

@@ -3,16 +3,18 @@ using AuditStream.Events;
 
 namespace AuditStream.Client.Publishing;
 
-/// <summary>A bounded in-memory outbox: a full buffer refuses events instead of growing or blocking.</summary>
+/// <summary>A bounded in-memory outbox: a full buffer refuses events instead of growing or blocking. Several senders may read it at once.</summary>
 internal sealed class MemoryOutbox(int capacity) : IOutbox
 {
     private readonly Channel<AuditEvent> _channel = Channel.CreateBounded<AuditEvent>(new BoundedChannelOptions(capacity)
     {
-        SingleReader = true,
+        SingleReader = false,
         FullMode = BoundedChannelFullMode.Wait,
     });
 
     private long _pending;
+
+    public int MaxReaders => int.MaxValue;
 
     public bool IsEmpty => Interlocked.Read(ref _pending) == 0;
 

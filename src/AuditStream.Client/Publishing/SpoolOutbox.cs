@@ -70,6 +70,9 @@ internal sealed partial class SpoolOutbox : IOutbox
         }
     }
 
+    // Acknowledgements must come in read order: the reader's position in a segment is the bookkeeping.
+    public int MaxReaders => 1;
+
     public bool IsEmpty
     {
         get
