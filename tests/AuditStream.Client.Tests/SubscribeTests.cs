@@ -97,6 +97,50 @@ public sealed class SubscribeTests
     }
 
     [Fact]
+    public async Task After_a_rate_limit_gap_a_reconnect_resumes_after_the_gap_and_repeats_nothing()
+    {
+        await using var server = await RestartableServer.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["AuditStream:Hub:RateLimitPerSecond"] = "3",
+            ["AuditStream:Hub:RateLimitPerMinute"] = "0",
+        });
+        await using var producer = server.Client(server.ProducerToken());
+        await using var reader = server.Client(server.ReaderToken());
+
+        using var cts = Wait.Bounded();
+        var seen = new List<string>();
+        Task? restart = null;
+        await foreach (var message in reader.SubscribeAsync(cancellationToken: cts.Token))
+        {
+            switch (message)
+            {
+                case ConnectionEstablishedMessage when restart is null:
+                    await producer.PublishAsync([.. Enumerable.Range(0, 10).Select(i => Sample.Event(i))]);
+                    break;
+                case EventMessage e:
+                    seen.Add($"event {e.Seq}");
+                    break;
+                case GapMessage gap:
+                    seen.Add($"gap {gap.FromSeq}-{gap.ToSeq}");
+                    restart = Task.Run(async () =>
+                    {
+                        await server.RestartAsync();
+                        await producer.PublishAsync(Sample.Event(10));
+                    });
+                    break;
+            }
+
+            if (seen.Contains("event 11"))
+            {
+                break;
+            }
+        }
+
+        await restart!;
+        Assert.Equal(["event 1", "event 2", "event 3", "gap 4-10", "event 11"], seen);
+    }
+
+    [Fact]
     public async Task A_refused_subscription_throws_instead_of_retrying()
     {
         await using var server = await RestartableServer.StartAsync();

@@ -31,13 +31,16 @@ internal sealed class RestartableServer : IAsyncDisposable
 
     public TestServer Server => Current ?? throw new InvalidOperationException("The server is stopped.");
 
-    public static async Task<RestartableServer> StartAsync(bool running = true)
+    private IDictionary<string, string?>? _settings;
+
+    public static async Task<RestartableServer> StartAsync(bool running = true, IDictionary<string, string?>? settings = null)
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         var port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
         var server = new RestartableServer(port, Path.Combine(Path.GetTempPath(), "auditstream-client-tests", Guid.NewGuid().ToString("N")));
+        server._settings = settings;
         if (running)
         {
             await server.StartAgainAsync();
@@ -49,6 +52,7 @@ internal sealed class RestartableServer : IAsyncDisposable
     public async Task StartAgainAsync()
     {
         Current = await TestServer.StartAsync(
+            settings: _settings,
             dataDirectory: DataDirectory,
             secret: _secret,
             services: s => s.Configure<KestrelServerOptions>(o => o.Listen(IPAddress.Loopback, _port)));
