@@ -37,5 +37,27 @@ if [ "$reported" -lt "$expected" ]; then
   failed=$((failed + 1))
 fi
 
+# The TypeScript client (clients/js): built with tsc, tested with node's runner against the auditstream binary built above.
+js_log="$log_dir/js.log"
+if ! command -v npm >/dev/null 2>&1; then
+  echo "clients/js: npm is not installed (Node.js 20+ is needed for the TypeScript client's tests)"
+  failed=$((failed + 1))
+elif ! (cd clients/js && npm ci --no-audit --no-fund --loglevel=error && npm run -s build) >"$js_log" 2>&1; then
+  echo "clients/js: npm ci or the tsc build failed:"; cat "$js_log"
+  failed=$((failed + 1))
+else
+  (cd clients/js && node --experimental-websocket --no-warnings --test --test-reporter=spec test/*.test.mjs) >"$js_log" 2>&1
+  js_passed=$(sed -nE 's/^ℹ pass ([0-9]+)$/\1/p' "$js_log" | tail -n 1)
+  js_failed=$(sed -nE 's/^ℹ fail ([0-9]+)$/\1/p' "$js_log" | tail -n 1)
+  if [ -z "$js_passed" ]; then
+    echo "clients/js: the node test runner reported no result:"; cat "$js_log"
+    failed=$((failed + 1))
+  else
+    [ "${js_failed:-0}" -gt 0 ] && cat "$js_log"
+    echo "clients/js tests: ${js_passed} passed, ${js_failed:-0} failed"
+    passed=$((passed + js_passed)); failed=$((failed + ${js_failed:-0}))
+  fi
+fi
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace AuditStream.Server.Cli;
 
-/// <summary>The <c>auditstream</c> command line: serve (default), token, verify, export, append.</summary>
+/// <summary>The <c>auditstream</c> command line: serve (default), token, verify, export, append, tail.</summary>
 internal static class AuditStreamCommand
 {
     public static RootCommand Create()
@@ -15,6 +15,7 @@ internal static class AuditStreamCommand
             VerifyCommand.Create(),
             ExportCommand.Create(),
             AppendCommand.Create(),
+            TailCommand.Create(),
         };
 
         // `auditstream` alone runs the server with its defaults.

@@ -1,0 +1,41 @@
+/** Base class of every error this client throws or reports. */
+export class AuditStreamError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A field-and-rule failure from an RFC 7807 problem body. */
+export interface ProblemError {
+  index?: number;
+  field: string;
+  rule: string;
+}
+
+/** The server answered an HTTP request with an error status. */
+export class HttpError extends AuditStreamError {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errors: ProblemError[] = [],
+    readonly problem?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** 401 or 403: the token is missing, expired, untrusted, or lacks the role, scope or tenant. Retrying will not help. */
+export class AuthError extends HttpError {}
+
+/** 400 on connect: the filters or `sinceSeq` are invalid (see `errors` for the field and rule). */
+export class FilterError extends HttpError {}
+
+/** The server closed the stream for abuse (1008 policy_violation). */
+export class PolicyViolationError extends AuditStreamError {}
+
+/** A `ping()` got no pong in time, or the connection closed first. */
+export class TimeoutError extends AuditStreamError {}
+
+/** The connection was closed by `close()`. */
+export class ClosedError extends AuditStreamError {}

@@ -1,0 +1,126 @@
+/** An audit event (DESIGN.md §3), snake_case as on the wire. Producers send the fields above `seq`; the ledger adds the rest. */
+export interface AuditEvent {
+  id?: string;
+  type: string;
+  severity: "critical" | "error" | "warning" | "info";
+  category: string;
+  actor_id?: string;
+  actor_type?: string;
+  target_id?: string;
+  target_type?: string;
+  action?: string;
+  outcome?: "success" | "failure";
+  occurred_at?: string;
+  tenant_id?: string;
+  subject_id?: string;
+  pii?: unknown;
+  source?: { service?: string; ip?: string; user_agent?: string; request_id?: string; trace_id?: string };
+  metadata?: Record<string, unknown>;
+  compliance?: string[];
+  seq?: number;
+  timestamp?: string;
+  prev_hash?: string;
+  hash?: string;
+}
+
+/** One condition of `match`: any event field or `metadata.*` path. */
+export interface MatchPredicate {
+  field: string;
+  op: "eq" | "neq" | "in" | "prefix" | "exists" | "gt" | "lt";
+  value?: unknown;
+}
+
+/** What a client wants to receive: lists are OR within, fields AND across; absent matches all. */
+export interface StreamFilter {
+  event_types?: string[];
+  severities?: string[];
+  categories?: string[];
+  actor_ids?: string[];
+  target_ids?: string[];
+  time_range?: { start?: string; end?: string; relative?: "1h" | "24h" | "7d" | "30d" };
+  compliance_only?: boolean;
+  security_only?: boolean;
+  match?: MatchPredicate[];
+}
+
+export interface ConnectionEstablished {
+  type: "audit.connection.established";
+  client_id: string;
+  role: string;
+  server_time: string;
+  last_seq: number;
+  filters: StreamFilter;
+  limits: Record<string, number>;
+}
+
+export interface EventPublished {
+  type: "audit.event.published";
+  seq: number;
+  audit_event: AuditEvent;
+}
+
+export interface Alert {
+  type: "audit.security.alert" | "audit.compliance.alert" | "audit.system.alert";
+  seq: number;
+  alert: { rule?: string; severity?: string; summary?: string; related_seqs?: number[]; [key: string]: unknown };
+}
+
+export interface Pong {
+  type: "audit.connection.pong";
+  server_time: string;
+}
+
+export interface FiltersUpdated {
+  type: "audit.filters.updated";
+  filters: StreamFilter;
+}
+
+export interface CaughtUp {
+  type: "audit.stream.caught_up";
+  seq: number;
+}
+
+export interface Gap {
+  type: "audit.stream.gap";
+  from_seq: number;
+  to_seq: number;
+  reason: string;
+}
+
+export interface StreamErrorMessage {
+  type: "audit.error";
+  code: string;
+  message: string;
+  field?: string;
+}
+
+/** Not from the server: the connection dropped and the client reconnects after `delay_ms`, resuming after `resume_after_seq`. */
+export interface Reconnecting {
+  type: "client.reconnecting";
+  reason: string;
+  delay_ms: number;
+  attempt: number;
+  resume_after_seq: number | null;
+}
+
+/** Every message of the stream (DESIGN.md §5), plus the client's own reconnect notice. */
+export type StreamMessage =
+  | ConnectionEstablished
+  | EventPublished
+  | Alert
+  | Pong
+  | FiltersUpdated
+  | CaughtUp
+  | Gap
+  | StreamErrorMessage
+  | Reconnecting;
+
+/** Where a published event landed; returned once the server committed it. */
+export interface Receipt {
+  index: number;
+  id: string;
+  seq: number;
+  hash: string;
+  timestamp: string;
+  duplicate: boolean;
+}

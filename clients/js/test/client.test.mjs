@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { AuthError, FilterError, HttpError, connect, publish } from "../dist/index.js";
+import { AuditStreamServer, event } from "./server.mjs";
+
+/** Reads messages until `until` says stop (or 30 s pass), returning the event seqs and everything seen. */
+async function collect(connection, until) {
+  const seen = [];
+  const timeout = setTimeout(() => connection.close(), 30_000);
+  try {
+    for await (const message of connection) {
+      seen.push(message);
+      if (await until(message, seen)) {
+        break;
+      }
+    }
+  } finally {
+    clearTimeout(timeout);
+  }
+
+  return seen;
+}
+
+const seqsOf = (messages) => messages.filter((m) => m.type === "audit.event.published").map((m) => m.seq);
+
+describe("against a running server", () => {
+  let server;
+  before(async () => {
+    server = await AuditStreamServer.start();
+  });
+  after(async () => {
+    await server?.dispose();
+  });
+
+  test("publish returns receipts once committed; a resent id is a duplicate", async () => {
+    const options = { url: server.url, token: server.producerToken() };
+    const first = await publish(options, { ...event(1), id: "0192f0a0-0000-7000-8000-000000000001" });
+    assert.equal(first.seq, 1);
+    assert.match(first.hash, /^[0-9a-f]{64}$/);
+    const again = await publish(options, [{ ...event(1), id: "0192f0a0-0000-7000-8000-000000000001" }, event(2)]);
+    assert.deepEqual(again.map((r) => [r.seq, r.duplicate]), [[1, true], [2, false]]);
+  });
+
+  test("publish errors are typed and name the field and rule", async () => {
+    await assert.rejects(publish({ url: server.url, token: server.producerToken() }, event(1, "data.accessed", "loud")), (error) => {
+      assert.ok(error instanceof HttpError);
+      assert.equal(error.status, 400);
+      assert.equal(error.errors[0].field, "severity");
+      return true;
+    });
+    await assert.rejects(publish({ url: server.url, token: server.readerToken() }, event(1)), (error) => error instanceof AuthError && error.status === 403);
+  });
+
+  test("receives filtered events from since_seq through the iterator and the callbacks", async () => {
+    const producer = { url: server.url, token: server.producerToken() };
+    const base = (await publish(producer, event(0))).seq;
+    await publish(producer, [event(1, "consent.granted"), event(2), event(3, "consent.revoked")]);
+    const viaCallback = [];
+    const connection = connect({
+      url: server.url,
+      token: server.readerToken(),
+      sinceSeq: base,
+      filters: { event_types: ["consent.*"] },
+      onEvent: (m) => viaCallback.push(m.seq),
+    });
+    const seen = await collect(connection, (_m, all) => seqsOf(all).length === 2);
+    connection.close();
+    assert.deepEqual(seqsOf(seen), [base + 1, base + 3]);
+    assert.deepEqual(viaCallback, [base + 1, base + 3]);
+    assert.deepEqual(seen.filter((m) => m.type === "audit.event.published").map((m) => m.audit_event.type), ["consent.granted", "consent.revoked"]);
+    assert.equal(seen[0].type, "audit.connection.established");
+  });
+
+  test("ping answers with a pong; updateFilters changes what arrives", async () => {
+    const connection = connect({ url: server.url, token: server.readerToken() });
+    await connection.ready;
+    const pong = await connection.ping();
+    assert.equal(pong.type, "audit.connection.pong");
+    assert.deepEqual((await connection.updateFilters({ severities: ["error"] })).severities, ["error"]);
+    const receipts = await publish({ url: server.url, token: server.producerToken() }, [event(1), event(2, "auth.failure", "error")]);
+    const seen = await collect(connection, (m) => m.type === "audit.event.published");
+    connection.close();
+    assert.deepEqual(seqsOf(seen), [receipts[1].seq]);
+  });
+
+  test("a bad token and bad filters are typed errors, not endless retries", async () => {
+    await assert.rejects(collect(connect({ url: server.url, token: "nope" }), () => false), (error) => error instanceof AuthError && error.status === 401);
+    await assert.rejects(collect(connect({ url: server.url, token: server.readerToken(), filters: { severities: ["loud"] } }), () => false), (error) => {
+      assert.ok(error instanceof FilterError);
+      assert.match(error.message, /severities/);
+      return true;
+    });
+  });
+});
+
+test("resumes across a server restart with every seq exactly once", async () => {
+  const server = await AuditStreamServer.start();
+  try {
+    const producer = { url: server.url, token: server.producerToken() };
+    await publish(producer, Array.from({ length: 100 }, (_, i) => event(i)));
+    const connection = connect({ url: server.url, token: server.readerToken(), sinceSeq: 0, minDelayMs: 50, maxDelayMs: 500 });
+    let restart = null;
+    const seen = await collect(connection, (_m, all) => {
+      const count = seqsOf(all).length;
+      if (count === 30 && !restart) {
+        restart = server.restart().then(() => publish(producer, Array.from({ length: 50 }, (_, i) => event(100 + i))));
+      }
+
+      return count === 150;
+    });
+    connection.close();
+    await restart;
+    assert.deepEqual(seqsOf(seen), Array.from({ length: 150 }, (_, i) => i + 1));
+    assert.ok(seen.some((m) => m.type === "client.reconnecting"));
+  } finally {
+    await server.dispose();
+  }
+});

@@ -1,0 +1,118 @@
+// Starts the real AuditStream server (the built auditstream binary) on a loopback port, and mints tokens for it.
+import { spawn } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dll = process.env.AUDITSTREAM_DLL ?? resolve(here, "../../../src/AuditStream.Server/bin/Release/net10.0/auditstream.dll");
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+export class AuditStreamServer {
+  #process = null;
+
+  constructor(port, dataDir, secret) {
+    this.port = port;
+    this.dataDir = dataDir;
+    this.secret = secret;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  static async start() {
+    const server = new AuditStreamServer(await freePort(), mkdtempSync(join(tmpdir(), "auditstream-js-")), randomBytes(32));
+    await server.startAgain();
+    return server;
+  }
+
+  /** Starts the process and resolves when it logs that it listens. */
+  startAgain() {
+    const child = spawn("dotnet", [dll, "serve", "--urls", this.url, "--data", this.dataDir], {
+      env: {
+        ...process.env,
+        AuditStream__Auth__SigningKey: this.secret.toString("base64"),
+        AuditStream__Hub__RecordActivity: "false",
+        AuditStream__Ledger__CheckpointInterval: "00:00:00.200",
+        DOTNET_NOLOGO: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.#process = child;
+    return new Promise((resolveStart, reject) => {
+      let output = "";
+      const timer = setTimeout(() => reject(new Error(`the server did not start within 60 s:\n${output}`)), 60_000);
+      const onData = (chunk) => {
+        output += chunk;
+        if (output.includes("AuditStream listening on")) {
+          clearTimeout(timer);
+          resolveStart();
+        }
+      };
+      child.stdout.on("data", onData);
+      child.stderr.on("data", onData);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the server exited with ${code}:\n${output}`));
+      });
+    });
+  }
+
+  /** Stops gracefully (SIGTERM: stream clients get 1001) and waits for the process to exit. */
+  async stop() {
+    const child = this.#process;
+    if (!child || child.exitCode !== null) {
+      return;
+    }
+
+    this.#process = null;
+    const exited = new Promise((resolveExit) => child.once("exit", resolveExit));
+    child.kill("SIGTERM");
+    await exited;
+  }
+
+  async restart() {
+    await this.stop();
+    await this.startAgain();
+  }
+
+  async dispose() {
+    await this.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** An HS256 token signed with the server's development secret, like `auditstream token issue`. */
+  token({ role = "admin", tenant, tenants, scope } = {}) {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { role, sub: `js-${role}`, iss: "auditstream", aud: "auditstream", iat: now, nbf: now, exp: now + 3600 };
+    if (tenants) claims.tenants = tenants;
+    if (tenant) claims.tenant = tenant;
+    if (scope) claims.scope = scope;
+    const encode = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const body = `${encode({ alg: "HS256", typ: "JWT" })}.${encode(claims)}`;
+    return `${body}.${createHmac("sha256", this.secret).update(body).digest("base64url")}`;
+  }
+
+  producerToken() {
+    return this.token({ role: "operator", tenant: "acme", scope: "audit:write" });
+  }
+
+  readerToken() {
+    return this.token({ role: "admin", tenants: "*" });
+  }
+}
+
+export function event(i, type = "data.accessed", severity = "info") {
+  return { type, severity, category: "data", actor_id: `user-${i}`, target_id: `record-${i}`, action: "read", outcome: "success" };
+}

@@ -1,0 +1,196 @@
+using System.Buffers;
+using System.Net;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using AuditStream.Client.Publishing;
+using AuditStream.Filters;
+using Microsoft.Extensions.Logging;
+
+namespace AuditStream.Client.Streaming;
+
+/// <summary>
+/// Follows <c>/ws/audit</c> across disconnects: reconnects with exponential backoff and jitter, resuming with
+/// <c>since_seq</c> = the last seq it yielded, and drops anything at or below it, so the caller sees every matching seq
+/// once and in order.
+/// </summary>
+internal sealed partial class StreamSubscriber(AuditStreamClientOptions options, ILogger logger)
+{
+    private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(2);
+
+    public async IAsyncEnumerable<StreamMessage> RunAsync(StreamFilter? filter, long? sinceSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var backoff = new Backoff(options.RetryMinDelay, options.RetryMaxDelay);
+        var filterJson = filter is null ? null : JsonSerializer.Serialize(filter, StreamFilterJsonContext.Default.StreamFilter);
+
+        // A time range that starts in the past replays from its start; "live from last_seq" would skip that replay.
+        var replaysByTime = filter?.TimeRange is { } range && (range.Start is not null || range.Relative is not null);
+        long? lastSeq = sinceSeq;
+        long? establishedLastSeq = null;
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var resumeFrom = lastSeq ?? (replaysByTime ? null : establishedLastSeq);
+            var (socket, failure) = await ConnectAsync(resumeFrom, filterJson, cancellationToken).ConfigureAwait(false);
+            if (socket is not null)
+            {
+                try
+                {
+                    while (true)
+                    {
+                        var (message, closed) = await ReceiveAsync(socket, buffer, cancellationToken).ConfigureAwait(false);
+                        if (message is null)
+                        {
+                            failure = closed;
+                            break;
+                        }
+
+                        switch (message)
+                        {
+                            case ConnectionEstablishedMessage established:
+                                establishedLastSeq ??= established.LastSeq;
+                                backoff.Reset();
+                                break;
+                            case EventMessage e when e.Seq <= lastSeq:
+                                continue;
+                            case EventMessage e:
+                                lastSeq = e.Seq;
+                                break;
+                            case GapMessage gap when gap.ToSeq > (lastSeq ?? 0):
+                                lastSeq = gap.ToSeq;
+                                break;
+                        }
+
+                        yield return message;
+                    }
+                }
+                finally
+                {
+                    await CloseAsync(socket).ConfigureAwait(false);
+                    socket.Dispose();
+                }
+            }
+
+            var delay = backoff.Next();
+            resumeFrom = lastSeq ?? (replaysByTime ? null : establishedLastSeq);
+            Log.Reconnecting(logger, failure ?? "closed", delay.TotalMilliseconds, resumeFrom);
+            yield return new ReconnectingMessage(failure ?? "closed", delay, backoff.Attempt, resumeFrom);
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<(ClientWebSocket? Socket, string? Failure)> ConnectAsync(long? sinceSeq, string? filterJson, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(30);
+        var token = await EventPoster.TokenAsync(options, cancellationToken).ConfigureAwait(false);
+        if (token is not null)
+        {
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        }
+
+        var query = new List<string>();
+        if (sinceSeq is { } seq)
+        {
+            query.Add("since_seq=" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (filterJson is not null)
+        {
+            query.Add("filters=" + Uri.EscapeDataString(filterJson));
+        }
+
+        var uri = Address(options.Base, query);
+        try
+        {
+            await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
+            return (socket, null);
+        }
+        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            var status = socket.HttpStatusCode;
+            socket.Dispose();
+            if (status is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                // Retrying the same request cannot succeed: say why instead.
+                throw new AuditStreamException(
+                    status switch
+                    {
+                        HttpStatusCode.BadRequest => "The server refused the subscription (400): the filters or since_seq are invalid.",
+                        HttpStatusCode.Unauthorized => "The server refused the subscription (401): the token is missing, expired or not trusted.",
+                        _ => "The server refused the subscription (403): the token grants no tenant.",
+                    },
+                    status);
+            }
+
+            return (null, status is { } s and not 0 ? $"connect refused: {(int)s} {s}" : $"connect failed: {ex.Message}");
+        }
+    }
+
+    internal static Uri Address(Uri baseAddress, IReadOnlyCollection<string> query)
+    {
+        var builder = new UriBuilder(new Uri(baseAddress, "ws/audit"))
+        {
+            Scheme = baseAddress.Scheme == Uri.UriSchemeHttps ? "wss" : "ws",
+            Query = string.Join('&', query),
+        };
+        return builder.Uri;
+    }
+
+    private static async Task<(StreamMessage? Message, string? Closed)> ReceiveAsync(ClientWebSocket socket, ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
+    {
+        buffer.ResetWrittenCount();
+        try
+        {
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.GetMemory(8 * 1024), cancellationToken).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    if (socket.CloseStatus == WebSocketCloseStatus.PolicyViolation)
+                    {
+                        throw new AuditStreamException($"The server closed the stream for a policy violation: {socket.CloseStatusDescription}.");
+                    }
+
+                    return (null, $"closed by the server: {(int?)socket.CloseStatus} {socket.CloseStatusDescription}");
+                }
+
+                buffer.Advance(result.Count);
+            }
+            while (!result.EndOfMessage);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"connection lost: {ex.Message}");
+        }
+
+        return (StreamMessageParser.Parse(buffer.WrittenSpan), null);
+    }
+
+    private static async Task CloseAsync(ClientWebSocket socket)
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(s_closeTimeout);
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The peer is gone; nothing to close.
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(20, LogLevel.Information, "Audit stream disconnected ({Reason}); reconnecting in {DelayMs:F0} ms from seq {ResumeFrom}.", EventName = "StreamReconnecting")]
+        public static partial void Reconnecting(ILogger logger, string reason, double delayMs, long? resumeFrom);
+    }
+}
