@@ -174,7 +174,7 @@ public abstract class SinkConformanceTests : IAsyncLifetime
         {
             o.Enabled = true;
             o.Linger = TimeSpan.FromMilliseconds(20);
-            o.Resilience = FastResilience();
+            o.Resilience = FastResilienceOptions();
             configure?.Invoke(o);
         });
         var runner = Fixture.Runner(sink, options);
@@ -182,7 +182,7 @@ public abstract class SinkConformanceTests : IAsyncLifetime
         return runner;
     }
 
-    protected static SinkResilienceOptions FastResilience() => new()
+    internal static SinkResilienceOptions FastResilienceOptions() => new()
     {
         AttemptTimeout = TimeSpan.FromSeconds(5),
         MaxRetryAttempts = 2,
