@@ -66,13 +66,7 @@ internal static class SlackMessages
         return minutes <= 1 ? "in the last minute" : string.Create(CultureInfo.InvariantCulture, $"in the last {minutes} minutes");
     }
 
-    private static string? AlertSummary(AuditEvent e) =>
-        e.Type?.StartsWith("alert.", StringComparison.Ordinal) == true
-        && e.Metadata is { ValueKind: JsonValueKind.Object } metadata
-        && metadata.TryGetProperty("alert", out var alert) && alert.ValueKind == JsonValueKind.Object
-        && alert.TryGetProperty("summary", out var summary)
-            ? summary.ToString()
-            : null;
+    private static string? AlertSummary(AuditEvent e) => Alerts.AlertInfo.Read(e)?.Summary;
 
     private static string Fallback(AuditEvent e, string? alert) =>
         alert ?? $"[{e.Severity}] {e.Type}: {e.ActorId} {e.Action} {e.TargetType} {e.TargetId} ({e.Outcome})";
