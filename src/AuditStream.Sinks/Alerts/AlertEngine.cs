@@ -25,7 +25,7 @@ public sealed class AlertEngine
     public AlertEngine(IEnumerable<AlertRuleOptions> rules, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(rules);
-        _rules = [.. rules.Select(r => new Rule(r, r.Filter is null ? CompiledFilter.All : CompiledFilter.Compile(r.Filter, time)))];
+        _rules = [.. rules.Select(r => new Rule(r, r.Filter is null ? CompiledFilter.All : CompiledFilter.Compile(r.Filter.ToStreamFilter(), time)))];
     }
 
     /// <summary>Feeds one record; returns the alerts it fires (usually none).</summary>

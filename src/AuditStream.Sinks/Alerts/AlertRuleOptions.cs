@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using AuditStream.Filters;
+using AuditStream.Sinks.Runtime;
 
 namespace AuditStream.Sinks.Alerts;
 
@@ -30,7 +30,7 @@ public sealed class AlertRuleOptions
 
     /// <summary>Which events count (the stream filter of DESIGN.md §5; <c>time_range</c> is not allowed).</summary>
     /// <value>Default: every event.</value>
-    public StreamFilter? Filter { get; set; }
+    public SinkFilter? Filter { get; set; }
 
     /// <summary>How many matching events of one group within <see cref="Window"/> fire the alert.</summary>
     /// <value>Default 1: every matching event fires.</value>
@@ -58,7 +58,7 @@ public sealed class AlertOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>Where evaluation starts the first time: <c>End</c> (default; no alerts for history) or <c>Beginning</c>.</summary>
-    public Runtime.SinkStart StartAt { get; set; } = Runtime.SinkStart.End;
+    public SinkStart StartAt { get; set; } = SinkStart.End;
 
     /// <summary>The rules.</summary>
     /// <value>Default none.</value>

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using AuditStream.Filters;
 
 namespace AuditStream.Sinks.Runtime;
 
@@ -22,7 +21,7 @@ public abstract class SinkOptions
 
     /// <summary>Which events the sink forwards (the stream filter of DESIGN.md §5; <c>time_range</c> is not allowed).</summary>
     /// <value>Default: every event.</value>
-    public StreamFilter? Filter { get; set; }
+    public SinkFilter? Filter { get; set; }
 
     /// <summary>Most events in one request.</summary>
     /// <value>Default 500 events.</value>

@@ -51,7 +51,7 @@ public sealed partial class SinkRunner : IAsyncDisposable
         _state = state;
         _time = time;
         _logger = logger;
-        _filter = options.Filter is null ? CompiledFilter.All : CompiledFilter.Compile(options.Filter, time);
+        _filter = options.Filter is null ? CompiledFilter.All : CompiledFilter.Compile(options.Filter.ToStreamFilter(), time);
     }
 
     /// <summary>The sink's name.</summary>

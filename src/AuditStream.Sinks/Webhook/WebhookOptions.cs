@@ -6,6 +6,9 @@ namespace AuditStream.Sinks.Webhook;
 /// <summary>A webhook sink: JSON batches POSTed to a URL, signed in the Standard Webhooks style.</summary>
 public sealed class WebhookOptions : SinkOptions
 {
+    /// <summary>Creates the options; a listed webhook is enabled unless it says <c>Enabled: false</c>.</summary>
+    public WebhookOptions() => Enabled = true;
+
     /// <summary>The sink's name (unique among sinks; keys its position and dead letters).</summary>
     /// <value>Required.</value>
     [Required]

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using AuditStream.Events;
-using AuditStream.Filters;
+using AuditStream.Sinks.Runtime;
 using AuditStream.Sinks.Alerts;
 using AuditStream.Sinks.Tests.Support;
 
@@ -15,7 +15,7 @@ public sealed class AlertEngineTests
         Name = "auth-failures",
         Kind = "security",
         Severity = "error",
-        Filter = new StreamFilter { EventTypes = ["auth.failure"] },
+        Filter = new SinkFilter { EventTypes = ["auth.failure"] },
         Threshold = 5,
         Window = TimeSpan.FromSeconds(60),
         GroupBy = "actor_id",
@@ -86,7 +86,7 @@ public sealed class AlertEngineTests
     {
         var rules = new[]
         {
-            new AlertRuleOptions { Name = "critical-security", Kind = "security", Severity = "critical", Filter = new StreamFilter { Severities = ["critical"], SecurityOnly = true } },
+            new AlertRuleOptions { Name = "critical-security", Kind = "security", Severity = "critical", Filter = new SinkFilter { Severities = ["critical"], SecurityOnly = true } },
             new AlertRuleOptions { Name = "everything", Kind = "system", Severity = "info" },
         };
         var engine = new AlertEngine(rules, TimeProvider.System);

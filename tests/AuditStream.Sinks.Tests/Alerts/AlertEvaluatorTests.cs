@@ -1,7 +1,6 @@
 using AuditStream.Events;
-using AuditStream.Filters;
-using AuditStream.Sinks.Alerts;
 using AuditStream.Sinks.Runtime;
+using AuditStream.Sinks.Alerts;
 using AuditStream.Sinks.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -79,7 +78,7 @@ public sealed class AlertEvaluatorTests : IAsyncLifetime
                 new AlertRuleOptions
                 {
                     Name = "auth-failures", Kind = "security", Severity = "error", Threshold = 5, GroupBy = "actor_id",
-                    Filter = new StreamFilter { EventTypes = ["auth.failure"] },
+                    Filter = new SinkFilter { EventTypes = ["auth.failure"] },
                 },
             ],
         };

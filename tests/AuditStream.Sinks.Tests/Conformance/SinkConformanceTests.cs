@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using AuditStream.Events;
-using AuditStream.Filters;
 using AuditStream.Sinks.Runtime;
 using AuditStream.Sinks.Tests.Support;
 
@@ -146,7 +145,7 @@ public abstract class SinkConformanceTests : IAsyncLifetime
     public async Task Only_events_the_filter_accepts_are_sent_and_the_position_covers_the_rest()
     {
         var events = await Fixture.AppendAsync(30);
-        await using var runner = StartRunner(o => o.Filter = new StreamFilter { Severities = ["critical"] });
+        await using var runner = StartRunner(o => o.Filter = new SinkFilter { Severities = ["critical"] });
         await WaitForPositionAsync(runner, 30);
 
         Assert.Equal(events.Where(e => e.Severity == "critical").Select(e => e.Id!.Value), Accepted);
