@@ -123,7 +123,7 @@ public sealed class ElasticsearchSink : IAuditSink
             writer.WriteStartObject();
             writer.WriteStartObject("index");
             writer.WriteString("_index", _index.Resolve(record.Timestamp));
-            writer.WriteString("_id", record.Event.Id?.ToString() ?? record.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteString("_id", SinkJson.EventId(record)?.ToString() ?? record.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
             writer.WriteEndObject();
             writer.WriteEndObject();
             writer.Flush();

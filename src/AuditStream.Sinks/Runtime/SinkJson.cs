@@ -11,6 +11,33 @@ internal static class SinkJson
     public static void WriteEvent(Utf8JsonWriter writer, LedgerRecord record, bool includePii) =>
         EventJson.Write(writer, record, maskPii: !includePii);
 
+    /// <summary>
+    /// The event's <c>id</c>, read from the stored body's top level without building the event object (catch-up reads
+    /// from the store would otherwise parse every body just for its id).
+    /// </summary>
+    public static Guid? EventId(LedgerRecord record)
+    {
+        var reader = new Utf8JsonReader(record.Body);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isId = reader.ValueTextEquals("id"u8);
+            reader.Read();
+            if (isId)
+            {
+                return reader.TokenType == JsonTokenType.String && reader.TryGetGuid(out var id) ? id : null;
+            }
+
+            reader.Skip();
+        }
+
+        return null;
+    }
+
     /// <summary>The event as standalone UTF-8 JSON.</summary>
     public static byte[] EventBytes(LedgerRecord record, bool includePii)
     {

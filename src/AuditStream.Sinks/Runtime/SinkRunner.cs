@@ -365,7 +365,7 @@ public sealed partial class SinkRunner : IAsyncDisposable
     {
         RecordFailure(reason);
         rejected?.Add(record.Seq);
-        await _state.AddDeadLetterAsync(Name, record.Seq, record.Event.Id, reason, cancellationToken).ConfigureAwait(false);
+        await _state.AddDeadLetterAsync(Name, record.Seq, SinkJson.EventId(record), reason, cancellationToken).ConfigureAwait(false);
         Log.DeadLettered(_logger, Name, record.Seq, reason);
     }
 

@@ -27,6 +27,16 @@ public abstract class SinkConformanceTests : IAsyncLifetime
     private volatile bool _outage;
     private int _failedRequests;
 
+    /// <summary>While set, every delivery is answered 503.</summary>
+    protected bool Outage
+    {
+        get => _outage;
+        set => _outage = value;
+    }
+
+    /// <summary>Delivery requests refused so far.</summary>
+    protected int FailedRequests => Volatile.Read(ref _failedRequests);
+
     /// <summary>Creates the sink under test, aimed at <paramref name="receiver"/>.</summary>
     protected abstract (IAuditSink Sink, SinkOptions Options) Create(Uri receiver, Action<SinkOptions> configure);
 
