@@ -10,7 +10,7 @@ namespace AuditStream.Sinks.Alerts;
 /// After a restart evaluation resumes from there; a crash between the append and the save re-fires the same alert ids,
 /// which the ledger's idempotency turns into no-ops.
 /// </summary>
-public sealed partial class AlertEvaluator : IAsyncDisposable
+public sealed partial class AlertEvaluator : FeedCursor
 {
     /// <summary>The cursor's name in <c>sinks.db</c>.</summary>
     public const string CursorName = "alerts";
@@ -23,13 +23,9 @@ public sealed partial class AlertEvaluator : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly AlertEngine _engine;
-    private readonly CancellationTokenSource _stop = new();
-    private TaskCompletionSource _advanced = NewSignal();
-    private Task _loop = Task.CompletedTask;
-    private long _position = -1;
     private long _fired;
 
-    /// <summary>Creates the evaluator; <see cref="Start"/> begins reading.</summary>
+    /// <summary>Creates the evaluator; <see cref="FeedCursor.Start"/> begins reading.</summary>
     public AlertEvaluator(AlertOptions options, AuditLedger ledger, SinkStateStore state, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -41,51 +37,11 @@ public sealed partial class AlertEvaluator : IAsyncDisposable
         _engine = new AlertEngine(options.Rules, time);
     }
 
-    /// <summary>Every record up to this seq has been evaluated (-1 before the start).</summary>
-    public long Position => Interlocked.Read(ref _position);
-
     /// <summary>Alerts appended since start.</summary>
     public long Fired => Interlocked.Read(ref _fired);
 
-    /// <summary>Starts evaluating in the background.</summary>
-    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
-
-    /// <summary>Completes when every record up to <paramref name="seq"/> has been evaluated.</summary>
-    public async Task WaitForPositionAsync(long seq, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var signal = Volatile.Read(ref _advanced);
-            if (Position >= seq)
-            {
-                return;
-            }
-
-            await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Stops evaluating.</summary>
-    public async Task StopAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync().ConfigureAwait(false);
-        _stop.Dispose();
-    }
-
-    private async Task RunAsync(CancellationToken cancellationToken)
+    protected override async Task RunAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -149,14 +105,6 @@ public sealed partial class AlertEvaluator : IAsyncDisposable
             }
         }
     }
-
-    private void Advance(long position)
-    {
-        Interlocked.Exchange(ref _position, position);
-        Interlocked.Exchange(ref _advanced, NewSignal()).TrySetResult();
-    }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static partial class Log
     {

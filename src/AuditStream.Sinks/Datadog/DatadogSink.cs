@@ -14,7 +14,7 @@ namespace AuditStream.Sinks.Datadog;
 /// severity, type, compliance tags) and the event under <c>audit</c>. Datadog has no idempotency key, so a retried
 /// batch may show up twice there; each entry carries <c>audit.id</c> to spot that.
 /// </summary>
-public sealed class DatadogSink : IAuditSink
+public sealed class DatadogSink : HttpSink
 {
     /// <summary>Datadog's documented maximum payload before compression.</summary>
     public const int MaxPayloadBytes = 5 * 1024 * 1024;
@@ -26,6 +26,7 @@ public sealed class DatadogSink : IAuditSink
 
     /// <summary>Creates the sink over <paramref name="client"/>.</summary>
     public DatadogSink(DatadogOptions options, HttpClient client, TimeProvider time)
+        : base(options?.Name ?? "", "datadog", client, options?.Resilience ?? new(), time)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrEmpty(options.ApiKey))
@@ -35,23 +36,10 @@ public sealed class DatadogSink : IAuditSink
 
         _options = options;
         _hostname = string.IsNullOrEmpty(options.Hostname) ? Environment.MachineName : options.Hostname;
-        Http = new SinkHttp(client, options.Resilience, time);
     }
 
     /// <inheritdoc />
-    public string Name => _options.Name;
-
-    /// <inheritdoc />
-    public string Kind => "datadog";
-
-    /// <inheritdoc />
-    public SinkHttp Http { get; }
-
-    /// <inheritdoc />
-    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    /// <inheritdoc />
-    public async Task<SinkDelivery> DeliverAsync(SinkBatch batch, CancellationToken cancellationToken)
+    public override async Task<SinkDelivery> DeliverAsync(SinkBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Records.Count > DatadogOptions.MaxEntriesPerRequest)
@@ -67,8 +55,7 @@ public sealed class DatadogSink : IAuditSink
         }
 
         var gzip = Compress(json);
-        using var response = await Http.SendAsync(() => Request(gzip), cancellationToken).ConfigureAwait(false);
-        return await Http.ClassifyAsync(response, cancellationToken).ConfigureAwait(false) ?? SinkDelivery.Delivered();
+        return await Http.DeliverAsync(() => Request(gzip), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Datadog log status for an event severity.</summary>

@@ -11,7 +11,7 @@ namespace AuditStream.Sinks.Elasticsearch;
 /// the same document instead of adding one), into the index its commit date selects. Per-item results: items failing with
 /// 429 or 5xx are sent again, the others that failed are dead-lettered with Elasticsearch's error type and reason.
 /// </summary>
-public sealed class ElasticsearchSink : IAuditSink
+public sealed class ElasticsearchSink : HttpSink
 {
     private static readonly MediaTypeHeaderValue s_ndjson = new("application/x-ndjson");
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
@@ -23,6 +23,7 @@ public sealed class ElasticsearchSink : IAuditSink
 
     /// <summary>Creates the sink over <paramref name="client"/>.</summary>
     public ElasticsearchSink(ElasticsearchOptions options, HttpClient client, TimeProvider time)
+        : base(options?.Name ?? "", "elasticsearch", client, options?.Resilience ?? new(), time)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Nodes.Count == 0)
@@ -37,22 +38,12 @@ public sealed class ElasticsearchSink : IAuditSink
             : !string.IsNullOrEmpty(options.Username)
                 ? new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(options.Username + ":" + options.Password)))
                 : null;
-        Http = new SinkHttp(client, options.Resilience, time);
     }
-
-    /// <inheritdoc />
-    public string Name => _options.Name;
-
-    /// <inheritdoc />
-    public string Kind => "elasticsearch";
-
-    /// <inheritdoc />
-    public SinkHttp Http { get; }
 
     private Uri Node => _options.Nodes[Volatile.Read(ref _node) % _options.Nodes.Count];
 
     /// <summary>Puts the index template (mappings of the event schema) unless <see cref="ElasticsearchOptions.TemplateName"/> is empty.</summary>
-    public async Task InitializeAsync(CancellationToken cancellationToken)
+    public override async Task InitializeAsync(CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(_options.TemplateName))
         {
@@ -71,7 +62,7 @@ public sealed class ElasticsearchSink : IAuditSink
     }
 
     /// <inheritdoc />
-    public async Task<SinkDelivery> DeliverAsync(SinkBatch batch, CancellationToken cancellationToken)
+    public override async Task<SinkDelivery> DeliverAsync(SinkBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var body = BulkBody(batch);

@@ -13,7 +13,7 @@ namespace AuditStream.Sinks.PagerDuty;
 /// resolves the incident keyed by the alert's rule and group (<c>dedup_key</c>, so a retry or a re-fired alert never opens
 /// a second incident); events of a paging severity trigger with the event id as <c>dedup_key</c>. Other events are skipped.
 /// </summary>
-public sealed class PagerDutySink : IAuditSink
+public sealed class PagerDutySink : HttpSink
 {
     private const int MaxSummaryLength = 1024;
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
@@ -22,6 +22,7 @@ public sealed class PagerDutySink : IAuditSink
 
     /// <summary>Creates the sink over <paramref name="client"/>.</summary>
     public PagerDutySink(PagerDutyOptions options, HttpClient client, TimeProvider time)
+        : base(options?.Name ?? "", "pagerduty", client, options?.Resilience ?? new(), time)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrEmpty(options.RoutingKey))
@@ -30,60 +31,14 @@ public sealed class PagerDutySink : IAuditSink
         }
 
         _options = options;
-        Http = new SinkHttp(client, options.Resilience, time);
     }
 
     /// <inheritdoc />
-    public string Name => _options.Name;
-
-    /// <inheritdoc />
-    public string Kind => "pagerduty";
-
-    /// <inheritdoc />
-    public SinkHttp Http { get; }
-
-    /// <inheritdoc />
-    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    /// <inheritdoc />
-    public async Task<SinkDelivery> DeliverAsync(SinkBatch batch, CancellationToken cancellationToken)
+    public override Task<SinkDelivery> DeliverAsync(SinkBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var rejected = new List<RejectedRecord>();
-        for (var i = 0; i < batch.Records.Count; i++)
-        {
-            var record = batch.Records[i];
-            if (Body(record) is not { } body)
-            {
-                continue;
-            }
-
-            SinkDelivery? failure;
-            try
-            {
-                using var response = await Http.SendAsync(() => Request(body), cancellationToken).ConfigureAwait(false);
-                failure = await Http.ClassifyAsync(response, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                failure = SinkDelivery.Transient(ex.Message);
-            }
-
-            if (failure is null)
-            {
-                continue;
-            }
-
-            if (failure.Kind == SinkDeliveryKind.Rejected)
-            {
-                rejected.Add(new RejectedRecord(record.Seq, failure.Reason ?? "rejected"));
-                continue;
-            }
-
-            return SinkDelivery.Partial(rejected, [.. batch.Records.Skip(i).Select(static r => r.Seq)], failure.Reason, failure.RetryAfter);
-        }
-
-        return SinkDelivery.Partial(rejected, []);
+        var messages = batch.Records.Select(r => (r.Seq, Body: Body(r))).Where(static m => m.Body is not null).ToList();
+        return DeliverInTurnAsync(messages, static m => [m.Seq], m => Request(m.Body!), before: null, after: null, cancellationToken);
     }
 
     /// <summary>PagerDuty severity for an event severity.</summary>

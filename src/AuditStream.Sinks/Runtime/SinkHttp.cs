@@ -90,6 +90,23 @@ public sealed class SinkHttp
     }
 
     /// <summary>
+    /// Sends one request (see <see cref="SendAsync"/>) and classifies the answer (see <see cref="ClassifyAsync"/>); a request
+    /// that got no answer at all is <see cref="SinkDeliveryKind.Transient"/>.
+    /// </summary>
+    public async Task<SinkDelivery> DeliverAsync(Func<HttpRequestMessage> create, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await SendAsync(create, cancellationToken).ConfigureAwait(false);
+            return await ClassifyAsync(response, cancellationToken).ConfigureAwait(false) ?? SinkDelivery.Delivered();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return SinkDelivery.Transient(ex is BrokenCircuitException ? "circuit open: " + ex.Message : ex.Message);
+        }
+    }
+
+    /// <summary>
     /// Null for a 2xx response; otherwise the failure: <see cref="SinkDeliveryKind.Transient"/> for 408, 429, 5xx and for
     /// 401/403 (the credential is refused, not the events, so they must not be dead-lettered), else
     /// <see cref="SinkDeliveryKind.Rejected"/> with the status and the start of the body as the reason.

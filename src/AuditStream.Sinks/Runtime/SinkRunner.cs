@@ -14,7 +14,7 @@ namespace AuditStream.Sinks.Runtime;
 /// acknowledged batch. A transient failure keeps the batch and tries it again with backoff for as long as it takes; a
 /// permanent refusal splits the batch until the refused event is alone and puts it in the dead-letter table.
 /// </summary>
-public sealed partial class SinkRunner : IAsyncDisposable
+public sealed partial class SinkRunner : FeedCursor
 {
     private const int ScanBudgetPerBatch = 8;
 
@@ -26,17 +26,13 @@ public sealed partial class SinkRunner : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CompiledFilter _filter;
     private readonly ConcurrentQueue<(long[]? Seqs, TaskCompletionSource<int> Done)> _redrives = new();
-    private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _wake = NewSignal();
-    private TaskCompletionSource _advanced = NewSignal();
-    private Task _loop = Task.CompletedTask;
-    private long _position = -1;
     private long _delivered;
     private long _failures;
     private long _retries;
     private (string Message, DateTimeOffset At)? _lastError;
 
-    /// <summary>Creates a runner; <see cref="Start"/> begins reading.</summary>
+    /// <summary>Creates a runner; <see cref="FeedCursor.Start"/> begins reading.</summary>
     public SinkRunner(IAuditSink sink, SinkOptions options, AuditLedger ledger, SinkStateStore state, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(sink);
@@ -59,47 +55,6 @@ public sealed partial class SinkRunner : IAsyncDisposable
 
     /// <summary>The sink this runner drives.</summary>
     public IAuditSink Sink => _sink;
-
-    /// <summary>The saved position (every event up to it is handled), or -1 before the first read.</summary>
-    public long Position => Interlocked.Read(ref _position);
-
-    /// <summary>Starts the loop in the background.</summary>
-    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
-
-    /// <summary>Stops the loop; an unacknowledged batch is sent again after the next start.</summary>
-    public async Task StopAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync().ConfigureAwait(false);
-        _stop.Dispose();
-    }
-
-    /// <summary>Completes when the saved position has reached <paramref name="seq"/>.</summary>
-    public async Task WaitForPositionAsync(long seq, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var signal = Volatile.Read(ref _advanced);
-            if (Position >= seq)
-            {
-                return;
-            }
-
-            await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
 
     /// <summary>
     /// Asks the runner to deliver dead letters again (all of them, or those at <paramref name="seqs"/>) before its next batch;
@@ -147,7 +102,8 @@ public sealed partial class SinkRunner : IAsyncDisposable
             error?.At);
     }
 
-    private async Task RunAsync(CancellationToken cancellationToken)
+    /// <inheritdoc />
+    protected override async Task RunAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -442,12 +398,6 @@ public sealed partial class SinkRunner : IAsyncDisposable
 
     private void RecordError(string message) => _lastError = (message, _time.GetUtcNow());
 
-    private void Advance(long position)
-    {
-        Interlocked.Exchange(ref _position, position);
-        Interlocked.Exchange(ref _advanced, NewSignal()).TrySetResult();
-    }
-
     private static List<LedgerRecord> Slice(IReadOnlyList<LedgerRecord> records, int start, int count)
     {
         var slice = new List<LedgerRecord>(count);
@@ -458,8 +408,6 @@ public sealed partial class SinkRunner : IAsyncDisposable
 
         return slice;
     }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly record struct FeedItem(LedgerRecord Record, bool Accepted);
 

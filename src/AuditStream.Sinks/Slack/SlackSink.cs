@@ -11,7 +11,7 @@ namespace AuditStream.Sinks.Slack;
 /// <see cref="SlackOptions.DigestThreshold"/> events of one type go to one channel, the first is posted and the rest are
 /// summed up in one digest message. Slack has no idempotency key: after a failure only the messages not yet accepted are sent again.
 /// </summary>
-public sealed class SlackSink : IAuditSink
+public sealed class SlackSink : HttpSink
 {
     private static readonly MediaTypeHeaderValue s_json = new("application/json") { CharSet = "utf-8" };
 
@@ -22,6 +22,7 @@ public sealed class SlackSink : IAuditSink
 
     /// <summary>Creates the sink over <paramref name="client"/>.</summary>
     public SlackSink(SlackOptions options, HttpClient client, TimeProvider time)
+        : base(options?.Name ?? "", "slack", client, options?.Resilience ?? new(), time)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.WebhookUrl is null && options.Routes.Any(r => r.WebhookUrl is null && !r.Drop))
@@ -33,64 +34,21 @@ public sealed class SlackSink : IAuditSink
         _time = time;
         _routes = [.. AllRoutes(options).Select(r => (r, Filters.CompiledFilter.Compile(
             new Filters.StreamFilter { Severities = [.. r.Severities], Categories = [.. r.Categories], EventTypes = [.. r.EventTypes] }, time)))];
-        Http = new SinkHttp(client, options.Resilience, time);
     }
 
     /// <inheritdoc />
-    public string Name => _options.Name;
-
-    /// <inheritdoc />
-    public string Kind => "slack";
-
-    /// <inheritdoc />
-    public SinkHttp Http { get; }
-
-    /// <inheritdoc />
-    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    /// <inheritdoc />
-    public async Task<SinkDelivery> DeliverAsync(SinkBatch batch, CancellationToken cancellationToken)
+    public override Task<SinkDelivery> DeliverAsync(SinkBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var messages = Plan(batch.Records);
-        var rejected = new List<RejectedRecord>();
-        for (var i = 0; i < messages.Count; i++)
-        {
-            var message = messages[i];
-            await ThrottleAsync(message.Webhook, cancellationToken).ConfigureAwait(false);
-            SinkDelivery? failure;
-            try
-            {
-                using var response = await Http.SendAsync(() => Request(message), cancellationToken).ConfigureAwait(false);
-                failure = await Http.ClassifyAsync(response, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                failure = SinkDelivery.Transient(ex.Message);
-            }
-            finally
-            {
-                // The interval runs from the last request, including retries the pipeline made after a 429.
-                _nextAllowed[message.Webhook] = _time.GetTimestamp() + (long)(_options.MessageInterval.TotalSeconds * _time.TimestampFrequency);
-            }
+        return DeliverInTurnAsync(
+            Plan(batch.Records),
+            static m => m.Records.Select(static r => r.Seq),
+            Request,
+            (m, ct) => ThrottleAsync(m.Webhook, ct),
 
-            if (failure is null)
-            {
-                continue;
-            }
-
-            if (failure.Kind == SinkDeliveryKind.Rejected)
-            {
-                rejected.AddRange(message.Records.Select(r => new RejectedRecord(r.Seq, failure.Reason ?? "rejected")));
-                continue;
-            }
-
-            // Transient: what was posted stays posted; the rest is retried.
-            var retry = messages.Skip(i).SelectMany(m => m.Records).Select(r => r.Seq).ToList();
-            return SinkDelivery.Partial(rejected, retry, failure.Reason, failure.RetryAfter);
-        }
-
-        return SinkDelivery.Partial(rejected, []);
+            // The interval runs from the last request, including retries the pipeline made after a 429.
+            m => _nextAllowed[m.Webhook] = _time.GetTimestamp() + (long)(_options.MessageInterval.TotalSeconds * _time.TimestampFrequency),
+            cancellationToken);
     }
 
     /// <summary>Which channel (and webhook) an event goes to, or null when it is not posted.</summary>

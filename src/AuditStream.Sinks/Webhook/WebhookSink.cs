@@ -11,7 +11,7 @@ namespace AuditStream.Sinks.Webhook;
 /// <c>webhook-id</c> (the same on retries, so the receiver can drop a duplicate), the attempt's time in
 /// <c>webhook-timestamp</c> and HMAC-SHA256 signatures in <c>webhook-signature</c>.
 /// </summary>
-public sealed class WebhookSink : IAuditSink
+public sealed class WebhookSink : HttpSink
 {
     private static readonly MediaTypeHeaderValue s_json = new("application/json") { CharSet = "utf-8" };
 
@@ -20,33 +20,20 @@ public sealed class WebhookSink : IAuditSink
 
     /// <summary>Creates the sink over <paramref name="client"/>.</summary>
     public WebhookSink(WebhookOptions options, HttpClient client, TimeProvider time)
+        : base(options?.Name ?? "", "webhook", client, options?.Resilience ?? new(), time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         _options = options;
         _time = time;
-        Http = new SinkHttp(client, options.Resilience, time);
     }
 
     /// <inheritdoc />
-    public string Name => _options.Name;
-
-    /// <inheritdoc />
-    public string Kind => "webhook";
-
-    /// <inheritdoc />
-    public SinkHttp Http { get; }
-
-    /// <inheritdoc />
-    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    /// <inheritdoc />
-    public async Task<SinkDelivery> DeliverAsync(SinkBatch batch, CancellationToken cancellationToken)
+    public override async Task<SinkDelivery> DeliverAsync(SinkBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var body = Body(batch);
-        using var response = await Http.SendAsync(() => Request(batch.DeliveryId, body), cancellationToken).ConfigureAwait(false);
-        return await Http.ClassifyAsync(response, cancellationToken).ConfigureAwait(false) ?? SinkDelivery.Delivered();
+        return await Http.DeliverAsync(() => Request(batch.DeliveryId, body), cancellationToken).ConfigureAwait(false);
     }
 
     private byte[] Body(SinkBatch batch)
