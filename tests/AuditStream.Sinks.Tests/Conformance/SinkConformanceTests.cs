@@ -93,6 +93,38 @@ public abstract class SinkConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stopped_mid_delivery_the_unacknowledged_batch_is_sent_again_after_restart_and_nothing_is_missing()
+    {
+        var events = await Fixture.AppendAsync(30);
+        var hanging = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Receiver.Handler = r =>
+        {
+            var reply = Answer(r);
+            if (!IsDelivery(r) || !hanging.TrySetResult(EventIds(r).Count))
+            {
+                return reply;
+            }
+
+            // The receiver processed the batch but the acknowledgement never arrives: the server stops first.
+            return reply with { Delay = TimeSpan.FromMinutes(5) };
+        };
+        var runner = StartRunner(o => o.MaxBatchSize = 10);
+        var unacknowledged = await hanging.Task.WaitAsync(s_timeout);
+        await runner.DisposeAsync();
+        Assert.Equal(0, runner.Position);
+
+        await Fixture.ReopenAsync();
+        Receiver.Handler = Answer;
+        await using var restarted = StartRunner(o => o.MaxBatchSize = 10);
+        await WaitForPositionAsync(restarted, 30);
+
+        // At least once: the unacknowledged request twice (the receiver drops it by its idempotency key), everything else once, in order.
+        var ids = events.Select(e => e.Id!.Value).ToList();
+        Assert.Equal(ids, Accepted.Distinct());
+        Assert.Equal(ids.Take(unacknowledged).Concat(ids), Accepted);
+    }
+
+    [Fact]
     public async Task Outage_then_recovery_delivers_every_event_once_per_id_in_order()
     {
         _outage = true;
@@ -214,7 +246,7 @@ public abstract class SinkConformanceTests : IAsyncLifetime
         }
     }
 
-    private Reply Answer(ReceivedRequest request)
+    protected Reply Answer(ReceivedRequest request)
     {
         if (!IsDelivery(request))
         {
