@@ -27,6 +27,7 @@ internal sealed class SinksService(
     private HttpClient? _client;
     private SinkStateStore? _state;
     private AlertEvaluator? _alerts;
+    private SinkLagWatch? _lagWatch;
 
     /// <summary>The running sinks.</summary>
     public IReadOnlyList<SinkRunner> Runners => _runners;
@@ -62,12 +63,23 @@ internal sealed class SinksService(
             _alerts = new AlertEvaluator(rules, ledger, _state, time, loggerFactory.CreateLogger<AlertEvaluator>());
             _alerts.Start();
         }
+
+        if (rules.Enabled && rules.SinkLag.Enabled && _runners.Count > 0)
+        {
+            _lagWatch = new SinkLagWatch(rules.SinkLag, _runners, ledger, time, loggerFactory.CreateLogger<SinkLagWatch>());
+            _lagWatch.Start();
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _lagWatch, null) is { } lagWatch)
+        {
+            await lagWatch.DisposeAsync();
+        }
+
         foreach (var runner in _runners)
         {
             await runner.DisposeAsync();

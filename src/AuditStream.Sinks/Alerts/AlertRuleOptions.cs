@@ -63,4 +63,7 @@ public sealed class AlertOptions
     /// <summary>The rules.</summary>
     /// <value>Default none.</value>
     public IList<AlertRuleOptions> Rules { get; set; } = [];
+
+    /// <summary>The built-in system alert on a sink that falls behind.</summary>
+    public SinkLagOptions SinkLag { get; set; } = new();
 }

@@ -56,6 +56,11 @@ public sealed class SinksOptionsValidator : IValidateOptions<SinksOptions>
 
         if (options.Alerts.Enabled)
         {
+            if (options.Alerts.SinkLag.Enabled)
+            {
+                Annotations(options.Alerts.SinkLag, $"{Section}:Alerts:SinkLag", errors);
+            }
+
             var rules = new HashSet<string>(StringComparer.Ordinal);
             for (var i = 0; i < options.Alerts.Rules.Count; i++)
             {
