@@ -30,7 +30,7 @@ public sealed partial class SinkRunner : FeedCursor
     private long _delivered;
     private long _failures;
     private long _retries;
-    private (string Message, DateTimeOffset At)? _lastError;
+    private volatile LastError? _lastError;
 
     /// <summary>Creates a runner; <see cref="FeedCursor.Start"/> begins reading.</summary>
     public SinkRunner(IAuditSink sink, SinkOptions options, AuditLedger ledger, SinkStateStore state, TimeProvider time, ILogger logger)
@@ -74,9 +74,21 @@ public sealed partial class SinkRunner : FeedCursor
         var position = Math.Max(0, Position);
         var head = _ledger.Feed.LastSeq;
         var lagSeconds = 0.0;
-        if (head > position && _ledger.Feed.TryGet(position + 1, out var oldest))
+        if (head > position)
         {
-            lagSeconds = Math.Max(0, (_time.GetUtcNow() - oldest.Timestamp).TotalSeconds);
+            // The oldest event not yet handled: in the ring when the sink is close behind, else in the store.
+            if (!_ledger.Feed.TryGet(position + 1, out var oldest))
+            {
+                await foreach (var stored in _ledger.Store.ReadRangeAsync(position + 1, position + 1, cancellationToken).ConfigureAwait(false))
+                {
+                    oldest = stored;
+                }
+            }
+
+            if (oldest is not null)
+            {
+                lagSeconds = Math.Max(0, (_time.GetUtcNow() - oldest.Timestamp).TotalSeconds);
+            }
         }
 
         var breaker = _sink.Http?.CircuitState ?? CircuitState.Closed;
@@ -396,7 +408,7 @@ public sealed partial class SinkRunner : FeedCursor
         RecordError(reason ?? "failed");
     }
 
-    private void RecordError(string message) => _lastError = (message, _time.GetUtcNow());
+    private void RecordError(string message) => _lastError = new LastError(message, _time.GetUtcNow());
 
     private static List<LedgerRecord> Slice(IReadOnlyList<LedgerRecord> records, int start, int count)
     {
@@ -410,6 +422,8 @@ public sealed partial class SinkRunner : FeedCursor
     }
 
     private readonly record struct FeedItem(LedgerRecord Record, bool Accepted);
+
+    private sealed record LastError(string Message, DateTimeOffset At);
 
     private static partial class Log
     {
