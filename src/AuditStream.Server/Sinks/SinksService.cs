@@ -28,6 +28,7 @@ internal sealed class SinksService(
     private SinkStateStore? _state;
     private AlertEvaluator? _alerts;
     private SinkLagWatch? _lagWatch;
+    private SinkMetrics? _metrics;
 
     /// <summary>The running sinks.</summary>
     public IReadOnlyList<SinkRunner> Runners => _runners;
@@ -69,12 +70,16 @@ internal sealed class SinksService(
             _lagWatch = new SinkLagWatch(rules.SinkLag, _runners, ledger, time, loggerFactory.CreateLogger<SinkLagWatch>());
             _lagWatch.Start();
         }
+
+        _metrics = new SinkMetrics(_runners, () => (_alerts?.Fired ?? 0) + (_lagWatch?.Fired ?? 0));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
 
     public async ValueTask DisposeAsync()
     {
+        _metrics?.Dispose();
+        _metrics = null;
         if (Interlocked.Exchange(ref _lagWatch, null) is { } lagWatch)
         {
             await lagWatch.DisposeAsync();

@@ -25,6 +25,7 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
     private readonly Dictionary<string, long> _open = [];
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
+    private long _fired;
 
     /// <summary>Creates the watch; <see cref="Start"/> begins checking.</summary>
     public SinkLagWatch(SinkLagOptions options, IReadOnlyList<SinkRunner> runners, AuditLedger ledger, TimeProvider time, ILogger logger)
@@ -35,6 +36,9 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>Alerts appended since start.</summary>
+    public long Fired => Interlocked.Read(ref _fired);
 
     /// <summary>Starts checking in the background.</summary>
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
@@ -65,6 +69,10 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
             if (result.IsInvalid)
             {
                 Log.Invalid(_logger, string.Join("; ", result.Errors));
+            }
+            else
+            {
+                Interlocked.Add(ref _fired, alerts.Count);
             }
         }
 

@@ -56,6 +56,18 @@ public sealed partial class SinkRunner : FeedCursor
     /// <summary>The sink this runner drives.</summary>
     public IAuditSink Sink => _sink;
 
+    /// <summary>Events delivered since start.</summary>
+    public long Delivered => Interlocked.Read(ref _delivered);
+
+    /// <summary>Failed delivery attempts since start.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Retries since start, inside the HTTP pipeline and by the runner.</summary>
+    public long Retries => Interlocked.Read(ref _retries) + (_sink.Http?.Retries ?? 0);
+
+    /// <summary>Committed events after <see cref="FeedCursor.Position"/>.</summary>
+    public long LagEvents => Math.Max(0, _ledger.Feed.LastSeq - Math.Max(0, Position));
+
     /// <summary>
     /// Asks the runner to deliver dead letters again (all of them, or those at <paramref name="seqs"/>) before its next batch;
     /// the task completes with how many were delivered (the others stay, with their new reason) once the runner has done it.
@@ -99,9 +111,9 @@ public sealed partial class SinkRunner : FeedCursor
             position,
             Math.Max(0, head - position),
             lagSeconds,
-            Interlocked.Read(ref _delivered),
-            Interlocked.Read(ref _failures),
-            Interlocked.Read(ref _retries) + (_sink.Http?.Retries ?? 0),
+            Delivered,
+            Failures,
+            Retries,
             await _state.CountDeadLettersAsync(Name, cancellationToken).ConfigureAwait(false),
             breaker switch
             {
