@@ -8,6 +8,7 @@ internal sealed class IndexPattern
 {
     private readonly string _pattern;
     private readonly bool _dated;
+    private readonly bool _subDaily;
     private string? _lastName;
     private DateOnly _lastDay;
 
@@ -17,6 +18,8 @@ internal sealed class IndexPattern
         _dated = pattern.Contains("%{", StringComparison.Ordinal);
         var start = pattern.IndexOf("%{", StringComparison.Ordinal);
         Wildcard = start < 0 ? pattern : pattern[..start] + "*";
+        var formats = start < 0 ? "" : pattern[start..];
+        _subDaily = formats.IndexOfAny(['H', 'h', 'm', 's', 'f']) >= 0;
     }
 
     /// <summary>The pattern with its date part replaced by <c>*</c>, for the index template.</summary>
@@ -33,7 +36,7 @@ internal sealed class IndexPattern
         // Consecutive events are nearly always of the same day; formats finer than a day are resolved every time.
         var utc = at.UtcDateTime;
         var day = DateOnly.FromDateTime(utc);
-        if (_lastName is not null && _lastDay == day && !HasTimeOfDay())
+        if (_lastName is not null && _lastDay == day && !_subDaily)
         {
             return _lastName;
         }
@@ -43,8 +46,6 @@ internal sealed class IndexPattern
         _lastDay = day;
         return name;
     }
-
-    private bool HasTimeOfDay() => _pattern.Contains('H', StringComparison.Ordinal) || _pattern.Contains('h', StringComparison.Ordinal) || _pattern.Contains('m', StringComparison.Ordinal);
 
     private string Format(DateTime utc)
     {
