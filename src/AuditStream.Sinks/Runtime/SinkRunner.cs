@@ -129,52 +129,69 @@ public sealed partial class SinkRunner : FeedCursor
     /// <inheritdoc />
     protected override async Task RunAsync(CancellationToken cancellationToken)
     {
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            await InitializeAsync(cancellationToken).ConfigureAwait(false);
-            var saved = await _state.GetCursorAsync(Name, cancellationToken).ConfigureAwait(false);
-            var position = saved?.Position ?? (_options.StartAt == SinkStart.End ? _ledger.Feed.LastSeq : 0);
-            if (saved is null)
+            using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            try
             {
+                await RunOnceAsync(run.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A broken read of the ledger or of sinks.db: start over from the saved position after a pause.
+                RecordFailure(ex.Message);
+                Log.Crashed(_logger, Name, ex);
+            }
+            finally
+            {
+                // Ends this run's feed pump.
+                await run.CancelAsync().ConfigureAwait(false);
+            }
+
+            await Task.Delay(Backoff(attempt, null), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var saved = await _state.GetCursorAsync(Name, cancellationToken).ConfigureAwait(false);
+        var position = saved?.Position ?? (_options.StartAt == SinkStart.End ? _ledger.Feed.LastSeq : 0);
+        if (saved is null)
+        {
+            await _state.SaveCursorAsync(Name, position, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        Advance(position);
+        Log.Started(_logger, Name, position);
+        var feed = Channel.CreateBounded<FeedItem>(new BoundedChannelOptions(_options.MaxBatchSize * 2) { SingleWriter = true });
+        var pump = PumpAsync(position + 1, feed.Writer, cancellationToken);
+        var batch = new List<LedgerRecord>(_options.MaxBatchSize);
+        while (true)
+        {
+            await RedriveAsync(cancellationToken).ConfigureAwait(false);
+            var last = await CollectAsync(feed.Reader, batch, cancellationToken).ConfigureAwait(false);
+            if (pump.IsFaulted)
+            {
+                await pump.ConfigureAwait(false);
+            }
+
+            if (batch.Count > 0)
+            {
+                await DeliverAsync(batch, rejected: null, cancellationToken).ConfigureAwait(false);
+                batch.Clear();
+            }
+
+            if (last > position)
+            {
+                position = last;
                 await _state.SaveCursorAsync(Name, position, null, cancellationToken).ConfigureAwait(false);
+                Advance(position);
             }
-
-            Advance(position);
-            Log.Started(_logger, Name, position);
-            var feed = Channel.CreateBounded<FeedItem>(new BoundedChannelOptions(_options.MaxBatchSize * 2) { SingleWriter = true });
-            var pump = PumpAsync(position + 1, feed.Writer, cancellationToken);
-            var batch = new List<LedgerRecord>(_options.MaxBatchSize);
-            while (true)
-            {
-                await RedriveAsync(cancellationToken).ConfigureAwait(false);
-                var last = await CollectAsync(feed.Reader, batch, cancellationToken).ConfigureAwait(false);
-                if (pump.IsFaulted)
-                {
-                    await pump.ConfigureAwait(false);
-                }
-
-                if (batch.Count > 0)
-                {
-                    await DeliverAsync(batch, rejected: null, cancellationToken).ConfigureAwait(false);
-                    batch.Clear();
-                }
-
-                if (last > position)
-                {
-                    position = last;
-                    await _state.SaveCursorAsync(Name, position, null, cancellationToken).ConfigureAwait(false);
-                    Advance(position);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            // A broken ledger or sinks.db: the sink stops here and says why; nothing past its position is lost.
-            RecordError(ex.Message);
-            Log.Crashed(_logger, Name, ex);
         }
     }
 
@@ -448,7 +465,7 @@ public sealed partial class SinkRunner : FeedCursor
         [LoggerMessage(EventId = 802, EventName = "SinkRedriven", Level = LogLevel.Information, Message = "Sink {Sink} re-drove seq {Seq}")]
         public static partial void Redriven(ILogger logger, string sink, long seq);
 
-        [LoggerMessage(EventId = 803, EventName = "SinkStopped", Level = LogLevel.Error, Message = "Sink {Sink} stopped on an error it cannot retry")]
+        [LoggerMessage(EventId = 803, EventName = "SinkRestarting", Level = LogLevel.Error, Message = "Sink {Sink} failed outside a delivery; it starts again from its saved position")]
         public static partial void Crashed(ILogger logger, string sink, Exception exception);
     }
 }
