@@ -37,15 +37,19 @@ public static class SinkEnvironment
         Text(configuration, "ELASTICSEARCH_NODES", v =>
         {
             elastic.Nodes.Clear();
-            foreach (var node in v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            var nodes = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            for (var i = 0; i < nodes.Length; i++)
             {
-                if (Uri.TryCreate(node.Contains("://", StringComparison.Ordinal) ? node : "http://" + node, UriKind.Absolute, out var uri))
+                var node = nodes[i];
+                if (Uri.TryCreate(node.Contains("://", StringComparison.Ordinal) ? node : "http://" + node, UriKind.Absolute, out var uri)
+                    && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
                 {
                     elastic.Nodes.Add(uri);
                 }
                 else
                 {
-                    errors.Add($"ELASTICSEARCH_NODES: '{node}' must be a URL like http://es1:9200");
+                    // The value is not echoed: it may carry credentials.
+                    errors.Add($"ELASTICSEARCH_NODES: entry {i + 1} must be a URL like http://es1:9200");
                 }
             }
         });
