@@ -3,12 +3,6 @@ using AuditStream.Sinks.Elasticsearch;
 using AuditStream.Sinks.Runtime;
 using AuditStream.Sinks.Webhook;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuditStream.Benchmarks;
@@ -50,18 +44,7 @@ internal sealed class BenchSink : IAsyncDisposable
         }
         else if (mode == "live")
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            endpoint = builder.Build();
-            endpoint.Run(async context =>
-            {
-                await context.Request.Body.CopyToAsync(Stream.Null);
-                context.Response.ContentType = "application/json";
-                await context.Response.WriteAsync("""{"took":1,"errors":false,"items":[]}""");
-            });
-            await endpoint.StartAsync();
-            var url = new Uri(endpoint.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+            (endpoint, var url) = await BenchEndpoint.StartAsync();
             var elastic = new ElasticsearchOptions { Name = "bench-live", Nodes = [url], Enabled = true };
             (sink, options) = (new ElasticsearchSink(elastic, client, TimeProvider.System), elastic);
         }

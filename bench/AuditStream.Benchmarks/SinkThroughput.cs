@@ -2,13 +2,6 @@ using System.Diagnostics;
 using AuditStream.Ledger;
 using AuditStream.Sinks.Elasticsearch;
 using AuditStream.Sinks.Runtime;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuditStream.Benchmarks;
@@ -20,8 +13,6 @@ namespace AuditStream.Benchmarks;
 /// </summary>
 internal static class SinkThroughput
 {
-    private static readonly byte[] s_reply = """{"took":1,"errors":false,"items":[]}"""u8.ToArray();
-
     public static async Task<int> RunAsync(BenchArgs args)
     {
         var events = args.Long("events", 200_000);
@@ -33,24 +24,8 @@ internal static class SinkThroughput
         await using var state = await SinkStateStore.OpenAsync(dir.Path);
 
         long bytes = 0;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        await using var app = builder.Build();
-        app.Run(async context =>
-        {
-            var buffer = new byte[64 * 1024];
-            int read;
-            while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
-            {
-                Interlocked.Add(ref bytes, read);
-            }
-
-            context.Response.ContentType = "application/json";
-            await context.Response.Body.WriteAsync(s_reply);
-        });
-        await app.StartAsync();
-        var endpoint = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        var (app, endpoint) = await BenchEndpoint.StartAsync(read => Interlocked.Add(ref bytes, read));
+        await using var _ = app;
         using var client = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
 
         for (var run = 1; run <= runs; run++)
