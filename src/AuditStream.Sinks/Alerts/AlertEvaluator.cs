@@ -23,18 +23,26 @@ public sealed partial class AlertEvaluator : FeedCursor
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly AlertEngine _engine;
+    private readonly long _endAtCreation;
     private long _fired;
 
     /// <summary>Creates the evaluator; <see cref="FeedCursor.Start"/> begins reading.</summary>
     public AlertEvaluator(AlertOptions options, AuditLedger ledger, SinkStateStore state, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
         _options = options;
         _ledger = ledger;
         _state = state;
         _time = time;
         _logger = logger;
         _engine = new AlertEngine(options.Rules, time);
+
+        // "End" means after what was committed when evaluation was set up, not when its background loop got going.
+        _endAtCreation = ledger.Feed.LastSeq;
     }
 
     /// <summary>Alerts appended since start.</summary>
@@ -46,7 +54,7 @@ public sealed partial class AlertEvaluator : FeedCursor
         try
         {
             var saved = await _state.GetCursorAsync(CursorName, cancellationToken).ConfigureAwait(false);
-            var position = saved?.Position ?? (_options.StartAt == SinkStart.End ? _ledger.Feed.LastSeq : 0);
+            var position = saved?.Position ?? (_options.StartAt == SinkStart.End ? _endAtCreation : 0);
             _engine.LoadState(saved?.State);
             var savedAt = position;
             Advance(position);

@@ -30,6 +30,7 @@ public sealed partial class SinkRunner : FeedCursor
     private long _delivered;
     private long _failures;
     private long _retries;
+    private readonly long _endAtCreation;
     private volatile LastError? _lastError;
 
     /// <summary>Creates a runner; <see cref="FeedCursor.Start"/> begins reading.</summary>
@@ -48,6 +49,9 @@ public sealed partial class SinkRunner : FeedCursor
         _time = time;
         _logger = logger;
         _filter = options.Filter is null ? CompiledFilter.All : CompiledFilter.Compile(options.Filter.ToStreamFilter(), time);
+
+        // "End" means after what was committed when the sink was set up, not when its background loop got going.
+        _endAtCreation = ledger.Feed.LastSeq;
     }
 
     /// <summary>The sink's name.</summary>
@@ -160,7 +164,7 @@ public sealed partial class SinkRunner : FeedCursor
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var saved = await _state.GetCursorAsync(Name, cancellationToken).ConfigureAwait(false);
-        var position = saved?.Position ?? (_options.StartAt == SinkStart.End ? _ledger.Feed.LastSeq : 0);
+        var position = saved?.Position ?? (_options.StartAt == SinkStart.End ? _endAtCreation : 0);
         if (saved is null)
         {
             await _state.SaveCursorAsync(Name, position, null, cancellationToken).ConfigureAwait(false);

@@ -64,4 +64,17 @@ public sealed class WebhookSinkTests : SinkConformanceTests
         // The retry of the same batch is the same delivery.
         Assert.Equal(requests[0].Header(WebhookSignature.IdHeader), requests[1].Header(WebhookSignature.IdHeader));
     }
+
+    [Fact]
+    public async Task Start_at_end_means_after_what_was_committed_when_the_sink_was_set_up()
+    {
+        await Fixture.AppendAsync(3);
+        var options = new WebhookOptions { Name = "late", Url = Receiver.BaseAddress, StartAt = SinkStart.End, Linger = TimeSpan.Zero };
+        await using var runner = Fixture.Runner(new WebhookSink(options, new HttpClient(), TimeProvider.System), options);
+        var later = await Fixture.AppendAsync(2);
+        runner.Start();
+        await WaitForPositionAsync(runner, 5);
+
+        Assert.Equal(later.Select(e => e.Id!.Value), Accepted);
+    }
 }
