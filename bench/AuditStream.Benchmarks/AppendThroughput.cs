@@ -10,6 +10,8 @@ namespace AuditStream.Benchmarks;
 /// Durable in-process appends/s with group commit: P producers each append batches of B events in a loop for S seconds.
 /// By default each producer validates, classifies and canonicalizes on its own thread (what the server does); with
 /// --prepared, events are prepared before the clock starts, measuring the writer (chain step + insert + fsync) alone.
+/// --sink down runs a webhook sink whose receiver refuses connections; --sink live an Elasticsearch sink into a fast local
+/// endpoint (issue 8: ingest while a sink is down or busy).
 /// </summary>
 internal static class AppendThroughput
 {
@@ -27,6 +29,7 @@ internal static class AppendThroughput
             RecentIdCacheSize = args.Int("recent-ids", new LedgerOptions().RecentIdCacheSize),
         });
         var preparer = new EventPreparer();
+        await using var sink = await BenchSink.StartAsync(args.String("sink"), ledger, dir.Path);
 
         PreparedEvent[][]? pool = null;
         var nextBatch = -1;
@@ -54,7 +57,7 @@ internal static class AppendThroughput
         Console.WriteLine(
             $"append producers={producers} batch={batch} prepared={prepared} events={committed} seconds={elapsed.TotalSeconds:F2} " +
             $"events_per_s={rate:F0} cpu_cores={cpuUsed.TotalSeconds / elapsed.TotalSeconds:F2} avg_body_bytes={AverageBody(ledger):F0} db_bytes={fileBytes} " +
-            $"gc_pause_share={(GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds / elapsed.TotalSeconds:F2}");
+            $"gc_pause_share={(GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds / elapsed.TotalSeconds:F2}{sink.Describe()}");
         return 0;
 
         async Task<long> RunForAsync(TimeSpan duration)

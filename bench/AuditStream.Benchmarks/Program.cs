@@ -8,10 +8,11 @@ using BenchmarkDotNet.Running;
 //   proofs      inclusion/consistency proof generation time at N events (--events N [--dir D])
 //   http-ingest durable HTTP ingest against a running server (--url U --token T --connections C --batch B --seconds S)
 //   http-latency single-event POST latency at a fixed rate against a running server (--url U --token T --rate R --seconds S)
+//   sink-es     Elasticsearch sink throughput into a fast local endpoint (--events N --batch B --runs R)
 //   micro       BenchmarkDotNet micro-benchmarks (chain step, canonicalization, Merkle)
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: AuditStream.Benchmarks append|latency|verify|proofs|http-ingest|http-latency|micro [--key value]…");
+    Console.WriteLine("usage: AuditStream.Benchmarks append|latency|verify|proofs|http-ingest|http-latency|sink-es|micro [--key value]…");
     return 2;
 }
 
@@ -24,6 +25,7 @@ return args[0] switch
     "proofs" => await ProofTiming.RunAsync(options),
     "http-ingest" => await HttpIngest.RunAsync(options),
     "http-latency" => await HttpLatency.RunAsync(options),
+    "sink-es" => await SinkThroughput.RunAsync(options),
     "micro" => RunMicro(args.Skip(1).ToArray()),
     _ => Unknown(args[0]),
 };

@@ -3,7 +3,9 @@ using AuditStream.Ledger;
 using AuditStream.Server.Api;
 using AuditStream.Server.Auth;
 using AuditStream.Server.Operations;
+using AuditStream.Server.Sinks;
 using AuditStream.Server.Streaming;
+using AuditStream.Sinks.Configuration;
 using AuditStream.Streaming.Hub;
 using AuditStream.Validation;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -50,8 +52,15 @@ public static partial class ServerHost
         services.AddSingleton<LedgerService>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
 
-        // Registered after the ledger, so it stops first (hosted services stop in reverse order).
+        // Registered after the ledger, so they stop first (hosted services stop in reverse order).
         services.AddHostedService(sp => sp.GetRequiredService<StreamActivityRecorder>());
+        services.AddOptions<SinksOptions>()
+            .Configure<IConfiguration>((options, configuration) => SinkEnvironment.Apply(configuration, options))
+            .Bind(builder.Configuration.GetSection(SinksOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SinksOptions>, SinksOptionsValidator>();
+        services.AddSingleton<SinksService>();
+        services.AddHostedService(sp => sp.GetRequiredService<SinksService>());
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
@@ -83,6 +92,7 @@ public static partial class ServerHost
         app.MapAuditStreamHealthChecks();
         app.MapAuditStreamMetrics(operations);
         app.MapDebugEndpoints();
+        app.MapSinks();
 
         // Close stream clients (1001) before the server waits for its connections to end.
         app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<StreamHub>().Stop());

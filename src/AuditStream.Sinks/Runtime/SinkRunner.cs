@@ -1,0 +1,475 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using AuditStream.Events;
+using AuditStream.Filters;
+using AuditStream.Ledger;
+using Microsoft.Extensions.Logging;
+using Polly.CircuitBreaker;
+
+namespace AuditStream.Sinks.Runtime;
+
+/// <summary>
+/// Runs one sink as a durable cursor on the committed feed (DESIGN.md §1): reads from its saved position, keeps the events
+/// its filter accepts, sends them in batches (full or after the linger), in order, and saves the position after each
+/// acknowledged batch. A transient failure keeps the batch and tries it again with backoff for as long as it takes; a
+/// permanent refusal splits the batch until the refused event is alone and puts it in the dead-letter table.
+/// </summary>
+public sealed partial class SinkRunner : FeedCursor
+{
+    private const int ScanBudgetPerBatch = 8;
+
+    private readonly IAuditSink _sink;
+    private readonly SinkOptions _options;
+    private readonly AuditLedger _ledger;
+    private readonly SinkStateStore _state;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CompiledFilter _filter;
+    private readonly ConcurrentQueue<(long[]? Seqs, TaskCompletionSource<int> Done)> _redrives = new();
+    private TaskCompletionSource _wake = NewSignal();
+    private long _delivered;
+    private long _failures;
+    private long _retries;
+    private readonly long _endAtCreation;
+    private volatile LastError? _lastError;
+
+    /// <summary>Creates a runner; <see cref="FeedCursor.Start"/> begins reading.</summary>
+    public SinkRunner(IAuditSink sink, SinkOptions options, AuditLedger ledger, SinkStateStore state, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        _sink = sink;
+        _options = options;
+        _ledger = ledger;
+        _state = state;
+        _time = time;
+        _logger = logger;
+        _filter = options.Filter is null ? CompiledFilter.All : CompiledFilter.Compile(options.Filter.ToStreamFilter(), time);
+
+        // "End" means after what was committed when the sink was set up, not when its background loop got going.
+        _endAtCreation = ledger.Feed.LastSeq;
+    }
+
+    /// <summary>The sink's name.</summary>
+    public string Name => _sink.Name;
+
+    /// <summary>The sink this runner drives.</summary>
+    public IAuditSink Sink => _sink;
+
+    /// <summary>Events delivered since start.</summary>
+    public long Delivered => Interlocked.Read(ref _delivered);
+
+    /// <summary>Failed delivery attempts since start.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Retries since start, inside the HTTP pipeline and by the runner.</summary>
+    public long Retries => Interlocked.Read(ref _retries) + (_sink.Http?.Retries ?? 0);
+
+    /// <summary>Committed events after <see cref="FeedCursor.Position"/>.</summary>
+    public long LagEvents => Math.Max(0, _ledger.Feed.LastSeq - Math.Max(0, Position));
+
+    /// <summary>
+    /// Asks the runner to deliver dead letters again (all of them, or those at <paramref name="seqs"/>) before its next batch;
+    /// the task completes with how many were delivered (the others stay, with their new reason) once the runner has done it.
+    /// </summary>
+    public Task<int> RedriveAsync(IReadOnlyCollection<long>? seqs)
+    {
+        var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _redrives.Enqueue((seqs?.ToArray(), done));
+        Volatile.Read(ref _wake).TrySetResult();
+        return done.Task;
+    }
+
+    /// <summary>Position, lag, counters, breaker and last error.</summary>
+    public async Task<SinkStatus> GetStatusAsync(CancellationToken cancellationToken)
+    {
+        var position = Math.Max(0, Position);
+        var head = _ledger.Feed.LastSeq;
+        var lagSeconds = 0.0;
+        if (head > position)
+        {
+            // The oldest event not yet handled: in the ring when the sink is close behind, else in the store.
+            if (!_ledger.Feed.TryGet(position + 1, out var oldest))
+            {
+                await foreach (var stored in _ledger.Store.ReadRangeAsync(position + 1, position + 1, cancellationToken).ConfigureAwait(false))
+                {
+                    oldest = stored;
+                }
+            }
+
+            if (oldest is not null)
+            {
+                lagSeconds = Math.Max(0, (_time.GetUtcNow() - oldest.Timestamp).TotalSeconds);
+            }
+        }
+
+        var breaker = _sink.Http?.CircuitState ?? CircuitState.Closed;
+        var error = _lastError;
+        return new SinkStatus(
+            Name,
+            _sink.Kind,
+            position,
+            Math.Max(0, head - position),
+            lagSeconds,
+            Delivered,
+            Failures,
+            Retries,
+            await _state.CountDeadLettersAsync(Name, cancellationToken).ConfigureAwait(false),
+            breaker switch
+            {
+                CircuitState.Open => "open",
+                CircuitState.HalfOpen => "half_open",
+                CircuitState.Isolated => "isolated",
+                _ => "closed",
+            },
+            error?.Message,
+            error?.At);
+    }
+
+    /// <inheritdoc />
+    protected override async Task RunAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            try
+            {
+                await RunOnceAsync(run.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A broken read of the ledger or of sinks.db: start over from the saved position after a pause.
+                RecordFailure(ex.Message);
+                Log.Crashed(_logger, Name, ex);
+            }
+            finally
+            {
+                // Ends this run's feed pump.
+                await run.CancelAsync().ConfigureAwait(false);
+            }
+
+            await Task.Delay(Backoff(attempt, null), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var saved = await _state.GetCursorAsync(Name, cancellationToken).ConfigureAwait(false);
+        var position = saved?.Position ?? (_options.StartAt == SinkStart.End ? _endAtCreation : 0);
+        if (saved is null)
+        {
+            await _state.SaveCursorAsync(Name, position, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        Advance(position);
+        Log.Started(_logger, Name, position);
+        var feed = Channel.CreateBounded<FeedItem>(new BoundedChannelOptions(_options.MaxBatchSize * 2) { SingleWriter = true });
+        var pump = PumpAsync(position + 1, feed.Writer, cancellationToken);
+        var batch = new List<LedgerRecord>(_options.MaxBatchSize);
+        while (true)
+        {
+            await RedriveAsync(cancellationToken).ConfigureAwait(false);
+            var last = await CollectAsync(feed.Reader, batch, cancellationToken).ConfigureAwait(false);
+            if (pump.IsFaulted)
+            {
+                await pump.ConfigureAwait(false);
+            }
+
+            if (batch.Count > 0)
+            {
+                await DeliverAsync(batch, rejected: null, cancellationToken).ConfigureAwait(false);
+                batch.Clear();
+            }
+
+            if (last > position)
+            {
+                position = last;
+                await _state.SaveCursorAsync(Name, position, null, cancellationToken).ConfigureAwait(false);
+                Advance(position);
+            }
+        }
+    }
+
+    private async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await _sink.InitializeAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (IsTransientException(ex, cancellationToken))
+            {
+                RecordFailure("initialization failed: " + ex.Message);
+                await Task.Delay(Backoff(attempt, null), _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task PumpAsync(long from, ChannelWriter<FeedItem> writer, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await foreach (var record in _ledger.Feed.ReadAsync(from, cancellationToken).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(new FeedItem(record, Accepts(record)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            writer.TryComplete(ex);
+            throw;
+        }
+    }
+
+    private bool Accepts(LedgerRecord record) => _filter.MatchesAll || _filter.Matches(record.Event);
+
+    /// <summary>Fills <paramref name="batch"/> with accepted records; returns the last seq taken from the feed (0 when none).</summary>
+    private async Task<long> CollectAsync(ChannelReader<FeedItem> reader, List<LedgerRecord> batch, CancellationToken cancellationToken)
+    {
+        var wake = Volatile.Read(ref _wake);
+        if (!reader.TryRead(out var item))
+        {
+            var data = reader.WaitToReadAsync(cancellationToken).AsTask();
+            await Task.WhenAny(data, wake.Task).ConfigureAwait(false);
+            if (data.IsCompleted)
+            {
+                await data.ConfigureAwait(false);
+            }
+
+            if (!reader.TryRead(out item))
+            {
+                return 0;
+            }
+        }
+
+        var last = Take(item, batch);
+        var scanned = 1;
+        var started = _time.GetTimestamp();
+        var max = _options.MaxBatchSize;
+        while (batch.Count < max && scanned < max * ScanBudgetPerBatch)
+        {
+            if (reader.TryRead(out item))
+            {
+                last = Take(item, batch);
+                scanned++;
+                continue;
+            }
+
+            var remaining = _options.Linger - _time.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero || wake.Task.IsCompleted)
+            {
+                break;
+            }
+
+            var data = reader.WaitToReadAsync(cancellationToken).AsTask();
+            var winner = await Task.WhenAny(data, Task.Delay(remaining, _time, cancellationToken), wake.Task).ConfigureAwait(false);
+            if (winner != data)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                break;
+            }
+
+            await data.ConfigureAwait(false);
+        }
+
+        return last;
+    }
+
+    private static long Take(FeedItem item, List<LedgerRecord> batch)
+    {
+        if (item.Accepted)
+        {
+            batch.Add(item.Record);
+        }
+
+        return item.Record.Seq;
+    }
+
+    /// <summary>
+    /// Delivers <paramref name="records"/> until every one is accepted or dead-lettered; seqs dead-lettered are added to
+    /// <paramref name="rejected"/> when given.
+    /// </summary>
+    private async Task DeliverAsync(IReadOnlyList<LedgerRecord> records, HashSet<long>? rejected, CancellationToken cancellationToken)
+    {
+        var pending = records;
+        for (var attempt = 0; ; attempt++)
+        {
+            SinkDelivery result;
+            try
+            {
+                result = await _sink.DeliverAsync(new SinkBatch(Name, pending), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransientException(ex, cancellationToken))
+            {
+                result = SinkDelivery.Transient(ex is BrokenCircuitException ? "circuit open: " + ex.Message : ex.Message);
+            }
+
+            switch (result.Kind)
+            {
+                case SinkDeliveryKind.Delivered:
+                    Interlocked.Add(ref _delivered, pending.Count);
+                    return;
+
+                case SinkDeliveryKind.Rejected when pending.Count == 1:
+                    await DeadLetterAsync(pending[0], result.Reason ?? "rejected", rejected, cancellationToken).ConfigureAwait(false);
+                    return;
+
+                case SinkDeliveryKind.Rejected:
+                    // Find the refused events: each half on its own, in order.
+                    RecordFailure(result.Reason);
+                    var half = pending.Count / 2;
+                    await DeliverAsync(Slice(pending, 0, half), rejected, cancellationToken).ConfigureAwait(false);
+                    await DeliverAsync(Slice(pending, half, pending.Count - half), rejected, cancellationToken).ConfigureAwait(false);
+                    return;
+
+                case SinkDeliveryKind.Partial:
+                    var bySeq = pending.ToDictionary(static r => r.Seq);
+                    foreach (var refused in result.RejectedRecords)
+                    {
+                        if (bySeq.TryGetValue(refused.Seq, out var record))
+                        {
+                            await DeadLetterAsync(record, refused.Reason, rejected, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+
+                    var retry = new HashSet<long>(result.RetrySeqs);
+                    var next = pending.Where(r => retry.Contains(r.Seq)).ToList();
+                    Interlocked.Add(ref _delivered, pending.Count - next.Count - result.RejectedRecords.Count);
+                    if (next.Count == 0)
+                    {
+                        return;
+                    }
+
+                    pending = next;
+                    break;
+            }
+
+            RecordFailure(result.Reason);
+            Interlocked.Increment(ref _retries);
+            await Task.Delay(Backoff(attempt, result.RetryAfter), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeadLetterAsync(LedgerRecord record, string reason, HashSet<long>? rejected, CancellationToken cancellationToken)
+    {
+        RecordFailure(reason);
+        rejected?.Add(record.Seq);
+        await _state.AddDeadLetterAsync(Name, record.Seq, SinkJson.EventId(record), reason, cancellationToken).ConfigureAwait(false);
+        Log.DeadLettered(_logger, Name, record.Seq, reason);
+    }
+
+    private async Task RedriveAsync(CancellationToken cancellationToken)
+    {
+        if (!Volatile.Read(ref _wake).Task.IsCompleted)
+        {
+            return;
+        }
+
+        // Replace the signal before draining, so a request made while draining wakes the next round.
+        Volatile.Write(ref _wake, NewSignal());
+        while (_redrives.TryDequeue(out var request))
+        {
+            var (seqs, done) = request;
+            var redriven = 0;
+            var letters = await _state.ListDeadLettersAsync(Name, 0, int.MaxValue, cancellationToken).ConfigureAwait(false);
+            var wanted = seqs is null ? null : new HashSet<long>(seqs);
+            foreach (var letter in letters)
+            {
+                if (wanted is not null && !wanted.Contains(letter.Seq))
+                {
+                    continue;
+                }
+
+                LedgerRecord? record = null;
+                await foreach (var stored in _ledger.Store.ReadRangeAsync(letter.Seq, letter.Seq, cancellationToken).ConfigureAwait(false))
+                {
+                    record = stored;
+                }
+
+                if (record is null)
+                {
+                    continue;
+                }
+
+                var rejected = new HashSet<long>();
+                await DeliverAsync([record], rejected, cancellationToken).ConfigureAwait(false);
+                if (rejected.Count == 0)
+                {
+                    await _state.RemoveDeadLetterAsync(Name, letter.Seq, cancellationToken).ConfigureAwait(false);
+                    Log.Redriven(_logger, Name, letter.Seq);
+                    redriven++;
+                }
+            }
+
+            done.TrySetResult(redriven);
+        }
+    }
+
+    private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
+    {
+        var resilience = _options.Resilience;
+        if (retryAfter is { } asked)
+        {
+            return asked > resilience.MaxRetryAfter ? resilience.MaxRetryAfter : asked;
+        }
+
+        var exponential = resilience.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30));
+        var capped = Math.Min(exponential, resilience.MaxDelay.TotalMilliseconds);
+
+        // Full jitter on the upper half, so many sinks recovering together do not retry in step.
+        return TimeSpan.FromMilliseconds((capped / 2) + (Random.Shared.NextDouble() * capped / 2));
+    }
+
+    private static bool IsTransientException(Exception ex, CancellationToken cancellationToken) =>
+        !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested);
+
+    private void RecordFailure(string? reason)
+    {
+        Interlocked.Increment(ref _failures);
+        RecordError(reason ?? "failed");
+    }
+
+    private void RecordError(string message) => _lastError = new LastError(message, _time.GetUtcNow());
+
+    private static List<LedgerRecord> Slice(IReadOnlyList<LedgerRecord> records, int start, int count)
+    {
+        var slice = new List<LedgerRecord>(count);
+        for (var i = start; i < start + count; i++)
+        {
+            slice.Add(records[i]);
+        }
+
+        return slice;
+    }
+
+    private readonly record struct FeedItem(LedgerRecord Record, bool Accepted);
+
+    private sealed record LastError(string Message, DateTimeOffset At);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 800, EventName = "SinkStarted", Level = LogLevel.Information, Message = "Sink {Sink} reading the ledger after seq {Position}")]
+        public static partial void Started(ILogger logger, string sink, long position);
+
+        [LoggerMessage(EventId = 801, EventName = "SinkDeadLettered", Level = LogLevel.Warning, Message = "Sink {Sink} dead-lettered seq {Seq}: {Reason}")]
+        public static partial void DeadLettered(ILogger logger, string sink, long seq, string reason);
+
+        [LoggerMessage(EventId = 802, EventName = "SinkRedriven", Level = LogLevel.Information, Message = "Sink {Sink} re-drove seq {Seq}")]
+        public static partial void Redriven(ILogger logger, string sink, long seq);
+
+        [LoggerMessage(EventId = 803, EventName = "SinkRestarting", Level = LogLevel.Error, Message = "Sink {Sink} failed outside a delivery; it starts again from its saved position")]
+        public static partial void Crashed(ILogger logger, string sink, Exception exception);
+    }
+}

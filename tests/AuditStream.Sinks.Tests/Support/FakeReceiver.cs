@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AuditStream.Sinks.Tests.Support;
+
+/// <summary>One request as the receiver saw it.</summary>
+public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTimeOffset At)
+{
+    public string Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var value) ? value : "";
+}
+
+/// <summary>What the receiver answers.</summary>
+public sealed record Reply(int Status, string Body = "{}", IReadOnlyDictionary<string, string>? Headers = null, TimeSpan? Delay = null)
+{
+    public static Reply Ok(string body = "{}") => new(200, body);
+}
+
+/// <summary>
+/// A real HTTP server (Kestrel on 127.0.0.1, ephemeral port) standing in for Elasticsearch, Datadog, Slack, PagerDuty or
+/// a webhook receiver: it records every request and answers with <see cref="Handler"/>, which a test swaps to fail on demand.
+/// </summary>
+public sealed class FakeReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
+    private TaskCompletionSource _received = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private FakeReceiver(WebApplication app) => _app = app;
+
+    public Func<ReceivedRequest, Reply> Handler { get; set; } = _ => Reply.Ok();
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IReadOnlyList<ReceivedRequest> Requests => [.. _requests];
+
+    public static async Task<FakeReceiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var receiver = new FakeReceiver(app);
+        app.Run(receiver.HandleAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        receiver.BaseAddress = new Uri(address + "/");
+        return receiver;
+    }
+
+    /// <summary>Completes when <paramref name="condition"/> holds over the requests so far; fails after <paramref name="timeout"/>.</summary>
+    public async Task WaitUntilAsync(Func<IReadOnlyList<ReceivedRequest>, bool> condition, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var signal = Volatile.Read(ref _received);
+            if (condition(Requests))
+            {
+                return;
+            }
+
+            try
+            {
+                await signal.Task.WaitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"The receiver's condition did not hold within the timeout ({Requests.Count} requests received).");
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body);
+        var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        var request = new ReceivedRequest(context.Request.Method, context.Request.Path + context.Request.QueryString, headers, body.ToArray(), DateTimeOffset.UtcNow);
+        var reply = Handler(request);
+        if (reply.Delay is { } delay)
+        {
+            await Task.Delay(delay, context.RequestAborted);
+        }
+
+        _requests.Enqueue(request);
+        context.Response.StatusCode = reply.Status;
+        context.Response.ContentType = "application/json";
+        foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        await context.Response.WriteAsync(reply.Body);
+        Interlocked.Exchange(ref _received, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+}
