@@ -19,6 +19,7 @@ internal static class MetricsSetup
         HubMetrics.MeterName,
         IngestMetrics.MeterName,
         ServerGauges.MeterName,
+        AuditStream.Sinks.Runtime.SinkMetrics.MeterName,
         "Microsoft.AspNetCore.Hosting",
         "Microsoft.AspNetCore.Server.Kestrel",
         "System.Runtime",

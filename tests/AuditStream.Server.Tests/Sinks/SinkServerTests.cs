@@ -56,6 +56,11 @@ public sealed class SinkServerTests : IAsyncLifetime
         var body = await Json.ReadAsync(response);
         Assert.Equal(["elasticsearch", "datadog", "slack", "pagerduty"], body["sinks"]!.AsArray().Select(s => s!["name"]!.GetValue<string>()));
         Assert.DoesNotContain("pd-routing-key", body.ToJsonString(), StringComparison.Ordinal);
+
+        // The sinks' instruments are in the Prometheus scrape, one series per sink.
+        var scrape = await AuditStream.Server.Tests.Operations.PrometheusScrape.ReadAsync(server);
+        Assert.True(scrape.Has("audit_sink_delivered_total"), scrape.Text);
+        Assert.True(scrape.Has("audit_sink_lag_events"), scrape.Text);
     }
 
     [Theory]
