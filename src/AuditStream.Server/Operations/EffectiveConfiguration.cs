@@ -32,7 +32,7 @@ internal static class EffectiveConfiguration
     ];
 
     // Key segments whose values are credentials; matched case-insensitively against the last segment of a key.
-    private static readonly string[] s_secretWords = ["secret", "password", "token", "apikey", "api_key", "connectionstring", "webhook", "signingkey", "privatekey", "credential"];
+    private static readonly string[] s_secretWords = ["secret", "password", "token", "apikey", "api_key", "connectionstring", "webhook", "signingkey", "privatekey", "credential", "routingkey", "routing_key"];
 
     /// <summary>Every key of the typed options (defaults included) plus <c>urls</c> and <c>Logging:*</c>, sorted, secrets redacted.</summary>
     public static SortedDictionary<string, string?> Collect(IConfiguration configuration)
@@ -97,7 +97,9 @@ internal static class EffectiveConfiguration
     /// <summary>True for keys whose values are credentials (never printed).</summary>
     public static bool IsSecret(string key)
     {
-        var last = key[(key.LastIndexOf(':') + 1)..];
+        // The last name that is not a list index: "Secrets" for AuditStream:Sinks:Webhooks:0:Secrets:1.
+        var names = key.Split(':');
+        var last = names.LastOrDefault(n => !n.All(char.IsAsciiDigit)) ?? key;
         return !last.EndsWith("Path", StringComparison.OrdinalIgnoreCase)
             && s_secretWords.Any(w => last.Contains(w, StringComparison.OrdinalIgnoreCase));
     }

@@ -160,4 +160,14 @@ public sealed class ConfigurationTests
             .Where(l => !l.StartsWith('#'))
             .Select(l => l.Split(" = ", 2))
             .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal);
+
+    [Theory]
+    [InlineData("AuditStream:Auth:SigningKey")]
+    [InlineData("AuditStream:Sinks:PagerDuty:RoutingKey")]
+    [InlineData("PAGERDUTY_ROUTING_KEY")]
+    [InlineData("DATADOG_API_KEY")]
+    [InlineData("AuditStream:Sinks:Elasticsearch:Password")]
+    [InlineData("AuditStream:Sinks:Webhooks:0:Secrets:1")]
+    public void Keys_that_hold_credentials_are_redacted(string key) =>
+        Assert.True(AuditStream.Server.Operations.EffectiveConfiguration.IsSecret(key), key);
 }
