@@ -3,7 +3,7 @@
 # processes on loopback, a fresh server and data directory per scenario.
 #
 # Usage: bench/run-stream.sh [scenario...]     (no argument: all of them)
-#   seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct
+#   seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct metrics-overhead
 # Environment: MEASURE=10 (seconds measured; idle: seconds to settle), WARMUP=3, DRAIN=2, RUNS=1 (repeats of each
 #   scenario, one row each), PORT=5091,
 #   OUT=bench/results/<UTC date> (stream.csv is appended there), CLIENT_BUFFER (hub ClientBufferSize; server default
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct)
+all=(seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct metrics-overhead)
 scenarios=("$@")
 if [ $# -eq 0 ]; then scenarios=("${all[@]}"); fi
 measure=${MEASURE:-10} warmup=${WARMUP:-3} drain=${DRAIN:-2} port=${PORT:-5091}
@@ -50,7 +50,7 @@ start_server() {
   # audit trail of the stream's own connections (it would add events the producer did not send).
   env AuditStream__Hub__MaxClients=20000 AuditStream__Hub__RateLimitPerSecond=0 AuditStream__Hub__RateLimitPerMinute=0 \
     AuditStream__Hub__RecordActivity=false ${client_buffer:+AuditStream__Hub__ClientBufferSize=$client_buffer} \
-    DOTNET_gcServer=0 Logging__LogLevel__Default=Warning \
+    DOTNET_gcServer=0 Logging__LogLevel__Default=Warning ${SERVER_ENV:-} ${extra_env:-} \
     $S serve --data "$data" --urls "$url" --log-level Warning &
   server=$!
   for _ in $(seq 150); do curl -sf "${url}api/v1/ledger/public-key" >/dev/null && break; sleep 0.2; done
@@ -91,6 +91,12 @@ for scenario in "${scenarios[@]}"; do
                     done ;;
     selective-10k)  run selective-10k --clients 10000 --types 100 --rate 1000 ;;
     idle-15k)       run idle-15k --clients 15000 --idle ;;
+    # Issue 6: the hub's delivered msgs/s with the Prometheus exporter listening and without it.
+    metrics-overhead) for state in on off; do
+                      enabled=true; [ "$state" = off ] && enabled=false
+                      extra_env="AuditStream__Operations__MetricsEnabled=$enabled" client_buffer=${CLIENT_BUFFER:-100000} \
+                        run "metrics-$state-100" --clients 100 --rate 0
+                    done ;;
     stalled-10pct)  run stalled-0pct --clients 1000 --rate 1000
                     run stalled-10pct --clients 1000 --rate 1000 --stalled-percent 10 ;;
     *) echo "unknown scenario '$scenario' (known: ${all[*]})" >&2; exit 2 ;;
