@@ -83,7 +83,7 @@ public sealed class DebugEndpointTests
         var config = System.Text.Json.Nodes.JsonNode.Parse(text)!;
         var values = config["values"]!;
         Assert.Equal("42", values["AuditStream:Hub:MaxClients"]!.GetValue<string>());
-        Assert.Equal("256", values["AuditStream:Hub:ClientBufferSize"]!.GetValue<string>());
+        Assert.Equal("4096", values["AuditStream:Hub:ClientBufferSize"]!.GetValue<string>());
         Assert.Equal("00:00:30", values["AuditStream:Hub:PingInterval"]!.GetValue<string>());
         Assert.Equal("***", values["AuditStream:Auth:SigningKey"]!.GetValue<string>());
         Assert.DoesNotContain(Convert.ToBase64String(server.Secret), text, StringComparison.Ordinal);
