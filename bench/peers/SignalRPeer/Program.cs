@@ -5,15 +5,18 @@ using Microsoft.AspNetCore.SignalR;
 using SignalRPeer;
 
 // SignalR peer (issue 7): the baseline a .NET team would write. POST /api/v1/events takes the load generator's batch
-// (NDJSON, or a JSON array), answers 201 at once, and a background loop broadcasts each event in order with
-// Clients.All.SendAsync("event", element) on the hub at /hub (JSON hub protocol; subscribers connect with WebSockets
-// and skip negotiation). Each event is wrapped in the same padded envelope as the other peers (PublishedEnvelope).
-// Usage: dotnet SignalRPeer.dll --urls http://127.0.0.1:5093/ [--PadTo 723]
+// (NDJSON, or a JSON array), queues it and answers 201 at once (unless 2 batches already wait), and a background loop
+// broadcasts each event in order with Clients.All.SendAsync("event", element) on the hub at /hub (JSON hub protocol;
+// subscribers connect with WebSockets and skip negotiation). Each event is wrapped in the same padded envelope as the
+// other peers (PublishedEnvelope).
+// Usage: dotnet SignalRPeer.dll --urls http://127.0.0.1:5093/ [--PadTo 723] [--QueueBatches 2]
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddSignalR();
 var padTo = builder.Configuration.GetValue("PadTo", PublishedEnvelope.DefaultSize);
-var queue = Channel.CreateUnbounded<JsonElement[]>(new UnboundedChannelOptions { SingleReader = true });
+// Batches waiting for the broadcast loop: when it falls this far behind, POSTs wait (back-pressure instead of memory
+// and of a backlog that would turn latency into queueing time; at a fixed rate a batch is 5 ms of events).
+var queue = Channel.CreateBounded<JsonElement[]>(new BoundedChannelOptions(builder.Configuration.GetValue("QueueBatches", 2)) { SingleReader = true });
 builder.Services.AddSingleton(queue);
 builder.Services.AddHostedService<Broadcaster>();
 var app = builder.Build();
@@ -27,7 +30,7 @@ app.MapPost("/api/v1/events", async (HttpContext http) =>
     await http.Request.Body.CopyToAsync(body, http.RequestAborted);
     var bytes = body.GetBuffer().AsSpan(0, (int)body.Length);
     var events = Events(bytes, padTo, ref seq);
-    queue.Writer.TryWrite(events);
+    await queue.Writer.WriteAsync(events, http.RequestAborted);
     return Results.Created((string?)null, new { events = events.Length });
 });
 
