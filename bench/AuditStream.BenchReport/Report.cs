@@ -18,15 +18,15 @@ internal static class Report
     {
         var md = new StringBuilder();
         md.AppendLine("# Side by side with peers").AppendLine();
-        md.AppendLine("Written by `bench/AuditStream.BenchReport` from `results.csv` (`bench/run.sh`). Each cell: median over runs, (min–max) when there are several.");
+        md.AppendLine("Written by `bench/AuditStream.BenchReport` from `results.csv` (`bench/run.sh`). Each cell: median over runs, (min–max) when there are several. `missing`: deliveries owed for events sent in the window that had not arrived by the end of the drain; `closed`: connections the server closed (e.g. AuditStream's 4008 slow_consumer) or that broke.");
         if (File.Exists(machinePath))
         {
             md.AppendLine().AppendLine("```").Append(File.ReadAllText(machinePath)).AppendLine("```");
         }
 
         md.AppendLine().AppendLine("## Per system").AppendLine();
-        md.AppendLine("| scenario | system | runs | clients | committed ev/s | delivered msgs/s | p50 ms | p99 ms | p99.9 ms | max ms | missing | server CPU % | server RSS MiB | load gen CPU % | box CPU % |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| scenario | system | runs | clients | committed ev/s | delivered msgs/s | p50 ms | p99 ms | p99.9 ms | max ms | missing | closed | server CPU % | server RSS MiB | load gen CPU % | box CPU % |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var scenario in ResultRow.Scenarios(rows))
         {
             foreach (var system in ResultRow.Systems(rows))
@@ -40,7 +40,7 @@ internal static class Report
                 string S(string column, string format) => Stat.Of(set.Select(r => r[column])).Format(format);
                 md.AppendLine(CultureInfo.InvariantCulture,
                     $"| {scenario} | {system} | {set.Count} | {S("clients", "F0")} | {S("committed_per_s", "F0")} | {S("delivered_per_s", "F0")} | {S("p50_ms", "F2")} | {S("p99_ms", "F2")} | " +
-                    $"{S("p999_ms", "F2")} | {S("max_ms", "F1")} | {S("missing", "F0")} | {S("server_cpu_pct", "F0")} | {S("server_rss_mib", "F0")} | {S("loadgen_cpu_pct", "F0")} | {S("box_cpu_pct", "F0")} |");
+                    $"{S("p999_ms", "F2")} | {S("max_ms", "F1")} | {S("missing", "F0")} | {Stat.Of(set.Select(Closed)).Format("F0")} | {S("server_cpu_pct", "F0")} | {S("server_rss_mib", "F0")} | {S("loadgen_cpu_pct", "F0")} | {S("box_cpu_pct", "F0")} |");
             }
         }
 
@@ -67,6 +67,12 @@ internal static class Report
 
         return md.ToString();
     }
+
+    /// <summary>Connections that ended during the run: close codes received ("4008:1000") plus broken ones ("eof:3").</summary>
+    private static double Closed(ResultRow row) =>
+        new[] { "closes", "broken" }.Sum(column => row.Fields.GetValueOrDefault(column, "")
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Sum(pair => double.TryParse(pair[(pair.LastIndexOf(':') + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0));
 
     private static void AppendRatios(StringBuilder md, List<ResultRow> rows)
     {
