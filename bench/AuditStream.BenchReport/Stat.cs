@@ -18,11 +18,11 @@ internal readonly record struct Stat(double Median, double Min, double Max, int 
         return new Stat(median, sorted[0], sorted[^1], sorted.Length);
     }
 
-    /// <summary>"median (min–max)", or just the median for one run, or "–" when there is none.</summary>
+    /// <summary>"median (min–max)", or just the median for one run or when all runs agree, or "–" when there is none.</summary>
     public string Format(string format) => Count switch
     {
         0 => "–",
-        1 => Median.ToString(format, CultureInfo.InvariantCulture),
+        _ when Min.ToString(format, CultureInfo.InvariantCulture) == Max.ToString(format, CultureInfo.InvariantCulture) => Median.ToString(format, CultureInfo.InvariantCulture),
         _ => string.Create(CultureInfo.InvariantCulture, $"{Median.ToString(format, CultureInfo.InvariantCulture)} ({Min.ToString(format, CultureInfo.InvariantCulture)}–{Max.ToString(format, CultureInfo.InvariantCulture)})"),
     };
 }
