@@ -31,6 +31,8 @@ var idle = new Option<bool>("--idle") { Description = "No producer: server RSS p
 var serverPid = new Option<int>("--server-pid") { Description = "Server process id for CPU and RSS from /proc; 0 to skip", DefaultValueFactory = _ => 0 };
 var scenario = new Option<string>("--scenario") { Description = "Name in the summary and CSV", DefaultValueFactory = _ => "custom" };
 var csv = new Option<string?>("--csv") { Description = "CSV file to append the result row to" };
+var protocol = new Option<WireProtocol>("--protocol") { Description = "What subscribers speak: auditstream (AuditStream and the raw loopback peer), signalr (JSON hub protocol at /hub), nats (NATS over nats-server's WebSocket port)", DefaultValueFactory = _ => WireProtocol.AuditStream };
+var producerUrl = new Option<string?>("--producer-url") { Description = "Where the producer sends, when not --url: http(s)://… posts to /api/v1/events, nats://host:port publishes on subject 'audit'" };
 var inline = new Option<bool>("--inline-completions") { Description = "Socket reads complete on the epoll thread in subscriber processes", DefaultValueFactory = _ => true };
 
 SubscriberSettings Subscribers(ParseResult r) => new()
@@ -45,12 +47,13 @@ SubscriberSettings Subscribers(ParseResult r) => new()
     StalledReceiveBuffer = r.GetValue(stalledRcvbuf),
     ReadBuffer = r.GetValue(readBuffer),
     ConnectConcurrency = r.GetValue(connectConcurrency),
+    Protocol = r.GetValue(protocol),
     Sources = (r.GetValue(sources) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(IPAddress.Parse).ToArray(),
 };
 
 ProducerSettings Producer(ParseResult r) => new()
 {
-    Url = new Uri(r.GetValue(url)!),
+    Url = new Uri(r.GetValue(producerUrl) ?? r.GetValue(url)!),
     Token = r.GetValue(producerToken)!,
     Rate = r.GetValue(rate),
     IntervalMs = r.GetValue(interval),
@@ -61,13 +64,13 @@ ProducerSettings Producer(ParseResult r) => new()
 
 var subscribe = new Command("subscribe", "Child mode: open --count raw WebSocket subscribers and obey window/report/stop lines on stdin.")
 {
-    url, token, count, first, types, query, stalledPercent, stalledRcvbuf, readBuffer, connectConcurrency, sources,
+    url, token, count, first, types, query, stalledPercent, stalledRcvbuf, readBuffer, connectConcurrency, sources, protocol,
 };
 subscribe.SetAction((r, ct) => SubscriberProcess.RunAsync(Subscribers(r), ct));
 
 var produce = new Command("produce", "Post stamped events at --rate (0 = max) for --seconds and print what was committed.")
 {
-    url, producerToken, rate, interval, batch, connections, types, seconds,
+    url, producerUrl, producerToken, rate, interval, batch, connections, types, seconds,
 };
 produce.SetAction(async (r, ct) =>
 {
@@ -81,7 +84,7 @@ produce.SetAction(async (r, ct) =>
 var run = new Command("run", "Coordinator: subscribers in child processes, the producer in process, one measured window, one result row.")
 {
     url, token, producerToken, clients, perProcess, types, query, stalledPercent, stalledRcvbuf, readBuffer, connectConcurrency, sources,
-    rate, interval, batch, connections, warmup, seconds, drain, idle, serverPid, scenario, csv, inline,
+    rate, interval, batch, connections, warmup, seconds, drain, idle, serverPid, scenario, csv, inline, protocol, producerUrl,
 };
 run.SetAction((r, ct) => Coordinator.RunAsync(
     new RunSettings

@@ -16,6 +16,7 @@ internal sealed class Producer : IDisposable
     private readonly EventBatch _events;
     private readonly ProducerResult _result;
     private readonly Lock _sync = new();
+    private readonly NatsPublisher? _nats;
     private long _windowStart = long.MaxValue;
     private long _windowEnd = long.MaxValue;
     private long _next;
@@ -28,6 +29,7 @@ internal sealed class Producer : IDisposable
         var handler = new SocketsHttpHandler { MaxConnectionsPerServer = settings.Connections, PooledConnectionLifetime = TimeSpan.FromHours(1) };
         _http = new HttpClient(handler) { BaseAddress = settings.Url, Timeout = TimeSpan.FromSeconds(60) };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.Token);
+        _nats = settings.Url.Scheme == "nats" ? new NatsPublisher(settings.Url, settings.Connections) : null;
     }
 
     public void SetWindow(long start, long end) => (_windowStart, _windowEnd) = (start, end);
@@ -114,21 +116,30 @@ internal sealed class Producer : IDisposable
         using var content = new ByteArrayContent(body, 0, length);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
         Interlocked.Add(ref _result.Sent, count);
+        if (_nats is not null)
+        {
+            var error = await _nats.PublishAsync(body.AsMemory(0, length), cancellationToken);
+            if (error is null)
+            {
+                Committed(first, count, stamp);
+                return true;
+            }
+
+            lock (_sync)
+            {
+                _result.Failed += count;
+                _result.LastError = error;
+            }
+
+            return false;
+        }
+
         try
         {
             using var response = await _http.PostAsync("api/v1/events", content, cancellationToken);
             if (response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK)
             {
-                lock (_sync)
-                {
-                    _result.Committed += count;
-                    if (stamp >= _windowStart && stamp < _windowEnd)
-                    {
-                        _result.CommittedInWindow += count;
-                        _events.CountTypes(first, count, _result.PerTypeInWindow);
-                    }
-                }
-
+                Committed(first, count, stamp);
                 return true;
             }
 
@@ -159,5 +170,22 @@ internal sealed class Producer : IDisposable
         return false;
     }
 
-    public void Dispose() => _http.Dispose();
+    private void Committed(long first, int count, long stamp)
+    {
+        lock (_sync)
+        {
+            _result.Committed += count;
+            if (stamp >= _windowStart && stamp < _windowEnd)
+            {
+                _result.CommittedInWindow += count;
+                _events.CountTypes(first, count, _result.PerTypeInWindow);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _nats?.Dispose();
+    }
 }

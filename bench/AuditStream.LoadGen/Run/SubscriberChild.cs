@@ -72,6 +72,7 @@ internal sealed class SubscriberChild : IAsyncDisposable
         Add("--stalled-rcvbuf", settings.StalledReceiveBuffer.ToString(CultureInfo.InvariantCulture));
         Add("--read-buffer", settings.ReadBuffer.ToString(CultureInfo.InvariantCulture));
         Add("--connect-concurrency", settings.ConnectConcurrency.ToString(CultureInfo.InvariantCulture));
+        Add("--protocol", settings.Protocol.ToString());
         if (!string.IsNullOrEmpty(settings.Query))
         {
             Add("--query", settings.Query);

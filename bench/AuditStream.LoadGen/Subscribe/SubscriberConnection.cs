@@ -11,9 +11,10 @@ namespace AuditStream.LoadGen.Subscribe;
 /// One raw-socket WebSocket subscriber. It reads whole buffers, walks the frames in place, and classifies each text
 /// message by its first bytes; for <c>audit.event.published</c> it finds the producer's <c>"sent_ts":</c> by a byte
 /// scan (no JSON parsing) and records receive time minus send time. Counters are plain fields owned by the read loop
-/// and summed by the process only when reporting.
+/// and summed by the process only when reporting. Peers' protocols (SignalR, NATS) carry several records per frame; they
+/// are walked by <see cref="OnRecords"/> in SubscriberConnection.Records.cs.
 /// </summary>
-internal sealed class SubscriberConnection(Socket socket, byte[] buffer, int buffered)
+internal sealed partial class SubscriberConnection(Socket socket, byte[] buffer, int buffered, WireProtocol protocol = WireProtocol.AuditStream)
 {
     private static readonly byte[] s_published = "\"audit.event.published\""u8.ToArray();
     private static readonly byte[] s_gap = "\"audit.stream.gap\""u8.ToArray();
@@ -70,13 +71,19 @@ internal sealed class SubscriberConnection(Socket socket, byte[] buffer, int buf
                 }
 
                 _end += read;
-                if (Parse(Stopwatch.GetTimestamp()) is { } reply)
+                var now = Stopwatch.GetTimestamp();
+                if ((Parse(now) ?? KeepAlive(now)) is { } reply)
                 {
                     await ReplyAsync(reply, cancellationToken);
                     if (CloseCode is not null)
                     {
                         return;
                     }
+                }
+
+                if (Failure is not null)
+                {
+                    return;
                 }
             }
         }
@@ -150,17 +157,15 @@ internal sealed class SubscriberConnection(Socket socket, byte[] buffer, int buf
         Frames++;
         switch (frame.Opcode)
         {
+            case WsFrame.OpText or WsFrame.OpBinary or WsFrame.OpContinuation when protocol != WireProtocol.AuditStream:
+                return OnRecords(payload, now);
             case WsFrame.OpText or WsFrame.OpBinary:
                 var head = payload[..Math.Min(64, payload.Length)];
                 _messageIsPublished = head.IndexOf(s_published) >= 0;
                 _messageTimed = false;
                 if (_messageIsPublished)
                 {
-                    Published++;
-                    if (LatencyRecorder.InWindow(now))
-                    {
-                        PublishedInWindow++;
-                    }
+                    CountPublished(now);
                 }
                 else if (head.IndexOf(s_gap) >= 0)
                 {
@@ -185,6 +190,15 @@ internal sealed class SubscriberConnection(Socket socket, byte[] buffer, int buf
                 return WsFrame.ClientClose(CloseCode == 1005 ? (ushort)1000 : (ushort)CloseCode);
             default:
                 return null;
+        }
+    }
+
+    private void CountPublished(long now)
+    {
+        Published++;
+        if (LatencyRecorder.InWindow(now))
+        {
+            PublishedInWindow++;
         }
     }
 

@@ -41,8 +41,14 @@ internal static class SubscriberProcess
                 var started = Stopwatch.GetTimestamp();
                 var (socket, buffered) = await WsHandshake.ConnectAsync(
                     server, source, host, settings.PathAndQuery(index), stalled ? settings.StalledReceiveBuffer : 0, buffer, stop.Token);
+                var opening = WireProtocols.Opening(settings.Protocol);
+                if (!opening.IsEmpty)
+                {
+                    await socket.SendAsync(WsFrame.ClientFrame(WireProtocols.Opcode(settings.Protocol), opening), SocketFlags.None, stop.Token);
+                }
+
                 var elapsed = Stopwatch.GetTimestamp() - started;
-                var reader = stalled ? null : new SubscriberConnection(socket, buffer, buffered);
+                var reader = stalled ? null : new SubscriberConnection(socket, buffer, buffered, settings.Protocol);
                 lock (sync)
                 {
                     connectTimes.RecordValue(Histograms.ToMicros(elapsed));

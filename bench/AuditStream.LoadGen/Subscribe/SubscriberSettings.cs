@@ -34,10 +34,18 @@ internal sealed record SubscriberSettings
     /// <summary>Local addresses to bind (round robin), e.g. 127.0.0.2..; empty for the kernel's choice.</summary>
     public IReadOnlyList<IPAddress> Sources { get; init; } = [];
 
+    public WireProtocol Protocol { get; init; } = WireProtocol.AuditStream;
+
     public bool IsStalled(int globalIndex) => globalIndex % 100 < StalledPercent;
 
     public string PathAndQuery(int globalIndex)
     {
+        // Peers take every connection as is: SignalR without negotiation (WebSockets only), nats-server at its root.
+        if (Protocol != WireProtocol.AuditStream)
+        {
+            return Protocol == WireProtocol.SignalR ? "/hub" : "/";
+        }
+
         var query = "token=" + Uri.EscapeDataString(Token);
         if (Types > 0)
         {

@@ -91,13 +91,35 @@ internal readonly struct WsFrame
             throw new ArgumentOutOfRangeException(nameof(payload), "A control frame carries at most 125 bytes (RFC 6455 §5.5).");
         }
 
-        var frame = new byte[6 + payload.Length];
+        return ClientFrame(opcode, payload);
+    }
+
+    /// <summary>A masked client frame (§5.3) with FIN set and a payload under 64 KiB.</summary>
+    public static byte[] ClientFrame(byte opcode, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > ushort.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(payload), "This client sends frames under 64 KiB only.");
+        }
+
+        var header = payload.Length < 126 ? 2 : 4;
+        var frame = new byte[header + 4 + payload.Length];
         frame[0] = (byte)(0x80 | opcode);
-        frame[1] = (byte)(0x80 | payload.Length);
-        RandomNumberGenerator.Fill(frame.AsSpan(2, 4));
+        if (header == 2)
+        {
+            frame[1] = (byte)(0x80 | payload.Length);
+        }
+        else
+        {
+            frame[1] = 0x80 | 126;
+            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), (ushort)payload.Length);
+        }
+
+        var mask = frame.AsSpan(header, 4);
+        RandomNumberGenerator.Fill(mask);
         for (var i = 0; i < payload.Length; i++)
         {
-            frame[6 + i] = (byte)(payload[i] ^ frame[2 + (i & 3)]);
+            frame[header + 4 + i] = (byte)(payload[i] ^ mask[i & 3]);
         }
 
         return frame;

@@ -1,4 +1,4 @@
-using System.Buffers.Text;
+using AuditStream.Bench.Peers;
 
 namespace RawLoopback;
 
@@ -6,14 +6,11 @@ namespace RawLoopback;
 internal sealed record FrameBatch(ReadOnlyMemory<byte> Bytes, int Count);
 
 /// <summary>
-/// Wraps each NDJSON line as <c>{"type":"audit.event.published","seq":N,"audit_event":LINE}</c> in an unmasked text
-/// frame, padded with a <c>"pad"</c> member to the size of AuditStream's frames, so both servers write the same bytes.
+/// Wraps each NDJSON line in its <see cref="PublishedEnvelope"/> (padded to the size of AuditStream's frames, so both
+/// servers write the same bytes) and that in an unmasked text frame.
 /// </summary>
 internal sealed class FrameBuilder(int padTo)
 {
-    private static readonly byte[] s_head = "{\"type\":\"audit.event.published\",\"seq\":"u8.ToArray();
-    private static readonly byte[] s_event = ",\"audit_event\":"u8.ToArray();
-    private static readonly byte[] s_pad = ",\"pad\":\""u8.ToArray();
     private long _seq;
 
     public static ReadOnlyMemory<byte> Established { get; } = Frame("{\"type\":\"audit.connection.established\"}"u8);
@@ -22,56 +19,23 @@ internal sealed class FrameBuilder(int padTo)
 
     public FrameBatch Build(ReadOnlySpan<byte> ndjson)
     {
-        var lines = new List<Range>();
-        var start = 0;
-        while (start < ndjson.Length)
-        {
-            var end = ndjson[start..].IndexOf((byte)'\n');
-            end = end < 0 ? ndjson.Length : start + end;
-            if (end > start)
-            {
-                lines.Add(start..end);
-            }
-
-            start = end + 1;
-        }
-
+        var lines = PublishedEnvelope.Lines(ndjson);
         var size = 0;
         var longest = 0;
         foreach (var range in lines)
         {
             var length = range.GetOffsetAndLength(ndjson.Length).Length;
             longest = Math.Max(longest, length);
-            size += 10 + Math.Max(padTo, length + 80);
+            size += 10 + PublishedEnvelope.MaxSize(length, padTo);
         }
 
         var buffer = new byte[size];
-        var body = new byte[Math.Max(padTo, longest + 80)];
+        var body = new byte[PublishedEnvelope.MaxSize(longest, padTo)];
         var at = 0;
         var first = Interlocked.Add(ref _seq, lines.Count) - lines.Count + 1;
         for (var i = 0; i < lines.Count; i++)
         {
-            var line = ndjson[lines[i]];
-            var n = 0;
-            s_head.CopyTo(body);
-            n += s_head.Length;
-            Utf8Formatter.TryFormat(first + i, body.AsSpan(n), out var written);
-            n += written;
-            s_event.CopyTo(body.AsSpan(n));
-            n += s_event.Length;
-            line.CopyTo(body.AsSpan(n));
-            n += line.Length;
-            var padding = padTo - n - s_pad.Length - 2;
-            if (padding > 0)
-            {
-                s_pad.CopyTo(body.AsSpan(n));
-                n += s_pad.Length;
-                body.AsSpan(n, padding).Fill((byte)'x');
-                n += padding;
-                body[n++] = (byte)'"';
-            }
-
-            body[n++] = (byte)'}';
+            var n = PublishedEnvelope.Write(ndjson[lines[i]], first + i, padTo, body);
             at += WriteFrame(body.AsSpan(0, n), buffer.AsSpan(at));
         }
 
