@@ -30,7 +30,7 @@ while IFS= read -r line; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
 done < <(grep -E "^(Passed|Failed)!" "$log_dir/test.log")
 
-expected=$(grep -cE 'Path="tests/[^"]*Tests\.csproj' AuditStream.slnx)
+expected=$(grep -cE 'Path="(tests|bench)/[^"]*Tests\.csproj' AuditStream.slnx)
 reported=$(grep -cE "^(Passed|Failed)!" "$log_dir/test.log")
 if [ "$reported" -lt "$expected" ]; then
   echo "only $reported of $expected test assemblies reported a result (a test host crashed?)"
@@ -57,6 +57,17 @@ else
     echo "clients/js tests: ${js_passed} passed, ${js_failed:-0} failed"
     passed=$((passed + js_passed)); failed=$((failed + ${js_failed:-0}))
   fi
+fi
+
+# The benchmark harness (issue 7) must not rot: a seconds-long smoke run of every system (AuditStream, SignalR,
+# nats-server, raw loopback) through the load generator; it installs nats-server itself when missing.
+smoke_log="$log_dir/smoke.log"
+if bash bench/run.sh --smoke >"$smoke_log" 2>&1 && grep -q "^| smoke" "$smoke_log"; then
+  echo "bench smoke: 1 passed"
+  passed=$((passed + 1))
+else
+  echo "bench smoke failed:"; tail -n 40 "$smoke_log"
+  failed=$((failed + 1))
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
