@@ -19,9 +19,12 @@ internal sealed class SampleApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private SampleApp(WebApplication app)
+    private readonly InFlight _inFlight;
+
+    private SampleApp(WebApplication app, InFlight inFlight)
     {
         _app = app;
+        _inFlight = inFlight;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Http = new HttpClient { BaseAddress = new Uri(address + "/") };
     }
@@ -54,6 +57,22 @@ internal sealed class SampleApp : IAsyncDisposable
         builder.Services.AddAuditStream(builder.Configuration, configure);
 
         var app = builder.Build();
+        var inFlight = new InFlight();
+
+        // Outside the audit middleware: once no request is in flight, every request's audit event has been enqueued
+        // (the middleware enqueues after the response, which the client may already have read).
+        app.Use(async (context, next) =>
+        {
+            Interlocked.Increment(ref inFlight.Count);
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref inFlight.Count);
+            }
+        });
 
         // Stands in for real authentication: the user named in X-User is signed in.
         app.Use((context, next) =>
@@ -79,13 +98,18 @@ internal sealed class SampleApp : IAsyncDisposable
             return Results.Ok();
         });
         await app.StartAsync();
-        return new SampleApp(app);
+        return new SampleApp(app, inFlight);
     }
 
     /// <summary>Sends everything the middleware enqueued, then reads the AuditStream ledger.</summary>
     public async Task<List<JsonNode>> RecordedAsync(RestartableServer audit)
     {
         using var cts = Wait.Bounded();
+        while (Volatile.Read(ref _inFlight.Count) > 0)
+        {
+            await Task.Delay(5, cts.Token);
+        }
+
         await Client.FlushAsync(cts.Token);
         return await audit.ReadAllAsync();
     }
@@ -95,5 +119,11 @@ internal sealed class SampleApp : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    /// <summary>Requests the sample app is still handling.</summary>
+    private sealed class InFlight
+    {
+        public int Count;
     }
 }

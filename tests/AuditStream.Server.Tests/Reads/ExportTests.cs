@@ -4,6 +4,8 @@ using AuditStream.Server.Tests.Support;
 
 namespace AuditStream.Server.Tests.Reads;
 
+// Measures the process's live heap, so it runs alone: other tests' servers would count too.
+[Collection(AuditStream.Server.Tests.Operations.ProcessMetrics.Name)]
 public sealed class ExportTests
 {
     [Fact]

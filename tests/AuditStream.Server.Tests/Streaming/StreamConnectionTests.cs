@@ -23,7 +23,7 @@ public sealed class StreamConnectionTests
         Assert.IsType<JsonObject>(established["filters"]);
         Assert.Equal(50, established["limits"]!["max_filters_per_client"]!.GetValue<int>());
         Assert.Equal(32 * 1024, established["limits"]!["max_message_size"]!.GetValue<int>());
-        Assert.Equal(256, established["limits"]!["client_buffer_size"]!.GetValue<int>());
+        Assert.Equal(4096, established["limits"]!["client_buffer_size"]!.GetValue<int>());
     }
 
     [Fact]
