@@ -50,6 +50,36 @@ public sealed class HubMetricsTests
         Assert.Equal(HubMetrics.DisconnectReasons.Other, HubMetrics.DisconnectReasons.Of(4999));
     }
 
+    [Fact]
+    public void Latency_is_sampled_at_most_once_per_interval_across_the_hub()
+    {
+        using var factory = new OwnMeterFactory();
+        using var metrics = new HubMetrics(factory);
+        var observations = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (factory.Owns(instrument.Meter) && instrument.Name == "audit_websocket_latency_seconds")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, _, _) => observations++);
+        listener.Start();
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 200_000; i++)
+        {
+            metrics.ObserveLatency(0.001);
+        }
+
+        var allowed = (int)(clock.Elapsed / HubMetrics.LatencySampleInterval) + 1;
+        Assert.InRange(observations, 1, allowed);
+        Assert.True(observations < 200_000);
+    }
+
     /// <summary>Listens to the meters of <paramref name="factory"/> only (other tests' hubs share the meter name).</summary>
     internal static MeterListener Listen(OwnMeterFactory factory, out Dictionary<(string Name, string Labels), double> seen)
     {
