@@ -76,10 +76,20 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
         _rateLimit = new DeliveryRateLimit(options.RateLimitPerSecond, options.RateLimitPerMinute, time);
         _inbound = new InboundRateLimit(options.MaxInboundMessagesPerSecond, options.MaxInboundViolations, time);
         _queue = new FrameQueue(options.ClientBufferSize);
-        _lastActivityTicks = time.GetUtcNow().UtcTicks;
+        ConnectedAt = time.GetUtcNow();
+        _lastActivityTicks = ConnectedAt.UtcTicks;
     }
 
     public string Id { get; }
+
+    /// <summary>What the client asked for when it connected (scope, filters, since_seq, address).</summary>
+    public ClientRequest Request => _request;
+
+    /// <summary><c>websocket</c> or <c>sse</c>.</summary>
+    public string TransportName => _transport.Name;
+
+    /// <summary>When the client was admitted.</summary>
+    public DateTimeOffset ConnectedAt { get; }
 
     /// <summary>The client's role and tenant.</summary>
     public AccessScope Scope => _request.Scope;

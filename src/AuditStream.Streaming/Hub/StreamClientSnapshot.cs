@@ -9,12 +9,12 @@ namespace AuditStream.Streaming.Hub;
 /// <param name="RemoteAddress">The client's IP address.</param>
 /// <param name="Transport"><c>websocket</c> or <c>sse</c>.</param>
 /// <param name="ConnectedAt">When the client was admitted.</param>
-/// <param name="Filter">The filters the client connected with.</param>
+/// <param name="Filter">The filters in force (after any <c>update_filters</c>).</param>
 /// <param name="SinceSeq">The replay start it asked for, or null for live.</param>
-/// <param name="QueueDepth">Frames waiting in its queue; null until the client connection reports it.</param>
-/// <param name="Delivered">Audit events written to it; null until the client connection reports it.</param>
-/// <param name="Dropped">Audit events it was not sent (rate limit); null until the client connection reports it.</param>
-/// <param name="LastActivity">When it last sent or was sent a frame; null until the client connection reports it.</param>
+/// <param name="QueueDepth">Frames waiting in its queue.</param>
+/// <param name="Delivered">Audit events and alerts written to it.</param>
+/// <param name="Dropped">Audit events it was not sent: rate limited, or queued when it was closed as a slow consumer.</param>
+/// <param name="LastActivity">When it last sent a message or was written to.</param>
 public sealed record StreamClientSnapshot(
     string ClientId,
     string Role,

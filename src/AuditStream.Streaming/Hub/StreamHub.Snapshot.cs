@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using AuditStream.Security;
 using AuditStream.Streaming.Clients;
 using Microsoft.Extensions.Logging;
@@ -8,8 +7,6 @@ namespace AuditStream.Streaming.Hub;
 /// <summary>What operators see of the hub: its instruments, a snapshot of its clients, and connect/disconnect logs.</summary>
 public sealed partial class StreamHub
 {
-    private readonly ConcurrentDictionary<string, StreamClientSnapshot> _clientInfo = new(StringComparer.Ordinal);
-
     private readonly HubMetrics? _metrics;
 
     /// <summary>The instruments the hub and its clients count on; null counts nothing.</summary>
@@ -25,33 +22,33 @@ public sealed partial class StreamHub
 
     /// <summary>The clients connected now, oldest first, with their queue, counts, last activity and current filters.</summary>
     public IReadOnlyList<StreamClientSnapshot> SnapshotClients() =>
-        [.. _clientInfo.Values
-            .Select(info => _clients.TryGetValue(info.ClientId, out var client)
-                ? info with
-                {
-                    Filter = client.Filter.Filter,
-                    QueueDepth = client.QueueDepth,
-                    Delivered = client.Delivered,
-                    Dropped = client.Dropped,
-                    LastActivity = client.LastActivity,
-                }
-                : info)
+        [.. _clients.Values
+            .Select(static c => new StreamClientSnapshot(
+                c.Id,
+                RoleNames.ToName(c.Request.Scope.Role),
+                c.Request.Scope.TenantId,
+                c.Request.RemoteAddress,
+                c.TransportName,
+                c.ConnectedAt,
+                c.Filter.Filter,
+                c.Request.SinceSeq,
+                c.QueueDepth,
+                c.Delivered,
+                c.Dropped,
+                c.LastActivity))
             .OrderBy(static c => c.ConnectedAt).ThenBy(static c => c.ClientId, StringComparer.Ordinal)];
 
-    private void OnConnected(string clientId, ClientRequest request, string transport)
+    private void OnConnected(ClientConnection client)
     {
-        var role = RoleNames.ToName(request.Scope.Role);
-        _clientInfo[clientId] = new StreamClientSnapshot(
-            clientId, role, request.Scope.TenantId, request.RemoteAddress, transport, _time.GetUtcNow(), request.Filter, request.SinceSeq, null, null, null, null);
-        Metrics?.Connected(transport);
-        Log.StreamClientOpened(_logger, clientId, request.RemoteAddress, transport, role, request.SinceSeq ?? -1);
+        var request = client.Request;
+        Metrics?.Connected(client.TransportName);
+        Log.StreamClientOpened(_logger, client.Id, request.RemoteAddress, client.TransportName, RoleNames.ToName(request.Scope.Role), request.SinceSeq ?? -1);
     }
 
-    private void OnDisconnected(string clientId, int closeStatus)
+    private void OnDisconnected(ClientConnection client, int closeStatus)
     {
-        _clientInfo.TryRemove(clientId, out var info);
         Metrics?.Disconnected(closeStatus);
-        Log.StreamClientClosed(_logger, clientId, info?.RemoteAddress, HubMetrics.DisconnectReasons.Of(closeStatus), closeStatus);
+        Log.StreamClientClosed(_logger, client.Id, client.Request.RemoteAddress, HubMetrics.DisconnectReasons.Of(closeStatus), closeStatus);
     }
 
     private void OnRefused(string reason)

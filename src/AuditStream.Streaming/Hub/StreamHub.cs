@@ -74,7 +74,7 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
     public Task RunClientAsync(ClientTicket ticket, WebSocket socket, ClientRequest request, CancellationToken cancellationToken, WriteCoalescingStream? connectionStream = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        return RunAsync(ticket, new WebSocketTransport(socket, Options.MaxMessageSize, connectionStream), "websocket", request, cancellationToken);
+        return RunAsync(ticket, new WebSocketTransport(socket, Options.MaxMessageSize, connectionStream), request, cancellationToken);
     }
 
     /// <summary>
@@ -84,10 +84,10 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
     public Task RunEventStreamClientAsync(ClientTicket ticket, Stream eventStream, ClientRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(eventStream);
-        return RunAsync(ticket, new EventStreamTransport(eventStream, Options.PingInterval, _time, cancellationToken), "sse", request, cancellationToken);
+        return RunAsync(ticket, new EventStreamTransport(eventStream, Options.PingInterval, _time, cancellationToken), request, cancellationToken);
     }
 
-    private async Task RunAsync(ClientTicket ticket, IClientTransport transport, string transportName, ClientRequest request, CancellationToken cancellationToken)
+    private async Task RunAsync(ClientTicket ticket, IClientTransport transport, ClientRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ticket);
         ArgumentNullException.ThrowIfNull(request);
@@ -98,10 +98,10 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
             Action<string, string?>? record = _activity is null
                 ? null
                 : (kind, detail) => _activity.Record(new StreamActivity(
-                    kind, id, RoleNames.ToName(request.Scope.Role), request.Scope.TenantId, request.Subject, request.RemoteAddress, transportName, detail));
+                    kind, id, RoleNames.ToName(request.Scope.Role), request.Scope.TenantId, request.Subject, request.RemoteAddress, transport.Name, detail));
             using var client = new ClientConnection(id, transport, request, Options, FanOutFor(request), _time, _clientLogger, record, _metrics);
             _clients[client.Id] = client;
-            OnConnected(client.Id, request, transportName);
+            OnConnected(client);
             record?.Invoke(StreamActivityKinds.Opened, request.SinceSeq is { } since ? $"since_seq={since}" : null);
             try
             {
@@ -110,7 +110,7 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
             finally
             {
                 _clients.TryRemove(client.Id, out _);
-                OnDisconnected(client.Id, client.CloseRequested.IsCompletedSuccessfully ? client.CloseRequested.Result : -1);
+                OnDisconnected(client, client.CloseRequested.IsCompletedSuccessfully ? client.CloseRequested.Result : -1);
             }
         }
     }

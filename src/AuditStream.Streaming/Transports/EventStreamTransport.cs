@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
 using AuditStream.Streaming.Clients;
+using AuditStream.Streaming.Hub;
 using AuditStream.Streaming.Protocol;
 
 namespace AuditStream.Streaming.Transports;
@@ -16,6 +17,8 @@ internal sealed class EventStreamTransport(Stream body, TimeSpan keepAliveInterv
 {
     private static readonly byte[] s_keepAlive = ": keep-alive\n\n"u8.ToArray();
     private readonly ArrayBufferWriter<byte> _pending = new(4096);
+
+    public string Name => HubMetrics.EventStreamTransport;
 
     private static readonly byte[] s_id = "id: "u8.ToArray();
     private static readonly byte[] s_event = "event: "u8.ToArray();

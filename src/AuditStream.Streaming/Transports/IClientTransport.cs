@@ -9,6 +9,9 @@ namespace AuditStream.Streaming.Transports;
 /// </summary>
 internal interface IClientTransport
 {
+    /// <summary><c>websocket</c> or <c>sse</c>, for metrics, logs and the audit trail.</summary>
+    string Name { get; }
+
     /// <summary>Reads client messages into <paramref name="connection"/> until the peer goes away or the connection is closing.</summary>
     Task ReceiveAsync(ClientConnection connection, CancellationToken cancellationToken);
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using AuditStream.Streaming.Clients;
+using AuditStream.Streaming.Hub;
 using AuditStream.Streaming.Protocol;
 
 namespace AuditStream.Streaming.Transports;
@@ -11,6 +12,8 @@ namespace AuditStream.Streaming.Transports;
 /// </summary>
 internal sealed class WebSocketTransport(WebSocket socket, int maxMessageSize, WriteCoalescingStream? coalescer) : IClientTransport
 {
+    public string Name => HubMetrics.WebSocketTransport;
+
     public WebSocket Socket => socket;
 
     // Most client messages (ping, resume, a short update_filters) fit here; an idle client holds nothing larger.
