@@ -23,16 +23,19 @@ function freePort() {
 
 export class AuditStreamServer {
   #process = null;
+  #env;
 
-  constructor(port, dataDir, secret) {
+  constructor(port, dataDir, secret, env) {
     this.port = port;
     this.dataDir = dataDir;
     this.secret = secret;
     this.url = `http://127.0.0.1:${port}`;
+    this.#env = env;
   }
 
-  static async start() {
-    const server = new AuditStreamServer(await freePort(), mkdtempSync(join(tmpdir(), "auditstream-js-")), randomBytes(32));
+  /** Starts a server; `env` adds configuration (e.g. `AuditStream__Hub__AllowedOrigins__0`), kept across restarts. */
+  static async start({ env = {} } = {}) {
+    const server = new AuditStreamServer(await freePort(), mkdtempSync(join(tmpdir(), "auditstream-js-")), randomBytes(32), env);
     await server.startAgain();
     return server;
   }
@@ -46,6 +49,7 @@ export class AuditStreamServer {
         AuditStream__Hub__RecordActivity: "false",
         AuditStream__Ledger__CheckpointInterval: "00:00:00.200",
         DOTNET_NOLOGO: "1",
+        ...this.#env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

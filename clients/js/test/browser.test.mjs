@@ -1,0 +1,223 @@
+// The built client (dist/) in real Chromium: playwright-core drives the Debian chromium, which loads a page from a
+// loopback static server (another origin, allowed by the server's AuditStream:Hub:AllowedOrigins) whose module script
+// imports dist/index.js and follows the real server's stream with the browser's own WebSocket.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { dirname, join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { publish } from "../dist/index.js";
+import { AuditStreamServer, event } from "./server.mjs";
+
+const dist = resolve(dirname(fileURLToPath(import.meta.url)), "../dist");
+const executablePath = process.env.AUDITSTREAM_CHROMIUM ?? "/usr/bin/chromium";
+const WAIT_MS = 15_000;
+
+const page = `<!doctype html>
+<meta charset="utf-8">
+<title>AuditStream client in Chromium</title>
+<script type="module">
+  import * as client from "/dist/index.js";
+  window.auditstream = client;
+</script>`;
+
+/** Serves the page and the built bundle from loopback; resolves with the server and its origin. */
+function serveBundle() {
+  const server = createServer(async (request, response) => {
+    const path = new URL(request.url, "http://localhost").pathname;
+    const file = /^\/dist\/([\w-]+\.js(?:\.map)?)$/.exec(path)?.[1];
+    if (path === "/") {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page);
+    } else if (file && existsSync(join(dist, file))) {
+      const type = file.endsWith(".map") ? "application/json" : "text/javascript";
+      response.writeHead(200, { "content-type": type }).end(await readFile(join(dist, file)));
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  return new Promise((resolveServe, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolveServe({ server, origin: `http://127.0.0.1:${server.address().port}` }));
+  });
+}
+
+/** What one in-page connection delivered, as reported by the page; `waitFor` awaits a condition with a timeout. */
+class PageStream {
+  messages = [];
+  #waiters = [];
+
+  push(message) {
+    this.messages.push(message);
+    for (const waiter of [...this.#waiters]) {
+      waiter.check();
+    }
+  }
+
+  get seqs() {
+    return this.messages.filter((m) => m.type === "audit.event.published").map((m) => m.seq);
+  }
+
+  waitFor(condition, what) {
+    return new Promise((resolveWait, reject) => {
+      const waiter = {
+        check: () => {
+          if (condition(this)) {
+            this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+            clearTimeout(timer);
+            resolveWait(this);
+          }
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        const last = this.messages.slice(-5).map((m) => m.type + (m.seq ? ` ${m.seq}` : "")).join(", ");
+        reject(new Error(`no ${what} within ${WAIT_MS} ms in Chromium; ${this.messages.length} messages, last: ${last}`));
+      }, WAIT_MS);
+      this.#waiters.push(waiter);
+      waiter.check();
+    });
+  }
+}
+
+describe("in Chromium, loading the built bundle", { timeout: 120_000 }, () => {
+  let browser;
+  let bundle;
+  let server;
+  let producer;
+
+  before(async () => {
+    if (!existsSync(executablePath)) {
+      throw new Error(`Chromium is not installed at ${executablePath}: run "apt-get install chromium" (./test.sh does) or set AUDITSTREAM_CHROMIUM to a Chromium binary.`);
+    }
+
+    bundle = await serveBundle();
+    [browser, server] = await Promise.all([
+      chromium.launch({ executablePath, args: ["--headless", "--no-sandbox", "--disable-gpu"] }),
+      AuditStreamServer.start({ env: { AuditStream__Hub__AllowedOrigins__0: bundle.origin } }),
+    ]);
+    producer = { url: server.url, token: server.producerToken() };
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+    bundle?.server.close();
+  });
+
+  /** A new page from the bundle server, with the client loaded; `open` connects in the page and returns its PageStream. */
+  async function openPage() {
+    const tab = await browser.newPage();
+    const streams = new Map();
+    const sockets = [];
+    const errors = [];
+    tab.on("pageerror", (error) => errors.push(error));
+    tab.on("websocket", (socket) => sockets.push(socket.url()));
+    await tab.exposeFunction("report", (id, message) => streams.get(id).push(message));
+    await tab.goto(`${bundle.origin}/`);
+    await tab.waitForFunction(() => typeof window.auditstream?.connect === "function", null, { timeout: WAIT_MS });
+
+    let next = 0;
+    const open = async (options) => {
+      const id = next++;
+      const stream = new PageStream();
+      streams.set(id, stream);
+      // Iterates the connection in the page and reports each message; onEvent seqs are kept in the page for comparison.
+      await tab.evaluate(({ id, options }) => {
+        const record = { callbackSeqs: [] };
+        record.connection = window.auditstream.connect({ ...options, onEvent: (m) => record.callbackSeqs.push(m.seq) });
+        (window.streams ??= {})[id] = record;
+        (async () => {
+          try {
+            for await (const message of record.connection) {
+              await window.report(id, message);
+            }
+          } catch (error) {
+            await window.report(id, { type: "test.error", name: error.name, message: error.message });
+          }
+        })();
+      }, { id, options });
+      stream.id = id;
+      return stream;
+    };
+    return { tab, open, sockets, errors };
+  }
+
+  test("receives the events the test publishes, replayed from sinceSeq and then live, through the iterator and onEvent", async () => {
+    const { tab, open, errors } = await openPage();
+    try {
+      assert.equal(await tab.evaluate(() => typeof WebSocket), "function", "the browser's own WebSocket");
+      const base = (await publish(producer, event(0))).seq;
+      const replayed = await publish(producer, [event(1), event(2), event(3)]);
+      const stream = await open({ url: server.url, token: server.readerToken(), sinceSeq: base });
+      await stream.waitFor((s) => s.seqs.length === 3, "replayed events");
+      const live = await publish(producer, [event(4), event(5)]);
+      await stream.waitFor((s) => s.seqs.length === 5, "live events");
+
+      const expected = [...replayed, ...live].map((r) => r.seq);
+      assert.deepEqual(stream.seqs, expected);
+      assert.equal(stream.messages[0].type, "audit.connection.established");
+      assert.equal(stream.messages[0].role, "admin");
+      assert.deepEqual(stream.messages.filter((m) => m.type === "audit.event.published").map((m) => m.audit_event.actor_id), ["user-1", "user-2", "user-3", "user-4", "user-5"]);
+      assert.deepEqual(await tab.evaluate((id) => window.streams[id].callbackSeqs, stream.id), expected);
+      assert.deepEqual(errors, []);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test("filters: only matching event types arrive, and updateFilters from the page changes what arrives", async () => {
+    const { tab, open, errors } = await openPage();
+    try {
+      const base = (await publish(producer, event(0))).seq;
+      const stream = await open({ url: server.url, token: server.readerToken(), sinceSeq: base, filters: { event_types: ["consent.*"] } });
+      const first = await publish(producer, [event(1, "consent.granted"), event(2), event(3, "auth.failure", "error"), event(4, "consent.revoked")]);
+      await stream.waitFor((s) => s.seqs.includes(first[3].seq), "the two consent events");
+
+      // Events arrive in seq order, so once the last matching one is here, a non-matching one before it would be too.
+      const updated = await tab.evaluate((id) => window.streams[id].connection.updateFilters({ severities: ["error"] }), stream.id);
+      assert.deepEqual(updated.severities, ["error"]);
+      const second = await publish(producer, [event(5, "consent.granted"), event(6, "auth.failure", "error")]);
+      await stream.waitFor((s) => s.seqs.includes(second[1].seq), "the error event after updateFilters");
+
+      assert.deepEqual(stream.seqs, [first[0].seq, first[3].seq, second[1].seq]);
+      assert.deepEqual(stream.messages.filter((m) => m.type === "audit.event.published").map((m) => m.audit_event.type), ["consent.granted", "consent.revoked", "auth.failure"]);
+      assert.deepEqual(errors, []);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  // Last in this group: it restarts the shared server.
+  test("reconnects after a server restart and resumes by since_seq: every seq exactly once, in order", async () => {
+    const { tab, open, sockets, errors } = await openPage();
+    try {
+      const base = (await publish(producer, event(0))).seq;
+      const firstBatch = await publish(producer, Array.from({ length: 100 }, (_, i) => event(i)));
+      const stream = await open({ url: server.url, token: server.readerToken(), sinceSeq: base, minDelayMs: 50, maxDelayMs: 500 });
+      await stream.waitFor((s) => s.seqs.length >= 30, "the first 30 events");
+
+      await server.restart();
+      const afterRestart = await publish(producer, Array.from({ length: 50 }, (_, i) => event(100 + i)));
+      await stream.waitFor((s) => s.seqs.length >= 150, "all 150 events after the restart");
+
+      const expected = [...firstBatch, ...afterRestart].map((r) => r.seq);
+      assert.deepEqual(expected, Array.from({ length: 150 }, (_, i) => base + 1 + i), "the test's own receipts are contiguous");
+      assert.deepEqual(stream.seqs, expected, "no gap, no duplicate, in order");
+      const reconnect = stream.messages.find((m) => m.type === "client.reconnecting");
+      assert.ok(reconnect, "a client.reconnecting message");
+      const delivered = stream.messages.slice(0, stream.messages.indexOf(reconnect)).filter((m) => m.type === "audit.event.published").map((m) => m.seq);
+      assert.equal(reconnect.resume_after_seq, delivered.at(-1));
+      // Every socket after the first asked the restarted server for the events after the last one delivered.
+      assert.ok(sockets.length >= 2, `reconnected (${sockets.length} sockets)`);
+      for (const url of sockets.slice(1)) {
+        assert.equal(new URL(url).searchParams.get("since_seq"), String(reconnect.resume_after_seq), url);
+      }
+      assert.deepEqual(errors, []);
+    } finally {
+      await tab.close();
+    }
+  });
+});
