@@ -12,28 +12,37 @@ import { chromium } from "playwright-core";
 import { publish } from "../dist/index.js";
 import { AuditStreamServer, event } from "./server.mjs";
 
-const dist = resolve(dirname(fileURLToPath(import.meta.url)), "../dist");
+const repository = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const executablePath = process.env.AUDITSTREAM_CHROMIUM ?? "/usr/bin/chromium";
 const WAIT_MS = 15_000;
 
-const page = `<!doctype html>
+const testPage = `<!doctype html>
 <meta charset="utf-8">
 <title>AuditStream client in Chromium</title>
 <script type="module">
-  import * as client from "/dist/index.js";
+  import * as client from "/clients/js/dist/index.js";
   window.auditstream = client;
 </script>`;
 
-/** Serves the page and the built bundle from loopback; resolves with the server and its origin. */
+/** The files a page may load, by URL path: the built bundle and the live-stream example, as laid out in the repository. */
+function fileFor(path) {
+  if (/^\/clients\/js\/dist\/[\w-]+\.js(?:\.map)?$/.test(path)) {
+    return join(repository, path);
+  }
+
+  return path === "/examples/live-stream/" ? join(repository, "examples/live-stream/index.html") : null;
+}
+
+/** Serves the test page, the built bundle and the example page from loopback; resolves with the server and its origin. */
 function serveBundle() {
   const server = createServer(async (request, response) => {
     const path = new URL(request.url, "http://localhost").pathname;
-    const file = /^\/dist\/([\w-]+\.js(?:\.map)?)$/.exec(path)?.[1];
+    const file = fileFor(path);
     if (path === "/") {
-      response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page);
-    } else if (file && existsSync(join(dist, file))) {
-      const type = file.endsWith(".map") ? "application/json" : "text/javascript";
-      response.writeHead(200, { "content-type": type }).end(await readFile(join(dist, file)));
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(testPage);
+    } else if (file && existsSync(file)) {
+      const type = file.endsWith(".html") ? "text/html; charset=utf-8" : file.endsWith(".map") ? "application/json" : "text/javascript";
+      response.writeHead(200, { "content-type": type }).end(await readFile(file));
     } else {
       response.writeHead(404).end();
     }
@@ -74,7 +83,7 @@ class PageStream {
       const timer = setTimeout(() => {
         this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
         const last = this.messages.slice(-5).map((m) => m.type + (m.seq ? ` ${m.seq}` : "")).join(", ");
-        reject(new Error(`no ${what} within ${WAIT_MS} ms in Chromium; ${this.messages.length} messages, last: ${last}`));
+        reject(new Error(`waited ${WAIT_MS} ms in Chromium for ${what}; ${this.messages.length} messages, last: ${last}`));
       }, WAIT_MS);
       this.#waiters.push(waiter);
       waiter.check();
@@ -185,6 +194,34 @@ describe("in Chromium, loading the built bundle", { timeout: 120_000 }, () => {
       assert.deepEqual(stream.seqs, [first[0].seq, first[3].seq, second[1].seq]);
       assert.deepEqual(stream.messages.filter((m) => m.type === "audit.event.published").map((m) => m.audit_event.type), ["consent.granted", "consent.revoked", "auth.failure"]);
       assert.deepEqual(errors, []);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test("the examples/live-stream page shows published events and applies the severities typed into it", async () => {
+    const tab = await browser.newPage();
+    try {
+      const query = new URLSearchParams({ url: server.url, token: server.readerToken() });
+      await tab.goto(`${bundle.origin}/examples/live-stream/?${query}`);
+      await tab.locator("#status", { hasText: "live as admin" }).waitFor({ timeout: WAIT_MS });
+      const rows = tab.locator("#rows tr");
+      const first = await publish(producer, [event(1, "consent.granted"), event(2, "auth.failure", "error")]);
+      await rows.nth(1).waitFor({ timeout: WAIT_MS });
+
+      await tab.fill("#severities", "error, critical");
+      await tab.click("#apply");
+      await tab.locator("#status", { hasText: "filters: error, critical" }).waitFor({ timeout: WAIT_MS });
+      const second = await publish(producer, [event(3, "consent.granted"), event(4, "auth.failure", "critical")]);
+      await tab.locator("#rows tr:first-child td:first-child", { hasText: String(second[1].seq) }).waitFor({ timeout: WAIT_MS });
+
+      // Newest first; the info event published after the filter change never showed.
+      const table = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+      assert.deepEqual(table.map((cells) => [Number(cells[0]), cells[2], cells[3], cells[4]]), [
+        [second[1].seq, "critical", "auth.failure", "user-4"],
+        [first[1].seq, "error", "auth.failure", "user-2"],
+        [first[0].seq, "info", "consent.granted", "user-1"],
+      ]);
     } finally {
       await tab.close();
     }
