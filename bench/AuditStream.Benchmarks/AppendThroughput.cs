@@ -11,7 +11,8 @@ namespace AuditStream.Benchmarks;
 /// By default each producer validates, classifies and canonicalizes on its own thread (what the server does); with
 /// --prepared, events are prepared before the clock starts, measuring the writer (chain step + insert + fsync) alone.
 /// --sink down runs a webhook sink whose receiver refuses connections; --sink live an Elasticsearch sink into a fast local
-/// endpoint (issue 8: ingest while a sink is down or busy).
+/// endpoint (issue 8: ingest while a sink is down or busy). --producer-ids gives every event its own id, as the SDK does,
+/// so the writer checks each against the store for duplicates.
 /// </summary>
 internal static class AppendThroughput
 {
@@ -21,6 +22,7 @@ internal static class AppendThroughput
         var batch = args.Int("batch", 100);
         var seconds = args.Int("seconds", 10);
         var prepared = args.Flag("prepared");
+        var producerIds = args.Flag("producer-ids");
         using var dir = new LedgerDirectory(args.String("dir"));
         await using var ledger = await AuditLedger.OpenAsync(new LedgerOptions
         {
@@ -40,7 +42,7 @@ internal static class AppendThroughput
             var count = args.Int("events", 2_000_000) / batch;
             pool = new PreparedEvent[count][];
             Parallel.For(0, count, b => pool[b] = Enumerable.Range(0, batch)
-                .Select(i => preparer.Prepare(BenchEvents.Make(((long)b * batch) + i), null, [])!).ToArray());
+                .Select(i => preparer.Prepare(WithId(BenchEvents.Make(((long)b * batch) + i)), null, [])!).ToArray());
         }
 
         // Warm-up: JIT, SQLite cache.
@@ -55,7 +57,7 @@ internal static class AppendThroughput
         var rate = committed / elapsed.TotalSeconds;
         var fileBytes = new FileInfo(Path.Combine(dir.Path, "ledger.db")).Length + new FileInfo(Path.Combine(dir.Path, "ledger.db-wal")).Length;
         Console.WriteLine(
-            $"append producers={producers} batch={batch} prepared={prepared} events={committed} seconds={elapsed.TotalSeconds:F2} " +
+            $"append producers={producers} batch={batch} prepared={prepared} producer_ids={producerIds} events={committed} seconds={elapsed.TotalSeconds:F2} " +
             $"events_per_s={rate:F0} cpu_cores={cpuUsed.TotalSeconds / elapsed.TotalSeconds:F2} avg_body_bytes={AverageBody(ledger):F0} db_bytes={fileBytes} " +
             $"gc_pause_share={(GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds / elapsed.TotalSeconds:F2}{sink.Describe()}");
         return 0;
@@ -85,7 +87,7 @@ internal static class AppendThroughput
                     {
                         for (var i = 0; i < batch; i++)
                         {
-                            events[i] = BenchEvents.Make((n * batch) + i);
+                            events[i] = WithId(BenchEvents.Make((n * batch) + i));
                         }
 
                         result = (await ledger.AppendAsync(events)).Append!;
@@ -100,6 +102,8 @@ internal static class AppendThroughput
             })));
             return total;
         }
+
+        AuditEvent WithId(AuditEvent e) => producerIds ? e with { Id = Guid.CreateVersion7() } : e;
     }
 
     private static double AverageBody(AuditLedger ledger) =>

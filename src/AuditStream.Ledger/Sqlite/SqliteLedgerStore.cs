@@ -20,6 +20,8 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
 
     private const string InsertSubtreeSql = "INSERT INTO subtrees(level, idx, hash) VALUES (?1, ?2, ?3)";
 
+    private const string FindByIdSql = "SELECT seq, ts, hash FROM events WHERE id = ?1";
+
     private readonly string _path;
     private readonly string _readConnectionString;
     private readonly string _writeConnectionString;
@@ -29,6 +31,10 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
     private SqliteSideIndex? _index;
     private sqlite3_stmt? _insertEvent;
     private sqlite3_stmt? _insertSubtree;
+    private sqlite3_stmt? _findById;
+
+    // Held by a commit and by id lookups on the writer connection: a lookup never sees a transaction in progress.
+    private readonly Lock _writerLock = new();
     private long _lastSeq = -1;
     private byte[] _utf8 = new byte[1024];
 
@@ -98,8 +104,10 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
             var db = writer.Handle!;
             Check(db, raw.sqlite3_prepare_v2(db, InsertEventSql, out var insertEvent));
             Check(db, raw.sqlite3_prepare_v2(db, InsertSubtreeSql, out var insertSubtree));
+            Check(db, raw.sqlite3_prepare_v2(db, FindByIdSql, out var findById));
             _insertEvent = insertEvent;
             _insertSubtree = insertSubtree;
+            _findById = findById;
             _writer = writer;
         }
         catch
@@ -120,7 +128,16 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
     {
         ArgumentNullException.ThrowIfNull(batch);
         var writer = _writer ?? throw new InvalidOperationException("InitializeAsync must be called first.");
-        var db = writer.Handle!;
+        lock (_writerLock)
+        {
+            Commit(writer.Handle!, batch);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Commit(sqlite3 db, CommitBatch batch)
+    {
         if (batch.Records.Count > 0 && batch.Records[0].Record.Seq != _lastSeq + 1)
         {
             throw new InvalidOperationException(
@@ -175,8 +192,6 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
             _lastSeq = batch.Records[^1].Record.Seq;
             _index?.Nudge();
         }
-
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -186,6 +201,18 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
         var found = new Dictionary<Guid, AppendReceipt>();
         if (ids.Count == 0)
         {
+            return found;
+        }
+
+        if (_writer is { } writer)
+        {
+            // The writer looks up every producer-supplied id of a batch: one prepared probe of the id index per id on the
+            // writer connection (an IN list of named parameters was re-prepared per batch and resolved each name by a scan).
+            lock (_writerLock)
+            {
+                FindByIds(writer.Handle!, ids, found);
+            }
+
             return found;
         }
 
@@ -210,6 +237,44 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
         }
 
         return found;
+    }
+
+    private void FindByIds(sqlite3 db, IReadOnlyCollection<Guid> ids, Dictionary<Guid, AppendReceipt> found)
+    {
+        var stmt = _findById!;
+        Span<byte> key = stackalloc byte[16];
+
+        // One read transaction for all probes: each autocommit statement would take and drop the WAL read lock (fcntl).
+        Check(db, raw.sqlite3_exec(db, "BEGIN"));
+        try
+        {
+            Probe(db, stmt, ids, found, key);
+        }
+        finally
+        {
+            raw.sqlite3_exec(db, "COMMIT");
+        }
+    }
+
+    private static void Probe(sqlite3 db, sqlite3_stmt stmt, IReadOnlyCollection<Guid> ids, Dictionary<Guid, AppendReceipt> found, Span<byte> key)
+    {
+        foreach (var id in ids)
+        {
+            id.TryWriteBytes(key, bigEndian: true, out _);
+            raw.sqlite3_bind_blob(stmt, 1, key);
+            var rc = raw.sqlite3_step(stmt);
+            if (rc == raw.SQLITE_ROW)
+            {
+                found[id] = new AppendReceipt(id, raw.sqlite3_column_int64(stmt, 0), raw.sqlite3_column_int64(stmt, 1), raw.sqlite3_column_blob(stmt, 2).ToArray());
+                rc = raw.sqlite3_step(stmt);
+            }
+
+            raw.sqlite3_reset(stmt);
+            if (rc != raw.SQLITE_DONE)
+            {
+                throw new SqliteException($"SQLite step failed: {raw.sqlite3_errmsg(db).utf8_to_string()}", rc);
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -347,12 +412,18 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
             _index = null;
         }
 
-        _insertEvent?.Dispose();
-        _insertSubtree?.Dispose();
-        _insertEvent = null;
-        _insertSubtree = null;
-        _writer?.Dispose();
-        _writer = null;
+        lock (_writerLock)
+        {
+            _insertEvent?.Dispose();
+            _insertSubtree?.Dispose();
+            _findById?.Dispose();
+            _insertEvent = null;
+            _insertSubtree = null;
+            _findById = null;
+            _writer?.Dispose();
+            _writer = null;
+        }
+
         SqliteConnection.ClearAllPools();
     }
 

@@ -115,6 +115,7 @@ public abstract class LedgerStoreConformanceTests : IAsyncLifetime
         batch.Records.Add(new PendingRecord(clash, dup.Id, dup.Event));
         await Assert.ThrowsAnyAsync<Exception>(() => Store.CommitAsync(batch, CancellationToken.None));
         Assert.Null(await Store.GetAsync(1, CancellationToken.None));
+        Assert.Empty(await Store.FindByIdsAsync([dup.Id], CancellationToken.None));
         await Store.CommitAsync(Batch(1, 1, 1_000), CancellationToken.None);
         Assert.NotNull(await Store.GetAsync(1, CancellationToken.None));
     }
