@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -13,12 +12,23 @@ namespace AuditStream.Sinks.Alerts;
 /// give the same alerts with the same ids (derived from rule, tenant, group and the first event of the window), so a
 /// replay after a crash re-appends ids the ledger already holds and nothing fires twice. Alert events are never evaluated.
 /// </summary>
-public sealed class AlertEngine
+/// <remarks>
+/// A rule that resolves (<see cref="AlertRuleOptions.AutoResolve"/>) keeps a fired alert open per group. While it is open
+/// the group's matches raise nothing new, and a match that brings the window to the threshold again re-triggers it. One
+/// full window after the last re-trigger the window holds fewer events than the threshold and none re-triggered it: the
+/// alert is resolved. Time is the commit time of the records read (<see cref="Process"/>); a quiet ledger has no records to
+/// tell it, so the evaluator also calls <see cref="ResolveDue"/> with the clock once it has read everything committed.
+/// </remarks>
+public sealed partial class AlertEngine
 {
     private const int PruneEvery = 10_000;
 
     private readonly List<Rule> _rules;
     private readonly Dictionary<(int Rule, string Tenant, string Group), Queue<(long Seq, long Micros)>> _windows = [];
+    private readonly Dictionary<(int Rule, string Tenant, string Group), OpenAlert> _open = [];
+
+    // A lower bound of every open alert's deadline (re-triggers only move deadlines later), so most records skip the scan.
+    private long _nextDeadline = long.MaxValue;
     private long _processed;
 
     /// <summary>Compiles <paramref name="rules"/>.</summary>
@@ -28,14 +38,29 @@ public sealed class AlertEngine
         _rules = [.. rules.Select(r => new Rule(r, r.Filter is null ? CompiledFilter.All : CompiledFilter.Compile(r.Filter.ToStreamFilter(), time)))];
     }
 
-    /// <summary>Feeds one record; returns the alerts it fires (usually none).</summary>
+    /// <summary>Alerts raised and not resolved yet.</summary>
+    public int OpenAlerts => _open.Count;
+
+    /// <summary>When the earliest open alert resolves unless something re-triggers it first; null when none is open.</summary>
+    public DateTimeOffset? NextResolution => _open.Count == 0 ? null : FromMicros(_open.Values.Min(static o => o.DeadlineMicros));
+
+    /// <summary>
+    /// Feeds one record; returns the alerts it resolves (each open alert whose quiet window ended by the record's commit time)
+    /// followed by the alerts it raises. Usually none.
+    /// </summary>
     public IReadOnlyList<AuditEvent> Process(LedgerRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        List<AuditEvent>? alerts = null;
+        if (record.TimestampMicros >= _nextDeadline)
+        {
+            Resolve(record.TimestampMicros, ref alerts);
+        }
+
         var e = record.Event;
         if (AlertInfo.IsAlert(e))
         {
-            return [];
+            return alerts ?? (IReadOnlyList<AuditEvent>)[];
         }
 
         if (++_processed % PruneEvery == 0)
@@ -43,7 +68,6 @@ public sealed class AlertEngine
             Prune(record.TimestampMicros);
         }
 
-        List<AuditEvent>? fired = null;
         for (var i = 0; i < _rules.Count; i++)
         {
             var rule = _rules[i];
@@ -60,86 +84,71 @@ public sealed class AlertEngine
                 _windows[key] = window = new Queue<(long, long)>();
             }
 
-            var oldest = record.TimestampMicros - (long)(rule.Options.Window.Ticks / 10);
-            while (window.Count > 0 && window.Peek().Micros <= oldest)
+            var windowMicros = WindowMicros(rule.Options);
+            while (window.Count > 0 && window.Peek().Micros <= record.TimestampMicros - windowMicros)
             {
                 window.Dequeue();
             }
 
             window.Enqueue((record.Seq, record.TimestampMicros));
-            if (window.Count >= rule.Options.Threshold)
+            var reached = window.Count >= rule.Options.Threshold;
+            if (_open.TryGetValue(key, out var open))
             {
-                var seqs = window.Select(static w => w.Seq).ToList();
-                window.Clear();
-                (fired ??= []).Add(Alert(rule.Options, e, tenant, group, seqs, record.Timestamp));
-            }
-        }
-
-        return fired ?? (IReadOnlyList<AuditEvent>)[];
-    }
-
-    /// <summary>The open windows as JSON, saved with the evaluator's position.</summary>
-    public string SaveState()
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartArray();
-            foreach (var ((rule, tenant, group), window) in _windows)
-            {
-                if (window.Count == 0)
+                // Already open: never a second alert for the group. Reaching the threshold again keeps it open a window longer.
+                open.Matches++;
+                if (reached)
                 {
-                    continue;
+                    open.LastSeq = record.Seq;
+                    open.DeadlineMicros = record.TimestampMicros + windowMicros;
                 }
 
-                w.WriteStartObject();
-                w.WriteString("rule", _rules[rule].Options.Name);
-                w.WriteString("tenant", tenant);
-                w.WriteString("group", group);
-                w.WriteStartArray("entries");
-                foreach (var (seq, micros) in window)
-                {
-                    w.WriteStartArray();
-                    w.WriteNumberValue(seq);
-                    w.WriteNumberValue(micros);
-                    w.WriteEndArray();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
+                continue;
             }
 
-            w.WriteEndArray();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    /// <summary>Restores windows saved by <see cref="SaveState"/>; windows of rules that no longer exist are dropped.</summary>
-    public void LoadState(string? json)
-    {
-        _windows.Clear();
-        if (string.IsNullOrEmpty(json))
-        {
-            return;
-        }
-
-        using var document = JsonDocument.Parse(json);
-        foreach (var item in document.RootElement.EnumerateArray())
-        {
-            var index = _rules.FindIndex(r => r.Options.Name == item.GetProperty("rule").GetString());
-            if (index < 0)
+            if (!reached)
             {
                 continue;
             }
 
-            var window = new Queue<(long, long)>();
-            foreach (var entry in item.GetProperty("entries").EnumerateArray())
+            var seqs = window.Select(static w => w.Seq).ToList();
+            var alert = Raised(rule.Options, e, tenant, group, seqs, record.Timestamp);
+            (alerts ??= []).Add(alert);
+            if (rule.Options.Resolves)
             {
-                window.Enqueue((entry[0].GetInt64(), entry[1].GetInt64()));
+                var deadline = record.TimestampMicros + windowMicros;
+                _open[key] = new OpenAlert(alert.Id!.Value, seqs[0]) { LastSeq = record.Seq, DeadlineMicros = deadline };
+                _nextDeadline = Math.Min(_nextDeadline, deadline);
             }
+            else
+            {
+                window.Clear();
+            }
+        }
 
-            _windows[(index, item.GetProperty("tenant").GetString()!, item.GetProperty("group").GetString()!)] = window;
+        return alerts ?? (IReadOnlyList<AuditEvent>)[];
+    }
+
+    /// <summary>
+    /// Resolves the open alerts whose quiet window ended by <paramref name="now"/>. For a ledger with no newer record to tell
+    /// the time: call it only when every committed record has been processed.
+    /// </summary>
+    public IReadOnlyList<AuditEvent> ResolveDue(DateTimeOffset now)
+    {
+        List<AuditEvent>? alerts = null;
+        Resolve(Timestamps.ToMicros(now), ref alerts);
+        return alerts ?? (IReadOnlyList<AuditEvent>)[];
+    }
+
+    /// <summary>Tells the engine the seq a raised alert it returned was committed at, for the <c>related_seqs</c> of its resolution.</summary>
+    public void Committed(Guid alertId, long seq)
+    {
+        foreach (var open in _open.Values)
+        {
+            if (open.AlertId == alertId)
+            {
+                open.AlertSeq = seq;
+                return;
+            }
         }
     }
 
@@ -154,24 +163,59 @@ public sealed class AlertEngine
         return new Guid(hash[..16], bigEndian: true);
     }
 
-    private static AuditEvent Alert(AlertRuleOptions rule, AuditEvent trigger, string tenant, string group, List<long> seqs, DateTimeOffset at)
+    /// <summary>
+    /// The id of the <c>alert.resolved</c> that ends the alert <see cref="AlertId"/> gives for the same arguments: one
+    /// resolution per raised alert, however often it is computed again.
+    /// </summary>
+    public static Guid ResolvedId(string rule, string tenant, string group, long firstSeq) => AlertId(rule + ":resolved", tenant, group, firstSeq);
+
+    private void Resolve(long nowMicros, ref List<AuditEvent>? alerts)
+    {
+        var due = _open.Where(o => o.Value.DeadlineMicros <= nowMicros).OrderBy(static o => o.Value.DeadlineMicros).ThenBy(static o => o.Value.FirstSeq).ToList();
+        foreach (var ((rule, tenant, group), open) in due)
+        {
+            _open.Remove((rule, tenant, group));
+            (alerts ??= []).Add(Resolved(_rules[rule].Options, tenant, group, open));
+        }
+
+        _nextDeadline = _open.Count == 0 ? long.MaxValue : _open.Values.Min(static o => o.DeadlineMicros);
+    }
+
+    private static AuditEvent Raised(AlertRuleOptions rule, AuditEvent trigger, string tenant, string group, List<long> seqs, DateTimeOffset at)
     {
         var summary = rule.Threshold == 1
             ? $"{trigger.Type} by {trigger.ActorId ?? "unknown"} on {trigger.TargetType} {trigger.TargetId} ({trigger.Severity}, {trigger.Outcome})".Replace("  ", " ", StringComparison.Ordinal)
-            : string.Create(CultureInfo.InvariantCulture, $"{seqs.Count} events matching {rule.Name}{(rule.GroupBy is null ? "" : $" from {rule.GroupBy} {group}")} within {Describe(rule.Window)}");
-        var info = new AlertInfo(rule.Name, summary, seqs, group);
+            : string.Create(CultureInfo.InvariantCulture, $"{seqs.Count} events matching {rule.Name}{From(rule, group)} within {Describe(rule.Window)}");
+        return Alert(AlertInfo.RaisedType, AlertId(rule.Name, tenant, group, seqs[0]), rule, tenant, new AlertInfo(rule.Name, summary, seqs, group), at);
+    }
+
+    private static AuditEvent Resolved(AlertRuleOptions rule, string tenant, string group, OpenAlert open)
+    {
+        var condition = rule.Threshold == 1
+            ? "no matching event"
+            : string.Create(CultureInfo.InvariantCulture, $"under {rule.Threshold} events");
+        var more = open.Matches == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" ({open.Matches} more matching events while open)");
+        var summary = string.Create(CultureInfo.InvariantCulture, $"{rule.Name}{From(rule, group)} resolved: {condition} within {Describe(rule.Window)} since seq {open.LastSeq}{more}");
+        List<long> related = open.AlertSeq is { } alertSeq ? [alertSeq, open.LastSeq] : [open.LastSeq];
+        var info = new AlertInfo(rule.Name, summary, related, group);
+        return Alert(AlertInfo.ResolvedType, ResolvedId(rule.Name, tenant, group, open.FirstSeq), rule, tenant, info, FromMicros(open.DeadlineMicros));
+    }
+
+    private static AuditEvent Alert(string type, Guid id, AlertRuleOptions rule, string tenant, AlertInfo info, DateTimeOffset at)
+    {
+        var group = info.GroupKey;
         var validTarget = group.Length is > 0 and <= 256 && !group.Any(char.IsControl);
         return new AuditEvent
         {
-            Id = AlertId(rule.Name, tenant, group, seqs[0]),
-            Type = AlertInfo.RaisedType,
+            Id = id,
+            Type = type,
             Severity = rule.Severity,
             Category = rule.Kind,
             ActorId = rule.Name,
             ActorType = "alert_rule",
             TargetId = validTarget ? group : null,
             TargetType = validTarget ? rule.GroupBy : null,
-            Action = "raise",
+            Action = type == AlertInfo.RaisedType ? "raise" : "resolve",
             Outcome = "success",
             OccurredAt = at,
             TenantId = tenant.Length == 0 ? null : tenant,
@@ -180,8 +224,14 @@ public sealed class AlertEngine
         };
     }
 
+    private static string From(AlertRuleOptions rule, string group) => rule.GroupBy is null ? "" : $" from {rule.GroupBy} {group}";
+
     private static string Describe(TimeSpan window) =>
         window.TotalSeconds < 120 ? string.Create(CultureInfo.InvariantCulture, $"{window.TotalSeconds:0.###} s") : string.Create(CultureInfo.InvariantCulture, $"{window.TotalMinutes:0.##} min");
+
+    private static long WindowMicros(AlertRuleOptions rule) => rule.Window.Ticks / 10;
+
+    private static DateTimeOffset FromMicros(long micros) => DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
 
     /// <summary>The value of <paramref name="field"/> as text ("" when absent).</summary>
     internal static string GroupValue(AuditEvent e, string field)
@@ -237,7 +287,7 @@ public sealed class AlertEngine
     {
         foreach (var (key, window) in _windows.ToList())
         {
-            var oldest = nowMicros - (long)(_rules[key.Rule].Options.Window.Ticks / 10);
+            var oldest = nowMicros - WindowMicros(_rules[key.Rule].Options);
             while (window.Count > 0 && window.Peek().Micros <= oldest)
             {
                 window.Dequeue();
@@ -251,4 +301,22 @@ public sealed class AlertEngine
     }
 
     private sealed record Rule(AlertRuleOptions Options, CompiledFilter Filter);
+
+    /// <summary>A raised alert of one group that is not resolved yet.</summary>
+    /// <param name="AlertId">Id of its <c>alert.raised</c>.</param>
+    /// <param name="FirstSeq">First seq of the window that raised it (its id and its resolution's id derive from it).</param>
+    private sealed record OpenAlert(Guid AlertId, long FirstSeq)
+    {
+        /// <summary>The last match that brought the window to the threshold (at first: the one that raised it).</summary>
+        public long LastSeq { get; set; }
+
+        /// <summary>Commit time (µs) at which it resolves unless re-triggered: the last re-trigger's time plus the window.</summary>
+        public long DeadlineMicros { get; set; }
+
+        /// <summary>Matches of the group since it was raised.</summary>
+        public long Matches { get; set; }
+
+        /// <summary>Seq of its <c>alert.raised</c> once committed.</summary>
+        public long? AlertSeq { get; set; }
+    }
 }

@@ -1,19 +1,33 @@
+using AuditStream.Events;
 using AuditStream.Ledger;
+using AuditStream.Ledger.Writing;
 using AuditStream.Sinks.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace AuditStream.Sinks.Alerts;
 
 /// <summary>
-/// Runs the <see cref="AlertEngine"/> as a cursor on the committed feed: fired alerts are appended to the ledger (so they are
-/// audited, streamed and forwarded like any event), then the position and the open windows are saved in <c>sinks.db</c>.
-/// After a restart evaluation resumes from there; a crash between the append and the save re-fires the same alert ids,
-/// which the ledger's idempotency turns into no-ops.
+/// Runs the <see cref="AlertEngine"/> as a cursor on the committed feed: fired and resolved alerts are appended to the ledger
+/// (so they are audited, streamed and forwarded like any event), then the position, the windows and the open alerts are
+/// saved in <c>sinks.db</c>. After a restart evaluation resumes from there; a crash between the append and the save
+/// produces the same alert ids again, which the ledger's idempotency turns into no-ops.
 /// </summary>
+/// <remarks>
+/// Open alerts resolve on the commit time of the records read, so a replay resolves them at the same place. When the
+/// evaluator has read everything committed and an open alert's quiet window has ended by the clock (plus
+/// <see cref="ClockGrace"/>, for a commit that is on its way), it resolves it by the clock: a quiet system still gets its
+/// <c>alert.resolved</c>. Either way the resolution has the same id and content.
+/// </remarks>
 public sealed partial class AlertEvaluator : FeedCursor
 {
     /// <summary>The cursor's name in <c>sinks.db</c>.</summary>
     public const string CursorName = "alerts";
+
+    /// <summary>
+    /// How long past an open alert's deadline the clock must be before a quiet ledger resolves it: a commit stamped before
+    /// the deadline may still be on its way to the feed.
+    /// </summary>
+    public static readonly TimeSpan ClockGrace = TimeSpan.FromSeconds(1);
 
     private const int SaveEvery = 1000;
 
@@ -25,6 +39,7 @@ public sealed partial class AlertEvaluator : FeedCursor
     private readonly AlertEngine _engine;
     private readonly long _endAtCreation;
     private long _fired;
+    private long _resolved;
 
     /// <summary>Creates the evaluator; <see cref="FeedCursor.Start"/> begins reading.</summary>
     public AlertEvaluator(AlertOptions options, AuditLedger ledger, SinkStateStore state, TimeProvider time, ILogger logger)
@@ -45,8 +60,11 @@ public sealed partial class AlertEvaluator : FeedCursor
         _endAtCreation = ledger.Feed.LastSeq;
     }
 
-    /// <summary>Alerts appended since start.</summary>
+    /// <summary><c>alert.raised</c> events appended since start.</summary>
     public long Fired => Interlocked.Read(ref _fired);
+
+    /// <summary><c>alert.resolved</c> events appended since start.</summary>
+    public long Resolved => Interlocked.Read(ref _resolved);
 
     /// <inheritdoc />
     protected override async Task RunAsync(CancellationToken cancellationToken)
@@ -58,21 +76,31 @@ public sealed partial class AlertEvaluator : FeedCursor
             _engine.LoadState(saved?.State);
             var savedAt = position;
             Advance(position);
-            await foreach (var record in _ledger.Feed.ReadAsync(position + 1, cancellationToken).ConfigureAwait(false))
+            await using var records = _ledger.Feed.ReadAsync(position + 1, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            while (true)
             {
+                var next = records.MoveNextAsync();
+                var more = next.IsCompleted ? await next.ConfigureAwait(false) : await IdleAsync(next.AsTask(), position, cancellationToken).ConfigureAwait(false);
+                if (!more)
+                {
+                    return;
+                }
+
+                var record = records.Current;
                 var alerts = _engine.Process(record);
                 if (alerts.Count > 0)
                 {
                     await AppendAsync(alerts, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (alerts.Count > 0 || record.Seq - savedAt >= SaveEvery || record.Seq >= _ledger.Feed.LastSeq)
+                position = record.Seq;
+                if (alerts.Count > 0 || position - savedAt >= SaveEvery || position >= _ledger.Feed.LastSeq)
                 {
-                    await _state.SaveCursorAsync(CursorName, record.Seq, _engine.SaveState(), cancellationToken).ConfigureAwait(false);
-                    savedAt = record.Seq;
+                    await _state.SaveCursorAsync(CursorName, position, _engine.SaveState(), cancellationToken).ConfigureAwait(false);
+                    savedAt = position;
                 }
 
-                Advance(record.Seq);
+                Advance(position);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -84,7 +112,45 @@ public sealed partial class AlertEvaluator : FeedCursor
         }
     }
 
-    private async Task AppendAsync(IReadOnlyList<Events.AuditEvent> alerts, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for the next record; meanwhile, when an open alert's quiet window ends by the clock and every committed record
+    /// has been read, resolves it (and saves) without waiting for a record that may never come.
+    /// </summary>
+    private async Task<bool> IdleAsync(Task<bool> next, long position, CancellationToken cancellationToken)
+    {
+        while (!next.IsCompleted && _engine.NextResolution is { } due)
+        {
+            var wait = due + ClockGrace - _time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var first = await Task.WhenAny(next, Task.Delay(wait, _time, stop.Token)).ConfigureAwait(false);
+                await stop.CancelAsync().ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                if (first == next || _time.GetUtcNow() < due + ClockGrace)
+                {
+                    continue;
+                }
+            }
+
+            if (_ledger.Feed.LastSeq > position)
+            {
+                // Records are on their way: their commit times decide.
+                break;
+            }
+
+            var alerts = _engine.ResolveDue(_time.GetUtcNow() - ClockGrace);
+            if (alerts.Count > 0)
+            {
+                await AppendAsync(alerts, cancellationToken).ConfigureAwait(false);
+                await _state.SaveCursorAsync(CursorName, position, _engine.SaveState(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return await next.ConfigureAwait(false);
+    }
+
+    private async Task AppendAsync(IReadOnlyList<AuditEvent> alerts, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -98,18 +164,39 @@ public sealed partial class AlertEvaluator : FeedCursor
                     return;
                 }
 
-                Interlocked.Add(ref _fired, alerts.Count);
-                foreach (var alert in alerts)
+                if (result.Append is { Status: AppendStatus.Committed } append)
                 {
-                    Log.Fired(_logger, alert.ActorId!, alert.Severity!, alert.TenantId ?? "");
+                    Committed(alerts, append);
+                    return;
                 }
 
-                return;
+                Log.AppendFailed(_logger, new InvalidOperationException($"The ledger answered {result.Append?.Status}."));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 Log.AppendFailed(_logger, ex);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(attempt, 10)))), _time, cancellationToken).ConfigureAwait(false);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(attempt, 10)))), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Committed(IReadOnlyList<AuditEvent> alerts, AppendResult append)
+    {
+        for (var i = 0; i < alerts.Count; i++)
+        {
+            var alert = alerts[i];
+            if (alert.Type == AlertInfo.RaisedType)
+            {
+                // A duplicate's receipt is the original record: the seq is the same on a replay.
+                _engine.Committed(alert.Id!.Value, append.Events[i].Receipt.Seq);
+                Interlocked.Increment(ref _fired);
+                Log.Fired(_logger, alert.ActorId!, alert.Severity!, alert.TenantId ?? "");
+            }
+            else
+            {
+                Interlocked.Increment(ref _resolved);
+                Log.Resolved(_logger, alert.ActorId!, alert.TenantId ?? "");
             }
         }
     }
@@ -124,6 +211,9 @@ public sealed partial class AlertEvaluator : FeedCursor
 
         [LoggerMessage(EventId = 822, EventName = "AlertAppendFailed", Level = LogLevel.Warning, Message = "Appending an alert failed; retrying")]
         public static partial void AppendFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 824, EventName = "AlertResolved", Level = LogLevel.Information, Message = "Alert rule {Rule} resolved for tenant {Tenant}")]
+        public static partial void Resolved(ILogger logger, string rule, string tenant);
 
         [LoggerMessage(EventId = 823, EventName = "AlertEvaluatorStopped", Level = LogLevel.Error, Message = "Alert evaluation stopped on an error it cannot retry")]
         public static partial void Crashed(ILogger logger, Exception exception);

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using AuditStream.Events;
 
@@ -38,8 +40,22 @@ public sealed record AlertInfo(string Rule, string Summary, IReadOnlyList<long> 
         return new AlertInfo(Text(alert, "rule"), Text(alert, "summary"), seqs, Text(alert, "group_key"));
     }
 
-    /// <summary>The PagerDuty <c>dedup_key</c> (and Slack thread key) of this alert: the rule and its group.</summary>
-    public string DedupKey => $"auditstream/{Rule}/{GroupKey}";
+    /// <summary>PagerDuty's limit on <c>dedup_key</c>.</summary>
+    public const int MaxDedupKeyLength = 255;
+
+    /// <summary>
+    /// The PagerDuty <c>dedup_key</c> of this alert in <paramref name="tenantId"/>'s ledger: <c>auditstream/{rule}/{group_key}</c>,
+    /// or <c>auditstream/{rule}@{tenant}/{group_key}</c> for a tenant (with <c>%</c> and <c>/</c> of the tenant percent-escaped),
+    /// so a raised alert and its resolution meet in one incident and two tenants never share one. A key over 255 characters
+    /// becomes <c>auditstream/{rule}/sha256:{hex}</c> of the full key.
+    /// </summary>
+    public string DedupKey(string? tenantId)
+    {
+        var key = tenantId is null
+            ? $"auditstream/{Rule}/{GroupKey}"
+            : $"auditstream/{Rule}@{tenantId.Replace("%", "%25", StringComparison.Ordinal).Replace("/", "%2F", StringComparison.Ordinal)}/{GroupKey}";
+        return key.Length <= MaxDedupKeyLength ? key : $"auditstream/{Rule}/sha256:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}";
+    }
 
     /// <summary>Writes the <c>metadata</c> object of an alert event: <c>{"alert":{…}}</c>.</summary>
     public JsonElement ToMetadata()

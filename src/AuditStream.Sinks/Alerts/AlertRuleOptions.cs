@@ -6,7 +6,8 @@ namespace AuditStream.Sinks.Alerts;
 /// <summary>
 /// One alert rule: events its <see cref="Filter"/> accepts are counted per tenant and per value of <see cref="GroupBy"/>
 /// over a sliding <see cref="Window"/> of commit time; when a group reaches <see cref="Threshold"/>, an <c>alert.raised</c>
-/// event is appended to the ledger and the group starts counting again.
+/// event is appended to the ledger. With <see cref="AutoResolve"/> the alert stays open while the group keeps reaching the
+/// threshold and an <c>alert.resolved</c> follows one full window after it last did; without, the group starts counting again.
 /// </summary>
 public sealed class AlertRuleOptions
 {
@@ -48,6 +49,18 @@ public sealed class AlertRuleOptions
     /// </summary>
     /// <value>Default none: one group per tenant.</value>
     public string? GroupBy { get; set; }
+
+    /// <summary>
+    /// Whether a fired alert stays open and is resolved: while open, further matches of its group raise nothing new; once a
+    /// full <see cref="Window"/> has passed in which the group did not reach <see cref="Threshold"/> again, an
+    /// <c>alert.resolved</c> is appended. When false every time the group reaches the threshold fires a new alert, and
+    /// none is ever resolved (a human closes the incident).
+    /// </summary>
+    /// <value>Default: true when <see cref="Threshold"/> is above 1 (a rate that can end), false for single-event rules.</value>
+    public bool? AutoResolve { get; set; }
+
+    /// <summary><see cref="AutoResolve"/> with its default applied.</summary>
+    internal bool Resolves => AutoResolve ?? Threshold > 1;
 }
 
 /// <summary>Alert rules (<c>AuditStream:Sinks:Alerts</c>).</summary>

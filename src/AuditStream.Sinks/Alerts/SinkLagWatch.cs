@@ -37,7 +37,7 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>Alerts appended since start.</summary>
+    /// <summary><c>alert.raised</c> events appended since start.</summary>
     public long Fired => Interlocked.Read(ref _fired);
 
     /// <summary>Starts checking in the background.</summary>
@@ -72,7 +72,7 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
             }
             else
             {
-                Interlocked.Add(ref _fired, alerts.Count);
+                Interlocked.Add(ref _fired, alerts.Count(static a => a.Type == AlertInfo.RaisedType));
             }
         }
 
@@ -115,9 +115,11 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
         var info = new AlertInfo(RuleName, summary, [position + 1], sink);
         return new AuditEvent
         {
-            Id = AlertEngine.AlertId(type == AlertInfo.RaisedType ? RuleName : RuleName + ":resolved", "", sink, position),
+            Id = type == AlertInfo.RaisedType ? AlertEngine.AlertId(RuleName, "", sink, position) : AlertEngine.ResolvedId(RuleName, "", sink, position),
             Type = type,
-            Severity = type == AlertInfo.RaisedType ? _options.Severity : "info",
+
+            // The resolution keeps the alert's severity, so whatever filters or routes by severity sees both.
+            Severity = _options.Severity,
             Category = "system",
             ActorId = RuleName,
             ActorType = "alert_rule",

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using AuditStream.Events;
+using AuditStream.Sinks.Alerts;
 using AuditStream.Sinks.Runtime;
 
 namespace AuditStream.Sinks.Datadog;
@@ -11,8 +12,9 @@ namespace AuditStream.Sinks.Datadog;
 /// <summary>
 /// Sends events to Datadog Logs (intake v2): a gzip JSON array of at most 1,000 entries and 5 MB before compression, each
 /// with <c>ddsource</c>, <c>service</c>, <c>hostname</c>, <c>status</c> from the severity, <c>ddtags</c> (tenant, category,
-/// severity, type, compliance tags) and the event under <c>audit</c>. Datadog has no idempotency key, so a retried
-/// batch may show up twice there; each entry carries <c>audit.id</c> to spot that.
+/// severity, type, compliance tags) and the event under <c>audit</c>; an <c>alert.resolved</c> has status <c>ok</c>.
+/// Datadog has no idempotency key, so a batch sent again after an unanswered attempt may show up twice there; each entry
+/// carries <c>audit.id</c> to spot and drop that (a 2xx is final and never sent again).
 /// </summary>
 public sealed class DatadogSink : HttpSink
 {
@@ -90,7 +92,7 @@ public sealed class DatadogSink : HttpSink
                 writer.WriteString("ddtags", Tags(e));
                 writer.WriteString("hostname", _hostname);
                 writer.WriteString("service", _options.Service);
-                writer.WriteString("status", Status(e.Severity));
+                writer.WriteString("status", e.Type == AlertInfo.ResolvedType ? "ok" : Status(e.Severity));
                 writer.WriteString("message", Message(e));
                 writer.WritePropertyName("audit");
                 SinkJson.WriteEvent(writer, record, _options.IncludePii);

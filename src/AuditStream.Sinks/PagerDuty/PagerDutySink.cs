@@ -10,8 +10,8 @@ namespace AuditStream.Sinks.PagerDuty;
 
 /// <summary>
 /// Sends PagerDuty Events API v2 events, one request each: <c>alert.raised</c> triggers and <c>alert.resolved</c>
-/// resolves the incident keyed by the alert's rule and group (<c>dedup_key</c>, so a retry or a re-fired alert never opens
-/// a second incident); events of a paging severity trigger with the event id as <c>dedup_key</c>. Other events are skipped.
+/// resolves the incident keyed by the alert's rule, tenant and group (<see cref="AlertInfo.DedupKey"/>, so a retry never
+/// opens a second incident and a resolution closes the incident its alert opened); events of a paging severity trigger with the event id as <c>dedup_key</c>. Other events are skipped.
 /// </summary>
 public sealed class PagerDutySink : HttpSink
 {
@@ -67,7 +67,7 @@ public sealed class PagerDutySink : HttpSink
             w.WriteStartObject();
             w.WriteString("routing_key", _options.RoutingKey);
             w.WriteString("event_action", resolve ? "resolve" : "trigger");
-            w.WriteString("dedup_key", alert?.DedupKey ?? "auditstream/event/" + e.Id);
+            w.WriteString("dedup_key", alert?.DedupKey(e.TenantId) ?? "auditstream/event/" + e.Id);
             if (!resolve)
             {
                 var summary = alert?.Summary is { Length: > 0 } text ? text : $"[{e.Severity}] {e.Type}: {e.ActorId} {e.Action} {e.TargetType} {e.TargetId} ({e.Outcome})";

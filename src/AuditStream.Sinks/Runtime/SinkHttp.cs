@@ -72,37 +72,49 @@ public sealed class SinkHttp
     public long Retries => Interlocked.Read(ref _retries);
 
     /// <summary>
-    /// Sends a request built by <paramref name="create"/> (called once per attempt, since a request cannot be sent twice).
-    /// Throws <see cref="HttpRequestException"/>, <see cref="TimeoutRejectedException"/> or <see cref="BrokenCircuitException"/>
-    /// when no attempt produced a response.
+    /// Sends a request built by <paramref name="create"/> (called once per attempt, since a request cannot be sent twice) and
+    /// reads the whole answer within the attempt. Throws <see cref="HttpRequestException"/>, <see cref="TimeoutRejectedException"/>
+    /// or <see cref="BrokenCircuitException"/> when no attempt produced a response.
     /// </summary>
-    public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(create);
-        return await _pipeline.ExecuteAsync(
-            static async (state, ct) =>
-            {
-                using var request = state.create();
-                return await state.client.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
-            },
-            (client: _client, create),
-            cancellationToken).ConfigureAwait(false);
-    }
+    public Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, CancellationToken cancellationToken) =>
+        SendAsync(create, HttpCompletionOption.ResponseContentRead, cancellationToken);
 
     /// <summary>
-    /// Sends one request (see <see cref="SendAsync"/>) and classifies the answer (see <see cref="ClassifyAsync"/>); a request
-    /// that got no answer at all is <see cref="SinkDeliveryKind.Transient"/>.
+    /// Sends one request (see <see cref="SendAsync(Func{HttpRequestMessage}, CancellationToken)"/>) and classifies the answer
+    /// (see <see cref="ClassifyAsync"/>); a request that got no answer at all is <see cref="SinkDeliveryKind.Transient"/>.
+    /// A 2xx status line is final: the attempt ends there and the body is not read, so a 2xx whose body is slow or cut off
+    /// is never retried (for receivers without an idempotency key that would be a duplicate).
     /// </summary>
     public async Task<SinkDelivery> DeliverAsync(Func<HttpRequestMessage> create, CancellationToken cancellationToken)
     {
+        HttpResponseMessage response;
         try
         {
-            using var response = await SendAsync(create, cancellationToken).ConfigureAwait(false);
-            return await ClassifyAsync(response, cancellationToken).ConfigureAwait(false) ?? SinkDelivery.Delivered();
+            response = await SendAsync(create, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             return SinkDelivery.Transient(ex is BrokenCircuitException ? "circuit open: " + ex.Message : ex.Message);
+        }
+
+        using (response)
+        {
+            if (response.IsSuccessStatusCode)
+            {
+                return SinkDelivery.Delivered();
+            }
+
+            // The error body is only the reason: read it within an attempt's time, or go on without it.
+            using var deadline = new CancellationTokenSource(_options.AttemptTimeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+            try
+            {
+                return await ClassifyAsync(response, linked.Token).ConfigureAwait(false) ?? SinkDelivery.Delivered();
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                return Classify(response, string.Create(CultureInfo.InvariantCulture, $"HTTP {(int)response.StatusCode} (body unread: {ex.Message})"));
+            }
         }
     }
 
@@ -119,11 +131,7 @@ public sealed class SinkHttp
             return null;
         }
 
-        var reason = await ReasonAsync(response, cancellationToken).ConfigureAwait(false);
-        var status = response.StatusCode;
-        return IsTransient(status) || status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-            ? SinkDelivery.Transient(reason, RetryAfter(response))
-            : SinkDelivery.Rejected(reason);
+        return Classify(response, await ReasonAsync(response, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>"HTTP 400: first 500 characters of the body".</summary>
@@ -138,6 +146,24 @@ public sealed class SinkHttp
 
         return string.Create(CultureInfo.InvariantCulture, $"HTTP {(int)response.StatusCode}: {body}");
     }
+
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        return await _pipeline.ExecuteAsync(
+            static async (state, ct) =>
+            {
+                using var request = state.create();
+                return await state.client.SendAsync(request, state.completion, ct).ConfigureAwait(false);
+            },
+            (client: _client, create, completion),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private SinkDelivery Classify(HttpResponseMessage response, string reason) =>
+        IsTransient(response.StatusCode) || response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+            ? SinkDelivery.Transient(reason, RetryAfter(response))
+            : SinkDelivery.Rejected(reason);
 
     /// <summary>True for statuses worth retrying: 408, 429 and 5xx.</summary>
     public static bool IsTransient(HttpStatusCode status) =>

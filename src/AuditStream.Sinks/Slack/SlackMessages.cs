@@ -12,7 +12,7 @@ internal static class SlackMessages
     {
         var e = record.Event;
         var alert = AlertSummary(e);
-        var title = $"{Icon(e.Severity)} {e.Severity?.ToUpperInvariant()} · {e.Type}";
+        var title = $"{(e.Type == Alerts.AlertInfo.ResolvedType ? ":white_check_mark:" : Icon(e.Severity))} {e.Severity?.ToUpperInvariant()} · {e.Type}";
         return Write(w =>
         {
             Channel(w, channel);

@@ -66,7 +66,7 @@ public sealed class AlertEngineTests
     }
 
     [Fact]
-    public void Groups_are_per_tenant_and_a_group_starts_again_after_it_fired()
+    public void Groups_are_per_tenant_and_an_open_alert_is_not_raised_again_while_its_group_keeps_failing()
     {
         var engine = new AlertEngine([BruteForce()], TimeProvider.System);
         var fired = new List<AuditEvent>();
@@ -75,10 +75,28 @@ public sealed class AlertEngineTests
             fired.AddRange(engine.Process(Record(i + 1, s_t0.AddSeconds(i), Failure("user-1") with { TenantId = i < 4 ? "globex" : "acme" })));
         }
 
-        Assert.Equal(2, fired.Count);
-        Assert.All(fired, a => Assert.Equal("acme", a.TenantId));
-        Assert.Equal([5L, 6, 7, 8, 9], AlertInfo.Read(fired[0])!.RelatedSeqs);
-        Assert.Equal([10L, 11, 12, 13, 14], AlertInfo.Read(fired[1])!.RelatedSeqs);
+        var alert = Assert.Single(fired);
+        Assert.Equal("acme", alert.TenantId);
+        Assert.Equal([5L, 6, 7, 8, 9], AlertInfo.Read(alert)!.RelatedSeqs);
+        Assert.Equal(1, engine.OpenAlerts);
+    }
+
+    [Fact]
+    public void Without_auto_resolve_a_group_starts_counting_again_after_it_fired_and_never_resolves()
+    {
+        var rule = BruteForce();
+        rule.AutoResolve = false;
+        var engine = new AlertEngine([rule], TimeProvider.System);
+        var fired = new List<AuditEvent>();
+        for (var i = 0; i < 10; i++)
+        {
+            fired.AddRange(engine.Process(Record(i + 1, s_t0.AddSeconds(i), Failure("user-1"))));
+        }
+
+        fired.AddRange(engine.Process(Record(11, s_t0.AddHours(1), Failure("user-2"))));
+        Assert.Equal([[1L, 2, 3, 4, 5], [6L, 7, 8, 9, 10]], fired.Select(a => AlertInfo.Read(a)!.RelatedSeqs));
+        Assert.All(fired, a => Assert.Equal(AlertInfo.RaisedType, a.Type));
+        Assert.Null(engine.NextResolution);
     }
 
     [Fact]

@@ -53,7 +53,8 @@ public sealed class SinkLagWatchTests : IAsyncLifetime
         await runner.WaitForPositionAsync(4, new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
         var resolved = Assert.Single(await watch.CheckAsync(default));
         Assert.Equal("alert.resolved", resolved.Type);
-        Assert.Equal(info.DedupKey, AlertInfo.Read(resolved)!.DedupKey);
+        Assert.Equal(info.DedupKey(null), AlertInfo.Read(resolved)!.DedupKey(resolved.TenantId));
+        Assert.Equal(raised.Severity, resolved.Severity);
         Assert.Equal(5, _fixture.Ledger.Head.Size);
     }
 }

@@ -43,6 +43,12 @@ public abstract class SinkConformanceTests : IAsyncLifetime
     /// <summary>Whether a request is a delivery of events (not set-up such as an index template).</summary>
     protected virtual bool IsDelivery(ReceivedRequest request) => request.Method == "POST";
 
+    /// <summary>
+    /// Whether the sink must read the body of a 2xx to know what was accepted (Elasticsearch's per-item results), so an
+    /// answer whose body never arrives is sent again (harmless where the receiver de-duplicates by id).
+    /// </summary>
+    protected virtual bool ReadsAcceptedBody => false;
+
     /// <summary>The event ids a delivery request carries, in order.</summary>
     protected abstract IReadOnlyList<Guid> EventIds(ReceivedRequest request);
 
@@ -122,6 +128,25 @@ public abstract class SinkConformanceTests : IAsyncLifetime
         var ids = events.Select(e => e.Id!.Value).ToList();
         Assert.Equal(ids, Accepted.Distinct());
         Assert.Equal(ids.Take(unacknowledged).Concat(ids), Accepted);
+    }
+
+    [Fact]
+    public async Task A_2xx_is_final_even_when_its_body_stalls_so_the_batch_is_not_sent_again()
+    {
+        var stalled = 0;
+        Receiver.Handler = r =>
+        {
+            var reply = Answer(r);
+            return IsDelivery(r) && reply.Status is >= 200 and < 300 && Interlocked.Increment(ref stalled) == 1
+                ? reply with { BodyDelay = TimeSpan.FromSeconds(3) }
+                : reply;
+        };
+        var events = await Fixture.AppendAsync(5);
+        await using var runner = StartRunner(o => o.Resilience.AttemptTimeout = TimeSpan.FromMilliseconds(300));
+        await WaitForPositionAsync(runner, 5);
+
+        var ids = events.Select(e => e.Id!.Value).ToList();
+        Assert.Equal(ReadsAcceptedBody ? ids.Concat(ids) : ids, Accepted);
     }
 
     [Fact]

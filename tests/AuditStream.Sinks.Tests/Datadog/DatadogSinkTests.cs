@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
+using AuditStream.Sinks.Alerts;
 using AuditStream.Sinks.Datadog;
 using AuditStream.Sinks.Runtime;
 using AuditStream.Sinks.Tests.Conformance;
@@ -66,6 +67,22 @@ public sealed class DatadogSinkTests : SinkConformanceTests
     [InlineData("info", "info")]
     public void Severity_maps_to_datadog_status(string severity, string status) =>
         Assert.Equal(status, DatadogSink.Status(severity));
+
+    [Fact]
+    public async Task An_alert_resolution_has_status_ok_and_every_entry_carries_the_event_id()
+    {
+        var events = await Fixture.AppendAsync(2, i => LedgerFixture.Event(3) with
+        {
+            Type = i == 0 ? AlertInfo.RaisedType : AlertInfo.ResolvedType,
+            Severity = "error",
+        });
+        await using var runner = StartRunner();
+        await WaitForPositionAsync(runner, 2);
+
+        var entries = Entries(Assert.Single(Receiver.Requests));
+        Assert.Equal(["error", "ok"], entries.Select(e => e.GetProperty("status").GetString()));
+        Assert.Equal(events.Select(e => e.Id), entries.Select(e => (Guid?)e.GetProperty("audit").GetProperty("id").GetGuid()));
+    }
 
     [Fact]
     public async Task A_batch_over_the_payload_limit_is_split_before_it_is_sent()

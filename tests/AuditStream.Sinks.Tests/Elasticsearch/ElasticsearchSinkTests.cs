@@ -21,6 +21,8 @@ public sealed class ElasticsearchSinkTests : SinkConformanceTests
 
     protected override bool IsDelivery(ReceivedRequest request) => FakeElasticsearch.IsBulk(request);
 
+    protected override bool ReadsAcceptedBody => true;
+
     protected override IReadOnlyList<Guid> EventIds(ReceivedRequest request) =>
         [.. FakeElasticsearch.Items(request).Select(i => Guid.Parse(i.Action.GetProperty("_id").GetString()!))];
 

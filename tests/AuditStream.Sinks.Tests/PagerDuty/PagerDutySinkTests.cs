@@ -82,10 +82,26 @@ public sealed class PagerDutySinkTests : SinkConformanceTests
         var bodies = Receiver.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement).ToList();
         Assert.Equal(2, bodies.Count);
         Assert.Equal(["trigger", "resolve"], bodies.Select(b => b.GetProperty("event_action").GetString()));
-        Assert.All(bodies, b => Assert.Equal("auditstream/auth-failures/user-1", b.GetProperty("dedup_key").GetString()));
+        Assert.All(bodies, b => Assert.Equal("auditstream/auth-failures@acme/user-1", b.GetProperty("dedup_key").GetString()));
         Assert.Equal("5 auth.failure from user-1 within 60 s", bodies[0].GetProperty("payload").GetProperty("summary").GetString());
         Assert.Equal("error", bodies[0].GetProperty("payload").GetProperty("severity").GetString());
         Assert.Equal(6, bodies[0].GetProperty("links").GetArrayLength());
         Assert.False(bodies[1].TryGetProperty("payload", out _));
+    }
+
+    [Fact]
+    public void Dedup_keys_separate_tenants_and_stay_within_pagerduty_limit()
+    {
+        var info = new AlertInfo("auth-failures", "x", [1], "user-1");
+        Assert.Equal("auditstream/auth-failures/user-1", info.DedupKey(null));
+        Assert.Equal("auditstream/auth-failures@acme/user-1", info.DedupKey("acme"));
+        Assert.Equal("auditstream/auth-failures@a%2Fb%25/user-1", info.DedupKey("a/b%"));
+        Assert.NotEqual(info.DedupKey("acme"), info.DedupKey("globex"));
+
+        var long1 = new AlertInfo("auth-failures", "x", [1], new string('g', 300)).DedupKey("acme");
+        var long2 = new AlertInfo("auth-failures", "x", [1], new string('g', 299)).DedupKey("acme");
+        Assert.Matches("^auditstream/auth-failures/sha256:[0-9a-f]{64}$", long1);
+        Assert.NotEqual(long1, long2);
+        Assert.InRange(long1.Length, 1, AlertInfo.MaxDedupKeyLength);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AuditStream.Sinks.Alerts;
 using AuditStream.Sinks.Runtime;
 using AuditStream.Sinks.Slack;
 using AuditStream.Sinks.Tests.Conformance;
@@ -96,6 +97,40 @@ public sealed class SlackSinkTests : IAsyncLifetime
         var letter = Assert.Single(await _fixture.State.ListDeadLettersAsync("slack", 0, 10, default));
         Assert.Equal(2, letter.Seq);
         Assert.Equal("HTTP 400: invalid_blocks", letter.Reason);
+    }
+
+    [Fact]
+    public async Task An_ok_is_final_even_when_its_body_stalls_so_no_message_is_posted_twice()
+    {
+        var first = 0;
+        _receiver.Handler = _ => Interlocked.Increment(ref first) == 1 ? new Reply(200, "ok", BodyDelay: TimeSpan.FromSeconds(3)) : new Reply(200, "ok");
+        await _fixture.AppendAsync(3, i => LedgerFixture.Event(i) with { Severity = "critical", Type = "data.t" + i });
+        await using var runner = Start(o => o.Resilience.AttemptTimeout = TimeSpan.FromMilliseconds(300));
+        await WaitAsync(runner, 3);
+
+        Assert.Equal(
+            ["[critical] data.t0", "[critical] data.t1", "[critical] data.t2"],
+            _receiver.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("text").GetString()!.Split(':')[0]));
+    }
+
+    [Fact]
+    public async Task An_alert_resolution_goes_where_its_alert_went_marked_resolved()
+    {
+        var info = new AlertInfo("auth-failures", "5 events matching auth-failures from actor_id user-1 within 60 s", [1], "user-1");
+        await _fixture.AppendAsync(2, i => LedgerFixture.Event(3) with
+        {
+            Type = i == 0 ? AlertInfo.RaisedType : AlertInfo.ResolvedType,
+            Severity = "critical",
+            Metadata = info.ToMetadata(),
+        });
+        await using var runner = Start();
+        await WaitAsync(runner, 2);
+
+        var messages = _receiver.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement).ToList();
+        Assert.Equal(["#incidents", "#incidents"], messages.Select(m => m.GetProperty("channel").GetString()));
+        Assert.Equal(
+            [":rotating_light: CRITICAL · alert.raised", ":white_check_mark: CRITICAL · alert.resolved"],
+            messages.Select(m => m.GetProperty("blocks")[0].GetProperty("text").GetProperty("text").GetString()));
     }
 
     [Theory]

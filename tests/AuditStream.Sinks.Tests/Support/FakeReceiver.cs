@@ -15,8 +15,8 @@ public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictio
     public string Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var value) ? value : "";
 }
 
-/// <summary>What the receiver answers.</summary>
-public sealed record Reply(int Status, string Body = "{}", IReadOnlyDictionary<string, string>? Headers = null, TimeSpan? Delay = null)
+/// <summary>What the receiver answers; <paramref name="Delay"/> holds the whole answer back, <paramref name="BodyDelay"/> only the body after the status line and headers are sent.</summary>
+public sealed record Reply(int Status, string Body = "{}", IReadOnlyDictionary<string, string>? Headers = null, TimeSpan? Delay = null, TimeSpan? BodyDelay = null)
 {
     public static Reply Ok(string body = "{}") => new(200, body);
 }
@@ -102,7 +102,25 @@ public sealed class FakeReceiver : IAsyncDisposable
             context.Response.Headers[name] = value;
         }
 
+        if (reply.BodyDelay is { } bodyDelay)
+        {
+            await context.Response.StartAsync();
+            await context.Response.Body.FlushAsync();
+            Signal();
+            try
+            {
+                await Task.Delay(bodyDelay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
         await context.Response.WriteAsync(reply.Body);
-        Interlocked.Exchange(ref _received, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        Signal();
     }
+
+    private void Signal() =>
+        Interlocked.Exchange(ref _received, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 }

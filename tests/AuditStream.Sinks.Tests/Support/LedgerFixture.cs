@@ -9,7 +9,13 @@ namespace AuditStream.Sinks.Tests.Support;
 /// <summary>A real ledger and <c>sinks.db</c> in a temp directory, reopenable to simulate a restart.</summary>
 public sealed class LedgerFixture : IAsyncDisposable
 {
-    private LedgerFixture(string directory) => Directory = directory;
+    private readonly TimeProvider? _time;
+
+    private LedgerFixture(string directory, TimeProvider? time)
+    {
+        Directory = directory;
+        _time = time;
+    }
 
     public string Directory { get; }
 
@@ -17,9 +23,10 @@ public sealed class LedgerFixture : IAsyncDisposable
 
     public SinkStateStore State { get; private set; } = null!;
 
-    public static async Task<LedgerFixture> OpenAsync()
+    /// <summary>Opens a fresh ledger; <paramref name="time"/> (default: the system clock) stamps its commits.</summary>
+    public static async Task<LedgerFixture> OpenAsync(TimeProvider? time = null)
     {
-        var fixture = new LedgerFixture(Path.Combine(Path.GetTempPath(), "auditstream-sinks-tests", Guid.NewGuid().ToString("N")));
+        var fixture = new LedgerFixture(Path.Combine(Path.GetTempPath(), "auditstream-sinks-tests", Guid.NewGuid().ToString("N")), time);
         await fixture.ReopenAsync(first: true);
         return fixture;
     }
@@ -32,7 +39,7 @@ public sealed class LedgerFixture : IAsyncDisposable
             await CloseAsync();
         }
 
-        Ledger = await AuditLedger.OpenAsync(new LedgerOptions { DataDirectory = Directory, CheckpointInterval = TimeSpan.FromMinutes(5) });
+        Ledger = await AuditLedger.OpenAsync(new LedgerOptions { DataDirectory = Directory, CheckpointInterval = TimeSpan.FromMinutes(5) }, timeProvider: _time);
         State = await SinkStateStore.OpenAsync(Directory);
     }
 
