@@ -25,7 +25,7 @@ internal static class SinkEndpoints
             statuses.Add(await runner.GetStatusAsync(cancellationToken));
         }
 
-        var alerts = sinks.Alerts is { } evaluator ? new AlertsStatus(evaluator.Position, evaluator.Fired) : null;
+        var alerts = sinks.Alerts is { } evaluator ? new AlertsStatus(evaluator.Position, evaluator.Fired, evaluator.Resolved) : null;
         return Results.Json(new SinksResponse(statuses, alerts), SinksJsonContext.Default.SinksResponse);
     }
 
@@ -89,8 +89,9 @@ internal sealed record SinksResponse(IReadOnlyList<SinkStatus> Sinks, AlertsStat
 
 /// <summary>The alert evaluator's progress.</summary>
 /// <param name="Position">Every event up to this seq has been evaluated.</param>
-/// <param name="Fired">Alerts appended since start.</param>
-internal sealed record AlertsStatus(long Position, long Fired);
+/// <param name="Fired">Alerts raised by the rules since start.</param>
+/// <param name="Resolved">Alerts of the rules resolved since start.</param>
+internal sealed record AlertsStatus(long Position, long Fired, long Resolved);
 
 /// <summary>A page of dead letters.</summary>
 /// <param name="DeadLetters">In seq order.</param>

@@ -71,7 +71,10 @@ internal sealed class SinksService(
             _lagWatch.Start();
         }
 
-        _metrics = new SinkMetrics(_runners, () => (_alerts?.Fired ?? 0) + (_lagWatch?.Fired ?? 0));
+        _metrics = new SinkMetrics(
+            _runners,
+            () => (_alerts?.Fired ?? 0) + (_lagWatch?.Fired ?? 0),
+            () => (_alerts?.Resolved ?? 0) + (_lagWatch?.Resolved ?? 0));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();

@@ -26,6 +26,7 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
     private long _fired;
+    private long _resolved;
 
     /// <summary>Creates the watch; <see cref="Start"/> begins checking.</summary>
     public SinkLagWatch(SinkLagOptions options, IReadOnlyList<SinkRunner> runners, AuditLedger ledger, TimeProvider time, ILogger logger)
@@ -39,6 +40,9 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
 
     /// <summary><c>alert.raised</c> events appended since start.</summary>
     public long Fired => Interlocked.Read(ref _fired);
+
+    /// <summary><c>alert.resolved</c> events appended since start.</summary>
+    public long Resolved => Interlocked.Read(ref _resolved);
 
     /// <summary>Starts checking in the background.</summary>
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
@@ -73,6 +77,7 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
             else
             {
                 Interlocked.Add(ref _fired, alerts.Count(static a => a.Type == AlertInfo.RaisedType));
+                Interlocked.Add(ref _resolved, alerts.Count(static a => a.Type == AlertInfo.ResolvedType));
             }
         }
 

@@ -155,4 +155,31 @@ public sealed class SinkServerTests : IAsyncLifetime
         Assert.Equal([1L, 2, 4], info["related_seqs"]!.AsArray().Select(s => s!.GetValue<long>()));
         Assert.Equal(AlertInfo.RaisedType, alert["type"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task A_threshold_alert_resolves_by_itself_on_a_quiet_server_and_the_admin_view_counts_both()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["AuditStream:Sinks:Alerts:Rules:0:Name"] = "brute-force",
+            ["AuditStream:Sinks:Alerts:Rules:0:Kind"] = "security",
+            ["AuditStream:Sinks:Alerts:Rules:0:Threshold"] = "2",
+            ["AuditStream:Sinks:Alerts:Rules:0:Window"] = "00:00:01",
+            ["AuditStream:Sinks:Alerts:Rules:0:GroupBy"] = "source.ip",
+            ["AuditStream:Sinks:Alerts:Rules:0:Filter:EventTypes:0"] = "auth.failure",
+        });
+        var failure = (int i) => Json.Event(i, "auth.failure", "warning", "security", "\"source\":{\"ip\":\"203.0.113.9\"}");
+        await Json.PostEventsAsync(server.Producer(), failure(1), failure(2));
+
+        // Nothing else is written: the evaluator resolves by the clock one window (plus its one-second grace) later.
+        var alerts = server.Services.GetRequiredService<SinksService>().Alerts!;
+        await alerts.WaitForPositionAsync(4, new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        var raised = await Json.ReadAsync(await server.Reader("admin").GetAsync("api/v1/events/3"));
+        var resolved = await Json.ReadAsync(await server.Reader("admin").GetAsync("api/v1/events/4"));
+        Assert.Equal((AlertInfo.RaisedType, AlertInfo.ResolvedType), (raised["type"]!.GetValue<string>(), resolved["type"]!.GetValue<string>()));
+        Assert.Equal(3L, resolved["metadata"]!["alert"]!["related_seqs"]![0]!.GetValue<long>());
+
+        var status = await Json.ReadAsync(await server.Reader("admin").GetAsync("api/v1/sinks"));
+        Assert.Equal((1L, 1L), (status["alerts"]!["fired"]!.GetValue<long>(), status["alerts"]!["resolved"]!.GetValue<long>()));
+    }
 }

@@ -17,7 +17,7 @@ public sealed class SinkMetricsTests
         await using var fixture = await LedgerFixture.OpenAsync();
         var options = new WebhookOptions { Name = "metered", Url = receiver.BaseAddress, Linger = TimeSpan.Zero, Resilience = SinkConformanceTests.FastResilienceOptions() };
         await using var runner = fixture.Runner(new WebhookSink(options, new HttpClient(), TimeProvider.System), options);
-        using var metrics = new SinkMetrics([runner], () => 7);
+        using var metrics = new SinkMetrics([runner], () => 7, () => 3);
         runner.Start();
         await fixture.AppendAsync(4);
         await runner.WaitForPositionAsync(4, new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
@@ -40,6 +40,7 @@ public sealed class SinkMetricsTests
         Assert.Equal((0L, "metered"), seen["audit_sink_lag_events"]);
         Assert.Equal((1L, "metered"), seen["audit_sink_retries_total"]);
         Assert.Equal(7L, seen["audit_alerts_fired_total"].Value);
+        Assert.Equal(3L, seen["audit_alerts_resolved_total"].Value);
         Assert.True(seen.ContainsKey("audit_sink_failures_total"));
     }
 }
