@@ -144,7 +144,7 @@ describe("in Chromium, loading the built bundle", { timeout: 120_000 }, () => {
               await window.report(id, message);
             }
           } catch (error) {
-            await window.report(id, { type: "test.error", name: error.name, message: error.message });
+            await window.report(id, { type: "test.error", name: error.name, message: error.message, status: error.status, errors: error.errors });
           }
         })();
       }, { id, options });
@@ -222,6 +222,47 @@ describe("in Chromium, loading the built bundle", { timeout: 120_000 }, () => {
         [first[1].seq, "error", "auth.failure", "user-2"],
         [first[0].seq, "info", "consent.granted", "user-1"],
       ]);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test("across origins (CORS): a bad token is an AuthError, bad filters a FilterError, and publish works from the page", async () => {
+    const { tab, open, sockets, errors } = await openPage();
+    try {
+      const failed = (s) => s.messages.some((m) => m.type === "test.error");
+      const badToken = await open({ url: server.url, token: "not-a-token", minDelayMs: 50, maxDelayMs: 100 });
+      const badFilter = await open({ url: server.url, token: server.readerToken(), filters: { severities: ["loud"] }, minDelayMs: 50, maxDelayMs: 100 });
+      await badToken.waitFor(failed, "the AuthError of a bad token");
+      await badFilter.waitFor(failed, "the FilterError of bad filters");
+
+      // The first refused WebSocket was diagnosed through GET /api/v1/stream: no reconnect was tried.
+      assert.deepEqual(badToken.messages.map((m) => [m.type, m.name, m.status]), [["test.error", "AuthError", 401]]);
+      assert.deepEqual(badFilter.messages.map((m) => [m.type, m.name, m.status]), [["test.error", "FilterError", 400]]);
+      assert.deepEqual(badFilter.messages[0].errors.map((e) => [e.field, e.rule]), [["filters.severities[0]", "must be one of critical, error, warning, info"]]);
+      assert.equal(sockets.length, 2, "one WebSocket each");
+
+      // publish over fetch: the preflight (JSON body, Authorization) passes, and a refusal is readable too.
+      const publishInPage = (token, events) =>
+        tab.evaluate(async ({ url, token, events }) => {
+          try {
+            return { receipts: await window.auditstream.publish({ url, token }, events) };
+          } catch (error) {
+            return { error: { name: error.name, status: error.status, message: error.message } };
+          }
+        }, { url: server.url, token, events });
+      const published = await publishInPage(server.producerToken(), [event(1, "consent.granted"), event(2)]);
+      assert.equal(published.error, undefined, published.error?.message);
+      assert.equal(published.receipts.length, 2);
+      assert.equal(published.receipts[1].seq, published.receipts[0].seq + 1);
+      const refused = await publishInPage(server.readerToken(), [event(3)]);
+      assert.deepEqual([refused.error?.name, refused.error?.status], ["AuthError", 403]);
+
+      // What the page published is in the ledger, as the page sent it.
+      const stream = await open({ url: server.url, token: server.readerToken(), sinceSeq: published.receipts[0].seq - 1 });
+      await stream.waitFor((s) => s.seqs.length >= 2, "the two events published from the page");
+      assert.deepEqual(stream.messages.filter((m) => m.type === "audit.event.published").slice(0, 2).map((m) => m.audit_event.type), ["consent.granted", "data.accessed"]);
+      assert.deepEqual(errors, []);
     } finally {
       await tab.close();
     }

@@ -62,6 +62,7 @@ public static partial class ServerHost
         services.AddSingleton<SinksService>();
         services.AddHostedService(sp => sp.GetRequiredService<SinksService>());
         services.AddProblemDetails();
+        services.AddBrowserCors();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
         var ledgerOptions = builder.Configuration.GetSection(LedgerOptions.SectionName).Get<LedgerOptions>() ?? new LedgerOptions();
@@ -74,6 +75,10 @@ public static partial class ServerHost
         app.UseStatusCodePages();
         CoalescingUpgradeFeature.UseCoalescingWebSockets(app, StreamEndpoints.Path);
         app.UseWebSockets();
+
+        // Before authentication: a preflight carries no token and is answered here, and refusals (401, 403) get the
+        // CORS headers so that a listed page can read why.
+        app.UseCors();
         app.UseWhen(http => !StreamEndpoints.IsStreamPath(http.Request.Path), branch =>
         {
             branch.UseAuthentication();
@@ -84,11 +89,15 @@ public static partial class ServerHost
         // flags stay in the branch: tell it, or every stream connection would keep its token alive (see IsStreamPath).
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
-        app.MapIngest();
-        app.MapEventReads();
-        app.MapLedgerEndpoints();
+
+        // What a browser page on a listed origin may call (BrowserCors); /ws/audit checks the Origin itself, and the
+        // operator endpoints (sinks, debug, probes, metrics) stay same-origin.
+        var browserApi = app.MapGroup("").RequireCors(BrowserCors.PolicyName);
+        browserApi.MapIngest();
+        browserApi.MapEventReads();
+        browserApi.MapLedgerEndpoints();
+        browserApi.MapEventStream();
         app.MapStreaming();
-        app.MapEventStream();
         app.MapAuditStreamHealthChecks();
         app.MapAuditStreamMetrics(operations);
         app.MapDebugEndpoints();

@@ -6,8 +6,9 @@ namespace AuditStream.Server.Operations;
 /// <summary>
 /// Applies changed hub limits without a restart (IOptionsMonitor): <c>MaxClients</c> at the next admission, the rate
 /// limits (<c>RateLimitPerSecond</c>, <c>RateLimitPerMinute</c>, <c>MaxInboundMessagesPerSecond</c>) for clients that
-/// connect afterwards. Other hub keys (buffer sizes, timeouts) need a restart. A changed value that fails validation is
-/// logged (<c>HubOptionsReloadRejected</c>, naming the key and rule) and the limits in force stay.
+/// connect afterwards, <c>AllowedOrigins</c> at the next request (the stream's Origin check and CORS). Other hub keys
+/// (buffer sizes, timeouts) need a restart. A changed value that fails validation is logged
+/// (<c>HubOptionsReloadRejected</c>, naming the key and rule) and the limits in force stay.
 /// </summary>
 /// <remarks>
 /// The reloadable values are copied into the hub's own options object, which it reads at each admission (MaxClients)
@@ -58,6 +59,7 @@ internal sealed partial class HubOptionsReload(StreamHub hub, IOptionsMonitor<Hu
         current.RateLimitPerSecond = updated.RateLimitPerSecond;
         current.RateLimitPerMinute = updated.RateLimitPerMinute;
         current.MaxInboundMessagesPerSecond = updated.MaxInboundMessagesPerSecond;
+        current.AllowedOrigins = updated.AllowedOrigins;
     }
 
     private static partial class Log

@@ -216,7 +216,7 @@ internal static partial class StreamEndpoints
     internal static bool OriginAllowed(HttpRequest request, IReadOnlyCollection<string> allowed)
     {
         var origin = request.Headers.Origin.ToString();
-        if (origin.Length == 0 || allowed.Contains("*"))
+        if (origin.Length == 0)
         {
             return true;
         }
@@ -228,7 +228,7 @@ internal static partial class StreamEndpoints
             return true;
         }
 
-        return allowed.Any(a => string.Equals(a.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase));
+        return BrowserCors.IsListed(origin, allowed);
     }
 
     /// <summary>The first offered subprotocol that is not a token, else the token one (a browser fails the handshake
