@@ -38,7 +38,9 @@ public sealed class HubOptions
 
     /// <summary>
     /// Browser origins (<c>https://console.example.com</c>) allowed to open the stream besides the server's own; <c>*</c>
-    /// allows any. Requests without an <c>Origin</c> header (services, the CLI) are always allowed.
+    /// allows any. Requests without an <c>Origin</c> header (services, the CLI) are always allowed. The server also
+    /// answers CORS for these origins on the browser-facing HTTP API (publish, reads, SSE, proofs); the list is reloaded
+    /// without a restart.
     /// </summary>
     /// <value>Default empty: same origin only.</value>
 #pragma warning disable CA1819, CA2227 // Bound from configuration as a list.
