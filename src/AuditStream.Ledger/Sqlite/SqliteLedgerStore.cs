@@ -29,6 +29,7 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
     private readonly ILogger _logger;
     private SqliteConnection? _writer;
     private SqliteSideIndex? _index;
+    private SqliteWalCheckpointer? _checkpointer;
     private sqlite3_stmt? _insertEvent;
     private sqlite3_stmt? _insertSubtree;
     private sqlite3_stmt? _findById;
@@ -74,6 +75,9 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
     /// <summary>Full path of the side index file (derived data; rebuilt when missing).</summary>
     public string IndexPath { get; }
 
+    /// <summary>WAL checkpoints the background checkpointer has run since <see cref="InitializeAsync"/> (tests, diagnostics).</summary>
+    internal long BackgroundCheckpoints => _checkpointer?.Checkpoints ?? 0;
+
     /// <summary>Completes when the side index covers every event up to <paramref name="seq"/> (tests, benchmarks).</summary>
     public Task WaitForIndexAsync(long seq, CancellationToken cancellationToken) =>
         _index?.WaitForAsync(seq, cancellationToken) ?? throw new InvalidOperationException("InitializeAsync must be called first.");
@@ -99,6 +103,10 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
             Execute(writer, "PRAGMA foreign_keys=OFF;");
             Execute(writer, "PRAGMA cache_size=-65536;");
             Execute(writer, "PRAGMA busy_timeout=5000;");
+
+            // Checkpoints run beside the writer (SqliteWalCheckpointer); its own stays as a backstop.
+            Execute(writer, $"PRAGMA wal_autocheckpoint={SqliteWalCheckpointer.BackstopPages};");
+            Execute(writer, "PRAGMA journal_size_limit=67108864;");
             SqliteSchema.Migrate(writer);
 
             var db = writer.Handle!;
@@ -120,6 +128,8 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
         _lastSeq = head.LastSeq;
         _index = new SqliteSideIndex(IndexPath, _path, _logger);
         _index.Start(head.LastSeq);
+        _checkpointer = new SqliteWalCheckpointer(_writeConnectionString, _logger);
+        _checkpointer.Start();
         return Task.FromResult(head);
     }
 
@@ -144,12 +154,14 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
                 $"Commit must continue the ledger at seq {_lastSeq + 1}, not {batch.Records[0].Record.Seq}.");
         }
 
+        var bytes = 0L;
         Check(db, raw.sqlite3_exec(db, "BEGIN IMMEDIATE"));
         try
         {
             Span<byte> id = stackalloc byte[16];
             foreach (var pending in batch.Records)
             {
+                bytes += pending.Record.Body.Length;
                 var record = pending.Record;
                 var e = pending.Event;
                 var stmt = _insertEvent!;
@@ -191,6 +203,7 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
         {
             _lastSeq = batch.Records[^1].Record.Seq;
             _index?.Nudge();
+            _checkpointer?.Committed(bytes);
         }
     }
 
@@ -410,6 +423,12 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
         {
             await _index.DisposeAsync();
             _index = null;
+        }
+
+        if (_checkpointer is not null)
+        {
+            await _checkpointer.DisposeAsync();
+            _checkpointer = null;
         }
 
         lock (_writerLock)

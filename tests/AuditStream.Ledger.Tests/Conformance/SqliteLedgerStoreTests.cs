@@ -1,3 +1,4 @@
+using AuditStream.Events;
 using AuditStream.Ledger.Sqlite;
 using AuditStream.Ledger.Storage;
 using AuditStream.Ledger.Tests.Support;
@@ -33,6 +34,38 @@ public sealed class SqliteLedgerStoreTests : LedgerStoreConformanceTests, IDispo
         await reopened.WaitForIndexAsync(50, timeout.Token);
         var page = await reopened.QueryAsync(new EventQuery { ActorIds = ["actor-3"], Limit = 100 }, CancellationToken.None);
         Assert.Equal(Enumerable.Range(1, 50).Where(i => i % 5 == 3).Select(i => (long)i), page.Records.Select(r => r.Seq));
+    }
+
+    [Fact]
+    public async Task Write_ahead_log_is_copied_into_the_database_file_beside_the_writer_and_survives_reopening()
+    {
+        // 6 MB of bodies: past the checkpointer's threshold, far below the writer's own backstop.
+        var store = (SqliteLedgerStore)Store;
+        var body = new byte[8 * 1024];
+        for (var b = 0; b < 8; b++)
+        {
+            var batch = Batch((b * 100) + 1, 100, 1_000);
+            var big = new CommitBatch();
+            foreach (var p in batch.Records)
+            {
+                var r = p.Record;
+                big.Records.Add(new PendingRecord(new LedgerRecord(r.Seq, r.TimestampMicros, r.PrevHash, r.Hash, body, p.Event), p.Id, p.Event));
+            }
+
+            await store.CommitAsync(big, CancellationToken.None);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (new FileInfo(store.DatabasePath).Length < 6_000_000)
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+
+        Assert.True(store.BackgroundCheckpoints > 0);
+        await store.DisposeAsync();
+        await using var reopened = new SqliteLedgerStore(_dir.File("ledger.db"));
+        Assert.Equal(800, (await reopened.InitializeAsync(CancellationToken.None)).LastSeq);
+        Assert.Equal(8 * 1024, (await reopened.GetAsync(800, CancellationToken.None))!.Body.Length);
     }
 
     public void Dispose() => _dir.Dispose();
