@@ -77,16 +77,28 @@ public sealed class FanOutTests : IAsyncLifetime
         var client = new RecordingClient();
         Assert.True(fanOut.TryJoin(client, 0));
 
+        // Quiet until now: the first commit goes out at once, nothing could have been batched with it.
         await AppendAsync(3);
-        await WaitForAsync(() => fanOut.DispatchedSeq == 3);
+        await WaitForAsync(() => client.Signals == 1);
+        Assert.Equal(Enumerable.Range(1, 3).Select(i => (long)i), client.Seqs);
+
+        // Deliveries are now frequent (a wake less than a window ago): the next commits wait for the window.
         await AppendAsync(4);
         await WaitForAsync(() => fanOut.DispatchedSeq == 7);
-        Assert.Equal(0, client.Signals);
+        await AppendAsync(2);
+        await WaitForAsync(() => fanOut.DispatchedSeq == 9);
+        Assert.Equal(1, client.Signals);
 
         time.Advance(TimeSpan.FromMilliseconds(100));
-        await WaitForAsync(() => client.Signals > 0);
-        Assert.Equal(1, client.Signals);
-        Assert.Equal(Enumerable.Range(1, 7).Select(i => (long)i), client.Seqs);
+        await WaitForAsync(() => client.Signals > 1);
+        Assert.Equal(2, client.Signals);
+        Assert.Equal(Enumerable.Range(1, 9).Select(i => (long)i), client.Seqs);
+
+        // A window after the last wake the system counts as quiet again.
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        await AppendAsync(1);
+        await WaitForAsync(() => client.Signals == 3);
+        Assert.Equal(10, client.Seqs.Count);
     }
 
     private async Task AppendAsync(int count)

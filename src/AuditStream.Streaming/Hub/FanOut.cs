@@ -10,7 +10,10 @@ namespace AuditStream.Streaming.Hub;
 /// it to those clients without waking them. When the feed has nothing more to give right away, and the batching window
 /// (<see cref="HubOptions.FanOutWindowPerClient"/> per client to wake, at most <see cref="HubOptions.FanOutMaxWindow"/>)
 /// has passed, or after <see cref="MaxRecordsPerSignal"/> records, it wakes each client that got frames once, so a
-/// client's write loop puts a whole batch into one socket write. It never waits for a client: a full queue closes that client.
+/// client's write loop puts a whole batch into one socket write. The window only applies while deliveries are frequent:
+/// a commit that arrives when the last wake is a whole window ago goes out at once, since batching could not have
+/// gathered anything with it, and waiting would only add the window to its latency. It never waits for a client: a full
+/// queue closes that client.
 /// </summary>
 internal sealed partial class FanOut : IAsyncDisposable
 {
@@ -30,6 +33,7 @@ internal sealed partial class FanOut : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private long _dispatched;
+    private long _lastWake;
 
     public FanOut(CommittedFeed feed, PublishedFrameCache frames, TimeSpan windowPerClient, TimeSpan maxWindow, TimeProvider time, ILogger logger)
     {
@@ -139,7 +143,9 @@ internal sealed partial class FanOut : IAsyncDisposable
                     // Nothing more committed right now: wake the clients that got frames, unless the batching window (longer
                     // the more clients there are to wake) holds them for what commits next.
                     var window = _windowPerClient * _woken.Count;
-                    var waited = (window < _maxWindow ? window : _maxWindow) - _time.GetElapsedTime(firstPending);
+                    window = window < _maxWindow ? window : _maxWindow;
+                    var busy = _lastWake != 0 && _time.GetElapsedTime(_lastWake) < window;
+                    var waited = busy ? window - _time.GetElapsedTime(firstPending) : TimeSpan.Zero;
                     if (waited > TimeSpan.Zero)
                     {
                         var task = next.AsTask();
@@ -244,6 +250,7 @@ internal sealed partial class FanOut : IAsyncDisposable
 
     private void WakeClients()
     {
+        _lastWake = _time.GetTimestamp();
         foreach (var client in _woken)
         {
             client.SignalPending = false;
