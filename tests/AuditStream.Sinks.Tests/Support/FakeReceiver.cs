@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -39,10 +41,11 @@ public sealed class FakeReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedRequest> Requests => [.. _requests];
 
-    public static async Task<FakeReceiver> StartAsync()
+    /// <summary>Starts on <paramref name="port"/> of 127.0.0.1 (0: an ephemeral port).</summary>
+    public static async Task<FakeReceiver> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new FakeReceiver(app);
@@ -51,6 +54,14 @@ public sealed class FakeReceiver : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         receiver.BaseAddress = new Uri(address + "/");
         return receiver;
+    }
+
+    /// <summary>A loopback port nothing listens on (yet): where a receiver that is down refuses connections.</summary>
+    public static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     /// <summary>Completes when <paramref name="condition"/> holds over the requests so far; fails after <paramref name="timeout"/>.</summary>
