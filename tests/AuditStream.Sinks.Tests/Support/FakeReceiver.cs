@@ -99,21 +99,32 @@ public sealed class FakeReceiver : IAsyncDisposable
         await context.Request.Body.CopyToAsync(body);
         var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
         var request = new ReceivedRequest(context.Request.Method, context.Request.Path + context.Request.QueryString, headers, body.ToArray(), DateTimeOffset.UtcNow);
-        var reply = Handler(request);
-        if (reply.Delay is { } delay)
+        try
         {
-            await Task.Delay(delay, context.RequestAborted);
-        }
+            var reply = Handler(request);
+            if (reply.Delay is { } delay)
+            {
+                await Task.Delay(delay, context.RequestAborted);
+            }
 
-        _requests.Enqueue(request);
-        context.Response.StatusCode = reply.Status;
-        context.Response.ContentType = "application/json";
-        foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+            _requests.Enqueue(request);
+            context.Response.StatusCode = reply.Status;
+            context.Response.ContentType = "application/json";
+            foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+            {
+                context.Response.Headers[name] = value;
+            }
+
+            // Kestrel throws on a write to a 204 response, even an empty one (so the signal below was never given for them).
+            if (reply.Body.Length > 0)
+            {
+                await context.Response.WriteAsync(reply.Body);
+            }
+        }
+        finally
         {
-            context.Response.Headers[name] = value;
+            // Whatever became of the answer, the handler has seen the request: waiters look again.
+            Interlocked.Exchange(ref _received, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
-
-        await context.Response.WriteAsync(reply.Body);
-        Interlocked.Exchange(ref _received, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 }
