@@ -8,7 +8,7 @@ using AuditStream.Sinks.Tests.Elasticsearch;
 using AuditStream.Sinks.Tests.Support;
 using Xunit.Abstractions;
 
-namespace AuditStream.Server.Tests.Sinks;
+namespace AuditStream.Sinks.Tests.EndToEnd;
 
 /// <summary>
 /// Issue 8, "a server killed mid-delivery and restarted resumes with nothing missing": the real <c>auditstream serve</c> as

@@ -3,9 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using AuditStream.Server.Tests.Support;
 using AuditStream.Sinks.Tests.Elasticsearch;
-using AuditStream.Sinks.Tests.Support;
 
-namespace AuditStream.Server.Tests.Sinks;
+namespace AuditStream.Sinks.Tests.Support;
 
 /// <summary>One delivered event as the receiver saw it.</summary>
 internal readonly record struct Delivered(Guid Id, long Seq);
