@@ -83,11 +83,12 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         _ = server.PumpAsync(server._process.StandardOutput);
         _ = server.PumpAsync(server._process.StandardError);
         var exited = server._process.WaitForExitAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var started = await Task.WhenAny(server._listening.Task, exited).WaitAsync(timeout.Token);
+        var started = await Task.WhenAny(server._listening.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
         if (started != server._listening.Task)
         {
-            throw new InvalidOperationException($"auditstream serve exited with {server._process.ExitCode} before listening:\n{server.Output}");
+            var what = started == exited ? $"exited with {server._process.ExitCode}" : "did not listen within 60 s";
+            await server.DisposeAsync();
+            throw new InvalidOperationException($"auditstream serve {what}:\n{server.Output}");
         }
 
         server.BaseAddress = await server._listening.Task;
