@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
 using System.Threading.Channels;
 using AuditStream.Events;
 using AuditStream.Filters;
@@ -170,6 +172,9 @@ public sealed partial class SinkRunner : FeedCursor
             await _state.SaveCursorAsync(Name, position, null, cancellationToken).ConfigureAwait(false);
         }
 
+        // The batch that was in flight when the sink last stopped (saved before it was sent): formed again with the same
+        // records, so it goes out under the same delivery id and the receiver can drop what it already processed.
+        var inFlight = InFlightThrough(saved?.State);
         Advance(position);
         Log.Started(_logger, Name, position);
         var feed = Channel.CreateBounded<FeedItem>(new BoundedChannelOptions(_options.MaxBatchSize * 2) { SingleWriter = true });
@@ -178,7 +183,7 @@ public sealed partial class SinkRunner : FeedCursor
         while (true)
         {
             await RedriveAsync(cancellationToken).ConfigureAwait(false);
-            var last = await CollectAsync(feed.Reader, batch, cancellationToken).ConfigureAwait(false);
+            var last = await CollectAsync(feed.Reader, batch, inFlight > position ? inFlight : 0, cancellationToken).ConfigureAwait(false);
             if (pump.IsFaulted)
             {
                 await pump.ConfigureAwait(false);
@@ -186,6 +191,11 @@ public sealed partial class SinkRunner : FeedCursor
 
             if (batch.Count > 0)
             {
+                if (last != inFlight)
+                {
+                    await _state.SaveCursorAsync(Name, position, InFlightState(last), cancellationToken).ConfigureAwait(false);
+                }
+
                 await DeliverAsync(batch, rejected: null, cancellationToken).ConfigureAwait(false);
                 batch.Clear();
             }
@@ -235,8 +245,11 @@ public sealed partial class SinkRunner : FeedCursor
 
     private bool Accepts(LedgerRecord record) => _filter.MatchesAll || _filter.Matches(record.Event);
 
-    /// <summary>Fills <paramref name="batch"/> with accepted records; returns the last seq taken from the feed (0 when none).</summary>
-    private async Task<long> CollectAsync(ChannelReader<FeedItem> reader, List<LedgerRecord> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fills <paramref name="batch"/> with accepted records; returns the last seq taken from the feed (0 when none). With
+    /// <paramref name="through"/> above 0 the batch is the one in flight at the last stop: it ends at that seq, linger or not.
+    /// </summary>
+    private async Task<long> CollectAsync(ChannelReader<FeedItem> reader, List<LedgerRecord> batch, long through, CancellationToken cancellationToken)
     {
         var wake = Volatile.Read(ref _wake);
         if (!reader.TryRead(out var item))
@@ -258,12 +271,23 @@ public sealed partial class SinkRunner : FeedCursor
         var scanned = 1;
         var started = _time.GetTimestamp();
         var max = _options.MaxBatchSize;
-        while (batch.Count < max && scanned < max * ScanBudgetPerBatch)
+        while (batch.Count < max && scanned < max * ScanBudgetPerBatch && (through == 0 || last < through))
         {
             if (reader.TryRead(out item))
             {
                 last = Take(item, batch);
                 scanned++;
+                continue;
+            }
+
+            if (through > 0)
+            {
+                // Its records are committed: they come as soon as the pump has read them from the store.
+                if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+
                 continue;
             }
 
@@ -285,6 +309,31 @@ public sealed partial class SinkRunner : FeedCursor
         }
 
         return last;
+    }
+
+    /// <summary>The cursor state saved just before a batch is sent: the last seq the batch covers.</summary>
+    private static string InFlightState(long through) =>
+        string.Create(CultureInfo.InvariantCulture, $"{{\"in_flight_through\":{through}}}");
+
+    /// <summary>The last seq of the batch in flight per a saved cursor state; 0 when none was in flight.</summary>
+    private static long InFlightThrough(string? state)
+    {
+        if (string.IsNullOrEmpty(state))
+        {
+            return 0;
+        }
+
+        try
+        {
+            using var json = JsonDocument.Parse(state);
+            return json.RootElement.ValueKind == JsonValueKind.Object
+                && json.RootElement.TryGetProperty("in_flight_through", out var through)
+                && through.TryGetInt64(out var seq) ? seq : 0;
+        }
+        catch (JsonException)
+        {
+            return 0;
+        }
     }
 
     private static long Take(FeedItem item, List<LedgerRecord> batch)

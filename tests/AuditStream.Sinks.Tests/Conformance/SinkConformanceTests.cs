@@ -150,6 +150,36 @@ public abstract class SinkConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_partial_batch_in_flight_at_a_stop_is_sent_again_as_the_same_batch_after_restart()
+    {
+        // In flight: the 3 events committed before the start, sent after the linger. 27 more arrive before the stop, so a
+        // restart that collected a fresh batch would send 10 events, under another webhook-id: the receiver could not tell
+        // it had processed the first 3 already.
+        var early = await Fixture.AppendAsync(3);
+        var hanging = new TaskCompletionSource<IReadOnlyList<Guid>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Receiver.Handler = r =>
+        {
+            var reply = Answer(r);
+            return IsDelivery(r) && hanging.TrySetResult(EventIds(r)) ? reply with { Delay = TimeSpan.FromMinutes(5) } : reply;
+        };
+        var runner = StartRunner(o => o.MaxBatchSize = 10);
+        var inFlight = await hanging.Task.WaitAsync(s_timeout);
+        var late = await Fixture.AppendAsync(27);
+        await runner.DisposeAsync();
+
+        await Fixture.ReopenAsync();
+        Receiver.Handler = Answer;
+        var restartedAt = DateTimeOffset.UtcNow;
+        await using var restarted = StartRunner(o => o.MaxBatchSize = 10);
+        await WaitForPositionAsync(restarted, 30);
+
+        var resent = Receiver.Requests.Where(r => r.At >= restartedAt && IsDelivery(r)).ToList();
+        Assert.Equal(inFlight, EventIds(resent[0]));
+        var ids = early.Concat(late).Select(e => e.Id!.Value).ToList();
+        Assert.Equal(ids.Take(inFlight.Count).Concat(ids), Accepted);
+    }
+
+    [Fact]
     public async Task Outage_then_recovery_delivers_every_event_once_per_id_in_order()
     {
         _outage = true;

@@ -110,23 +110,4 @@ public sealed class ElasticsearchSinkTests : SinkConformanceTests
 
         Assert.All(Receiver.Requests, r => Assert.Equal("ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==", r.Header("authorization")));
     }
-
-    [Fact]
-    public async Task Outage_while_20000_events_are_ingested_then_every_event_is_indexed_once_in_order()
-    {
-        Outage = true;
-        await using var runner = StartRunner(o => o.MaxBatchSize = 2000);
-        var ids = new List<Guid>();
-        for (var chunk = 0; chunk < 4; chunk++)
-        {
-            ids.AddRange((await Fixture.AppendAsync(5000)).Select(e => e.Id!.Value));
-        }
-
-        await Receiver.WaitUntilAsync(_ => FailedRequests >= 3);
-        Assert.Empty(Accepted);
-        Outage = false;
-        await WaitForPositionAsync(runner, 20_000);
-
-        Assert.Equal(ids, Accepted);
-    }
 }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -39,10 +41,11 @@ public sealed class FakeReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedRequest> Requests => [.. _requests];
 
-    public static async Task<FakeReceiver> StartAsync()
+    /// <summary>Starts on <paramref name="port"/> of 127.0.0.1 (0: an ephemeral port).</summary>
+    public static async Task<FakeReceiver> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new FakeReceiver(app);
@@ -51,6 +54,14 @@ public sealed class FakeReceiver : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         receiver.BaseAddress = new Uri(address + "/");
         return receiver;
+    }
+
+    /// <summary>A loopback port nothing listens on (yet): where a receiver that is down refuses connections.</summary>
+    public static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     /// <summary>Completes when <paramref name="condition"/> holds over the requests so far; fails after <paramref name="timeout"/>.</summary>
@@ -88,37 +99,48 @@ public sealed class FakeReceiver : IAsyncDisposable
         await context.Request.Body.CopyToAsync(body);
         var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
         var request = new ReceivedRequest(context.Request.Method, context.Request.Path + context.Request.QueryString, headers, body.ToArray(), DateTimeOffset.UtcNow);
-        var reply = Handler(request);
-        if (reply.Delay is { } delay)
+        try
         {
-            await Task.Delay(delay, context.RequestAborted);
-        }
+            var reply = Handler(request);
+            if (reply.Delay is { } delay)
+            {
+                await Task.Delay(delay, context.RequestAborted);
+            }
 
-        _requests.Enqueue(request);
-        context.Response.StatusCode = reply.Status;
-        context.Response.ContentType = "application/json";
-        foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
-        {
-            context.Response.Headers[name] = value;
-        }
+            _requests.Enqueue(request);
+            context.Response.StatusCode = reply.Status;
+            context.Response.ContentType = "application/json";
+            foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+            {
+                context.Response.Headers[name] = value;
+            }
 
-        if (reply.BodyDelay is { } bodyDelay)
+            if (reply.BodyDelay is { } bodyDelay)
+            {
+                await context.Response.StartAsync();
+                await context.Response.Body.FlushAsync();
+                Signal();
+                try
+                {
+                    await Task.Delay(bodyDelay, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            // Kestrel throws on a write to a 204 response, even an empty one (so the signal below was never given for them).
+            if (reply.Body.Length > 0)
+            {
+                await context.Response.WriteAsync(reply.Body);
+            }
+        }
+        finally
         {
-            await context.Response.StartAsync();
-            await context.Response.Body.FlushAsync();
+            // Whatever became of the answer, the handler has seen the request: waiters look again.
             Signal();
-            try
-            {
-                await Task.Delay(bodyDelay, context.RequestAborted);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
         }
-
-        await context.Response.WriteAsync(reply.Body);
-        Signal();
     }
 
     private void Signal() =>
