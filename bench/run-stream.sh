@@ -10,7 +10,8 @@
 #   if unset, 100000 for max-throughput), MAX_OFFERED=5000000 (msgs/s offered in max-throughput),
 #   SOURCES (e.g. 127.0.0.2,127.0.0.3: local addresses for subscribers when ephemeral ports run short),
 #   LOADGEN_ARGS (extra arguments for every `run`, e.g. "--interval-ms 2"),
-#   TARGET=raw to run the scenarios against bench/peers/RawLoopback instead (rows named raw/<scenario>; it ignores
+#   SERVER_DIR (a directory with another build of auditstream.dll, to compare two builds; default the Release build
+#   of src/AuditStream.Server), TARGET=raw to run the scenarios against bench/peers/RawLoopback instead (rows named raw/<scenario>; it ignores
 #   filters, so selective-10k means nothing there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,7 @@ case $target in
   *) echo "unknown TARGET '$target' (auditstream or raw)" >&2; exit 2 ;;
 esac
 dotnet build bench/AuditStream.LoadGen -c Release -nologo -v q
-S="dotnet src/AuditStream.Server/bin/Release/net10.0/auditstream.dll"
+S="dotnet ${SERVER_DIR:-src/AuditStream.Server/bin/Release/net10.0}/auditstream.dll"
 R="dotnet bench/peers/RawLoopback/bin/Release/net10.0/RawLoopback.dll"
 L="dotnet bench/AuditStream.LoadGen/bin/Release/net10.0/AuditStream.LoadGen.dll"
 mkdir -p "$out"
