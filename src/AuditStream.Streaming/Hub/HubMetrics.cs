@@ -38,7 +38,6 @@ public sealed class HubMetrics : IDisposable
     private long _published;
     private long _filtered;
     private long _bytes;
-    private long _queueDepth;
     private Func<long>? _queueDepthSource;
     private long _nextLatencySample;
     private static readonly long s_latencySampleTicks = Stopwatch.Frequency / 2_000;
@@ -115,7 +114,7 @@ public sealed class HubMetrics : IDisposable
     public long BytesSent => Volatile.Read(ref _bytes);
 
     /// <summary>Frames waiting in client queues now.</summary>
-    public long QueueDepth => _queueDepthSource is { } source ? source() : Volatile.Read(ref _queueDepth);
+    public long QueueDepth => _queueDepthSource?.Invoke() ?? 0;
 
     /// <summary>Disconnects so far by reason.</summary>
     public IReadOnlyDictionary<string, long> DisconnectsByReason => Copy(_disconnects);
@@ -191,9 +190,6 @@ public sealed class HubMetrics : IDisposable
     /// path does not count frames in and out.
     /// </summary>
     public void ObserveQueueDepth(Func<long> source) => _queueDepthSource = source;
-
-    /// <summary>Frames were queued (positive) or written (negative) in some client's queue (when no source is observed).</summary>
-    public void QueueDepthChanged(int delta) => Interlocked.Add(ref _queueDepth, delta);
 
     /// <inheritdoc />
     public void Dispose()

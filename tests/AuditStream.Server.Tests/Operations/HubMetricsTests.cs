@@ -24,8 +24,7 @@ public sealed class HubMetricsTests
         metrics.Filtered(2);
         metrics.Dropped(HubMetrics.DropReasons.RateLimited, 5);
         metrics.Dropped(HubMetrics.DropReasons.SlowConsumer);
-        metrics.QueueDepthChanged(7);
-        metrics.QueueDepthChanged(-3);
+        metrics.ObserveQueueDepth(() => 4);
         metrics.ObserveLatency(0.002);
         listener.RecordObservableInstruments();
 
