@@ -186,7 +186,7 @@ internal static class IngestEndpoints
         // Fast path: the whole array in one pass; only a failure pays for the per-element pass that names every bad index.
         try
         {
-            var events = JsonSerializer.Deserialize(body.Span, AuditJsonContext.Default.AuditEventArray) ?? [];
+            var events = JsonSerializer.Deserialize(body.Span, AuditEventReading.Array) ?? [];
             if (events.Length > maxEvents)
             {
                 return Parsed.Fail(TooMany(events.Length, maxEvents));
@@ -317,7 +317,7 @@ internal static class IngestEndpoints
     {
         try
         {
-            var e = JsonSerializer.Deserialize(json, AuditJsonContext.Default.AuditEvent);
+            var e = JsonSerializer.Deserialize(json, AuditEventReading.Event);
             return e is null ? (null, new ProblemError(index, "event", "must be a JSON object")) : (e, null);
         }
         catch (JsonException ex)
