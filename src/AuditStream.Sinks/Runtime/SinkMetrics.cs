@@ -15,6 +15,9 @@ public sealed class SinkMetrics : IDisposable
 
     private readonly Meter _meter = new(MeterName);
 
+    /// <summary>This instance's meter (tests listen to it alone: other servers in the process publish the same names).</summary>
+    internal Meter Meter => _meter;
+
     /// <summary>
     /// Publishes the counters of <paramref name="runners"/> and the alerts counted by <paramref name="alertsFired"/>
     /// (<c>alert.raised</c>) and <paramref name="alertsResolved"/> (<c>alert.resolved</c>).
