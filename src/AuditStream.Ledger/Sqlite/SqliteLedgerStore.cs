@@ -223,38 +223,26 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
             // writer connection (an IN list of named parameters was re-prepared per batch and resolved each name by a scan).
             lock (_writerLock)
             {
-                FindByIds(writer.Handle!, ids, found);
+                FindByIds(writer.Handle!, _findById!, ids, found);
             }
 
             return found;
         }
 
+        // A store opened without InitializeAsync (verification, export): the same probes on a read connection.
         await using var connection = await OpenReadAsync(cancellationToken);
-        foreach (var chunk in ids.Chunk(500))
+        var db = connection.Handle!;
+        Check(db, raw.sqlite3_prepare_v2(db, FindByIdSql, out var stmt));
+        using (stmt)
         {
-            await using var cmd = connection.CreateCommand();
-            var sql = new StringBuilder("SELECT id, seq, ts, hash FROM events WHERE id IN (");
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                sql.Append(i == 0 ? "$p" : ",$p").Append(i);
-                cmd.Parameters.AddWithValue("$p" + i, chunk[i].ToByteArray(bigEndian: true));
-            }
-
-            cmd.CommandText = sql.Append(')').ToString();
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var id = new Guid(reader.GetFieldValue<byte[]>(0), bigEndian: true);
-                found[id] = new AppendReceipt(id, reader.GetInt64(1), reader.GetInt64(2), reader.GetFieldValue<byte[]>(3));
-            }
+            FindByIds(db, stmt, ids, found);
         }
 
         return found;
     }
 
-    private void FindByIds(sqlite3 db, IReadOnlyCollection<Guid> ids, Dictionary<Guid, AppendReceipt> found)
+    private static void FindByIds(sqlite3 db, sqlite3_stmt stmt, IReadOnlyCollection<Guid> ids, Dictionary<Guid, AppendReceipt> found)
     {
-        var stmt = _findById!;
         Span<byte> key = stackalloc byte[16];
 
         // One read transaction for all probes: each autocommit statement would take and drop the WAL read lock (fcntl).

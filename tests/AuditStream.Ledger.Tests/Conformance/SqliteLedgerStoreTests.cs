@@ -68,5 +68,15 @@ public sealed class SqliteLedgerStoreTests : LedgerStoreConformanceTests, IDispo
         Assert.Equal(8 * 1024, (await reopened.GetAsync(800, CancellationToken.None))!.Body.Length);
     }
 
+    [Fact]
+    public async Task A_store_opened_only_for_reading_finds_ids_too()
+    {
+        var batch = Batch(1, 20, 1_000);
+        await Store.CommitAsync(batch, CancellationToken.None);
+        await using var reader = new SqliteLedgerStore(_dir.File("ledger.db"));
+        var found = await reader.FindByIdsAsync([batch.Records[4].Id, Guid.NewGuid()], CancellationToken.None);
+        Assert.Equal(5, Assert.Single(found).Value.Seq);
+    }
+
     public void Dispose() => _dir.Dispose();
 }
