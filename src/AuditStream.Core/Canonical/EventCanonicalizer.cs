@@ -35,7 +35,9 @@ public static class EventCanonicalizer
         WriteString(output, "\"actor_id\":"u8, validated.ActorId);
         WriteString(output, "\"actor_type\":"u8, validated.ActorType);
         WriteString(output, "\"category\":"u8, category);
+        var complianceStart = output.WrittenCount;
         WriteCompliance(output, validated.Compliance);
+        var complianceEnd = output.WrittenCount;
         WriteId(output, id);
         WriteJson(output, "\"metadata\":"u8, validated.Metadata);
         WriteOccurredAt(output, validated.OccurredAt);
@@ -57,7 +59,7 @@ public static class EventCanonicalizer
         JsonCanonicalizer.WriteString(type, output);
         output.Write((byte)'}');
 
-        return new PreparedEvent(validated, idSuppliedByProducer, output.WrittenSpan.ToArray(), midStart, tailStart);
+        return new PreparedEvent(validated, idSuppliedByProducer, output.WrittenSpan.ToArray(), midStart, tailStart, complianceStart..complianceEnd);
     }
 
     /// <summary>Writes <paramref name="value"/> as <c>occurred_at</c> is stored: UTC, seconds fraction trimmed of trailing zeros.</summary>

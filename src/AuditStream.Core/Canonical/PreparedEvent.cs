@@ -17,6 +17,15 @@ public sealed class PreparedEvent
 {
     /// <summary>Creates a prepared event; see the remarks of the type for the layout of <paramref name="canonical"/>.</summary>
     public PreparedEvent(AuditEvent @event, bool idSuppliedByProducer, byte[] canonical, int midStart, int tailStart)
+        : this(@event, idSuppliedByProducer, canonical, midStart, tailStart, default)
+    {
+    }
+
+    /// <summary>
+    /// Creates a prepared event whose <c>compliance</c> member (with its trailing comma) spans
+    /// <paramref name="compliance"/> of <paramref name="canonical"/>; an empty range when it has none.
+    /// </summary>
+    public PreparedEvent(AuditEvent @event, bool idSuppliedByProducer, byte[] canonical, int midStart, int tailStart, Range compliance)
     {
         ArgumentNullException.ThrowIfNull(@event);
         ArgumentNullException.ThrowIfNull(canonical);
@@ -34,6 +43,8 @@ public sealed class PreparedEvent
         Canonical = canonical;
         MidStart = midStart;
         TailStart = tailStart;
+        var (complianceStart, complianceLength) = compliance.GetOffsetAndLength(midStart);
+        Compliance = new Range(complianceStart, complianceStart + complianceLength);
     }
 
     /// <summary>The validated, classified event (id and tenant set; ledger fields unset).</summary>
@@ -53,6 +64,13 @@ public sealed class PreparedEvent
 
     /// <summary>Offset of Tail in <see cref="Canonical"/>.</summary>
     public int TailStart { get; }
+
+    /// <summary>
+    /// Where the classifier's <c>compliance</c> member and its comma lie in the Head of <see cref="Canonical"/> (empty
+    /// when untagged): idempotency compares what the producer sent, so a re-sent event is the same event even after the
+    /// classification rules changed.
+    /// </summary>
+    public Range Compliance { get; }
 
     /// <summary>Serialized size of the canonical body once the ledger fields are added (an upper bound).</summary>
     public int MaxBodyLength => Canonical.Length + ChainStep.LedgerFieldsMaxLength;

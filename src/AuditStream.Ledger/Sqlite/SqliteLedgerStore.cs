@@ -20,7 +20,8 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
 
     private const string InsertSubtreeSql = "INSERT INTO subtrees(level, idx, hash) VALUES (?1, ?2, ?3)";
 
-    private const string FindByIdSql = "SELECT seq, ts, hash FROM events WHERE id = ?1";
+    // The expression must match the index events_tenant_id exactly for SQLite to use it.
+    private const string FindByIdSql = "SELECT seq, ts, hash, body FROM events WHERE ifnull(tenant_id, '') = ?1 AND id = ?2";
 
     private readonly string _path;
     private readonly string _readConnectionString;
@@ -208,11 +209,11 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyDictionary<Guid, AppendReceipt>> FindByIdsAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<EventKey, IdMatch>> FindByIdsAsync(IReadOnlyCollection<EventKey> keys, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(ids);
-        var found = new Dictionary<Guid, AppendReceipt>();
-        if (ids.Count == 0)
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new Dictionary<EventKey, IdMatch>();
+        if (keys.Count == 0)
         {
             return found;
         }
@@ -223,7 +224,7 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
             // writer connection (an IN list of named parameters was re-prepared per batch and resolved each name by a scan).
             lock (_writerLock)
             {
-                FindByIds(writer.Handle!, _findById!, ids, found);
+                FindByIds(writer.Handle!, _findById!, keys, found);
             }
 
             return found;
@@ -235,46 +236,43 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
         Check(db, raw.sqlite3_prepare_v2(db, FindByIdSql, out var stmt));
         using (stmt)
         {
-            FindByIds(db, stmt, ids, found);
+            FindByIds(db, stmt, keys, found);
         }
 
         return found;
     }
 
-    private static void FindByIds(sqlite3 db, sqlite3_stmt stmt, IReadOnlyCollection<Guid> ids, Dictionary<Guid, AppendReceipt> found)
+    private static void FindByIds(sqlite3 db, sqlite3_stmt stmt, IReadOnlyCollection<EventKey> keys, Dictionary<EventKey, IdMatch> found)
     {
-        Span<byte> key = stackalloc byte[16];
+        Span<byte> id = stackalloc byte[16];
 
         // One read transaction for all probes: each autocommit statement would take and drop the WAL read lock (fcntl).
         Check(db, raw.sqlite3_exec(db, "BEGIN"));
         try
         {
-            Probe(db, stmt, ids, found, key);
+            foreach (var key in keys)
+            {
+                key.Id.TryWriteBytes(id, bigEndian: true, out _);
+                raw.sqlite3_bind_text(stmt, 1, key.Tenant);
+                raw.sqlite3_bind_blob(stmt, 2, id);
+                var rc = raw.sqlite3_step(stmt);
+                if (rc == raw.SQLITE_ROW)
+                {
+                    var receipt = new AppendReceipt(key.Id, raw.sqlite3_column_int64(stmt, 0), raw.sqlite3_column_int64(stmt, 1), raw.sqlite3_column_blob(stmt, 2).ToArray());
+                    found[key] = new IdMatch(receipt, raw.sqlite3_column_blob(stmt, 3).ToArray());
+                    rc = raw.sqlite3_step(stmt);
+                }
+
+                raw.sqlite3_reset(stmt);
+                if (rc != raw.SQLITE_DONE)
+                {
+                    throw new SqliteException($"SQLite step failed: {raw.sqlite3_errmsg(db).utf8_to_string()}", rc);
+                }
+            }
         }
         finally
         {
             raw.sqlite3_exec(db, "COMMIT");
-        }
-    }
-
-    private static void Probe(sqlite3 db, sqlite3_stmt stmt, IReadOnlyCollection<Guid> ids, Dictionary<Guid, AppendReceipt> found, Span<byte> key)
-    {
-        foreach (var id in ids)
-        {
-            id.TryWriteBytes(key, bigEndian: true, out _);
-            raw.sqlite3_bind_blob(stmt, 1, key);
-            var rc = raw.sqlite3_step(stmt);
-            if (rc == raw.SQLITE_ROW)
-            {
-                found[id] = new AppendReceipt(id, raw.sqlite3_column_int64(stmt, 0), raw.sqlite3_column_int64(stmt, 1), raw.sqlite3_column_blob(stmt, 2).ToArray());
-                rc = raw.sqlite3_step(stmt);
-            }
-
-            raw.sqlite3_reset(stmt);
-            if (rc != raw.SQLITE_DONE)
-            {
-                throw new SqliteException($"SQLite step failed: {raw.sqlite3_errmsg(db).utf8_to_string()}", rc);
-            }
         }
     }
 

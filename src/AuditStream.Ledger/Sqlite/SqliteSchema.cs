@@ -39,6 +39,13 @@ internal static class SqliteSchema
             created_at INTEGER NOT NULL
         );
         """,
+
+        // 2: ids are unique within a tenant only (an id in one tenant must not suppress or reveal another tenant's event).
+        // ifnull() so that events stored without a tenant stay unique among themselves (NULLs never collide in an index).
+        """
+        DROP INDEX events_id;
+        CREATE UNIQUE INDEX events_tenant_id ON events(ifnull(tenant_id, ''), id);
+        """,
     ];
 
     /// <summary>Number of migrations this build knows.</summary>

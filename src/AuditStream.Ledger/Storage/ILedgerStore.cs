@@ -18,8 +18,11 @@ public interface ILedgerStore : IAsyncDisposable
     /// </summary>
     Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken);
 
-    /// <summary>Finds already committed events by id (idempotency across restarts).</summary>
-    Task<IReadOnlyDictionary<Guid, AppendReceipt>> FindByIdsAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken);
+    /// <summary>
+    /// Finds already committed events by tenant and id (idempotency across restarts). An id is unique within its tenant
+    /// only: the store refuses a commit that repeats a committed (tenant, id) pair, and never matches across tenants.
+    /// </summary>
+    Task<IReadOnlyDictionary<EventKey, IdMatch>> FindByIdsAsync(IReadOnlyCollection<EventKey> keys, CancellationToken cancellationToken);
 
     /// <summary>The record at <paramref name="seq"/>, or null.</summary>
     Task<LedgerRecord?> GetAsync(long seq, CancellationToken cancellationToken);

@@ -28,10 +28,12 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     private readonly CommitBatch _batch = new();
     private readonly List<AppendRequest> _requests = [];
     private readonly List<LedgerRecord> _published = [];
-    private readonly List<Guid> _idsToLookUp = [];
-    private readonly Dictionary<Guid, AppendReceipt> _batchIds = [];
-    private static readonly IReadOnlyDictionary<Guid, AppendReceipt> s_noHits = new Dictionary<Guid, AppendReceipt>();
-    private IReadOnlyDictionary<Guid, AppendReceipt> _storeHits = s_noHits;
+    private readonly List<EventKey> _idsToLookUp = [];
+    private readonly Dictionary<EventKey, KnownId> _batchIds = [];
+    private readonly Dictionary<EventKey, UInt128> _requestIds = [];
+    private readonly List<IdConflict> _conflicts = [];
+    private static readonly IReadOnlyDictionary<EventKey, IdMatch> s_noHits = new Dictionary<EventKey, IdMatch>();
+    private IReadOnlyDictionary<EventKey, IdMatch> _storeHits = s_noHits;
     private long _queuedEvents;
     private LedgerHead _head = new(0, new byte[32], MerkleFrontier.EmptyRoot, 0);
     private MerkleFrontier? _merkle;
@@ -165,7 +167,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
                 events += request.Events.Count;
             }
 
-            AppendedEvent[][]? results = null;
+            AppendResult[]? results = null;
             Exception? failure = null;
             var started = _time.GetTimestamp();
             Volatile.Write(ref _commitStartedAt, started == 0 ? 1 : started);
@@ -194,7 +196,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
             {
                 if (results is not null)
                 {
-                    _requests[r].Completion.TrySetResult(new AppendResult(AppendStatus.Committed, results[r]));
+                    _requests[r].Completion.TrySetResult(results[r]);
                 }
                 else
                 {
@@ -203,6 +205,11 @@ public sealed partial class LedgerWriter : IAsyncDisposable
             }
 
             _requests.Clear();
+            if (results is not null)
+            {
+                // Producers first: the batch is durable, so nothing a listener does may turn it into a failed append.
+                NotifyCommitted();
+            }
         }
 
         // Completed: refuse anything that raced in after TryComplete (none can), and finish what is left.
@@ -236,7 +243,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
         }
     }
 
-    private async Task<AppendedEvent[][]> CommitBatchAsync()
+    private async Task<AppendResult[]> CommitBatchAsync()
     {
         await LookUpProducerIdsAsync();
 
@@ -248,20 +255,28 @@ public sealed partial class LedgerWriter : IAsyncDisposable
 
         // One clock read per batch; commit times never go backwards, so a time range maps to a seq range.
         var timestamp = Math.Max(Timestamps.ToMicros(_time.GetUtcNow()), head.LastTimestampMicros);
-        var results = new AppendedEvent[_requests.Count][];
+        var results = new AppendResult[_requests.Count];
         _batch.Clear();
         _batchIds.Clear();
         _published.Clear();
         for (var r = 0; r < _requests.Count; r++)
         {
             var events = _requests[r].Events;
-            var outcome = results[r] = new AppendedEvent[events.Count];
+            if (FindConflicts(events) is { } conflicts)
+            {
+                results[r] = new AppendResult(AppendStatus.IdConflict, []) { Conflicts = conflicts };
+                continue;
+            }
+
+            var outcome = new AppendedEvent[events.Count];
+            results[r] = new AppendResult(AppendStatus.Committed, outcome);
             for (var i = 0; i < events.Count; i++)
             {
                 var prepared = events[i];
-                if (prepared.IdSuppliedByProducer && FindExisting(prepared.Id) is { } existing)
+                var key = EventKey.For(prepared.Event.TenantId, prepared.Id);
+                if (prepared.IdSuppliedByProducer && FindExisting(key) is { } existing)
                 {
-                    outcome[i] = new AppendedEvent(existing, WasDuplicate: true);
+                    outcome[i] = new AppendedEvent(existing.Receipt, WasDuplicate: true);
                     continue;
                 }
 
@@ -277,7 +292,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
                 if (prepared.IdSuppliedByProducer)
                 {
                     // Only a producer's own ids can come back; a generated one resent later is found in the store.
-                    _batchIds[prepared.Id] = receipt;
+                    _batchIds[key] = new KnownId(receipt, EventContent.Of(prepared));
                 }
 
                 outcome[i] = new AppendedEvent(receipt, WasDuplicate: false);
@@ -300,24 +315,86 @@ public sealed partial class LedgerWriter : IAsyncDisposable
 
         if (_batch.Records.Count > 0)
         {
-            foreach (var (id, receipt) in _batchIds)
+            if (_recentIds.Enabled)
             {
-                _recentIds.Add(id, receipt);
+                foreach (var (key, known) in _batchIds)
+                {
+                    _recentIds.Add(key, known);
+                }
             }
 
-            var newHead = new LedgerHead(seq, prevHash, merkle.Root(), timestamp);
-            Volatile.Write(ref _head, newHead);
-            _feed.Publish(_published.ToArray());
-            HeadAdvanced?.Invoke(newHead);
+            Volatile.Write(ref _head, new LedgerHead(seq, prevHash, merkle.Root(), timestamp));
         }
 
         return results;
     }
 
-    private AppendReceipt? FindExisting(Guid id) =>
-        _batchIds.TryGetValue(id, out var inBatch) ? inBatch
-        : _storeHits.TryGetValue(id, out var stored) ? stored
-        : _recentIds.TryGet(id);
+    /// <summary>
+    /// The events of one request whose id is already taken in their tenant by other content: committed, earlier in this
+    /// batch, or earlier in the request itself. Null when there are none, so the request can be written.
+    /// </summary>
+    private IdConflict[]? FindConflicts(IReadOnlyList<PreparedEvent> events)
+    {
+        _conflicts.Clear();
+        _requestIds.Clear();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var prepared = events[i];
+            if (!prepared.IdSuppliedByProducer)
+            {
+                continue;
+            }
+
+            var key = EventKey.For(prepared.Event.TenantId, prepared.Id);
+            if (FindExisting(key) is { } existing)
+            {
+                if (existing.Content != EventContent.Of(prepared))
+                {
+                    _conflicts.Add(new IdConflict(i, existing.Receipt));
+                }
+            }
+            else if (events.Count > 1)
+            {
+                // The first event with a new id is written; a later one in the same request must match it.
+                var content = EventContent.Of(prepared);
+                if (_requestIds.TryGetValue(key, out var first) && first != content)
+                {
+                    _conflicts.Add(new IdConflict(i, Existing: null));
+                }
+
+                _requestIds.TryAdd(key, content);
+            }
+        }
+
+        return _conflicts.Count == 0 ? null : [.. _conflicts];
+    }
+
+    private KnownId? FindExisting(EventKey key) =>
+        _batchIds.TryGetValue(key, out var inBatch) ? inBatch
+        : _storeHits.TryGetValue(key, out var stored) ? new KnownId(stored.Receipt, EventContent.OfStoredBody(stored.Body))
+        : _recentIds.TryGet(key);
+
+    private void NotifyCommitted()
+    {
+        if (_published.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _feed.Publish(_published.ToArray());
+            HeadAdvanced?.Invoke(_head);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.NotifyFailed(_logger, ex, _head.Size);
+        }
+        finally
+        {
+            _published.Clear();
+        }
+    }
 
     private async Task LookUpProducerIdsAsync()
     {
@@ -328,9 +405,13 @@ public sealed partial class LedgerWriter : IAsyncDisposable
         {
             foreach (var prepared in request.Events)
             {
-                if (prepared.IdSuppliedByProducer && _recentIds.TryGet(prepared.Id) is null)
+                if (prepared.IdSuppliedByProducer)
                 {
-                    _idsToLookUp.Add(prepared.Id);
+                    var key = EventKey.For(prepared.Event.TenantId, prepared.Id);
+                    if (_recentIds.TryGet(key) is null)
+                    {
+                        _idsToLookUp.Add(key);
+                    }
                 }
             }
         }
@@ -368,5 +449,8 @@ public sealed partial class LedgerWriter : IAsyncDisposable
 
         [LoggerMessage(EventId = 101, EventName = "CommitFailed", Level = LogLevel.Error, Message = "Ledger commit of {Requests} requests failed; they were refused")]
         public static partial void CommitFailed(ILogger logger, Exception exception, int requests);
+
+        [LoggerMessage(EventId = 102, EventName = "NotifyFailed", Level = LogLevel.Critical, Message = "A listener of the commit up to seq {Seq} failed; the events are committed and acknowledged")]
+        public static partial void NotifyFailed(ILogger logger, Exception exception, long seq);
     }
 }

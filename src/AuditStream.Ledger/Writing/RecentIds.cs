@@ -2,25 +2,30 @@ using AuditStream.Ledger.Storage;
 
 namespace AuditStream.Ledger.Writing;
 
-/// <summary>The last N committed ids and their receipts, so re-sent events are answered without a store lookup. Writer thread only.</summary>
+/// <summary>A committed event's receipt and the fingerprint of its content (<see cref="EventContent"/>).</summary>
+internal readonly record struct KnownId(AppendReceipt Receipt, UInt128 Content);
+
+/// <summary>The last N committed (tenant, id) keys, so re-sent events are answered without a store lookup. Writer thread only.</summary>
 internal sealed class RecentIds(int capacity)
 {
-    private readonly Dictionary<Guid, AppendReceipt> _receipts = new(Math.Min(capacity, 1 << 16));
-    private readonly Queue<Guid> _order = new(Math.Min(capacity, 1 << 16));
+    private readonly Dictionary<EventKey, KnownId> _known = new(Math.Min(capacity, 1 << 16));
+    private readonly Queue<EventKey> _order = new(Math.Min(capacity, 1 << 16));
 
-    public AppendReceipt? TryGet(Guid id) => _receipts.TryGetValue(id, out var receipt) ? receipt : null;
+    public bool Enabled => capacity > 0;
 
-    public void Add(Guid id, AppendReceipt receipt)
+    public KnownId? TryGet(EventKey key) => _known.TryGetValue(key, out var known) ? known : null;
+
+    public void Add(EventKey key, KnownId known)
     {
-        if (capacity == 0 || !_receipts.TryAdd(id, receipt))
+        if (capacity == 0 || !_known.TryAdd(key, known))
         {
             return;
         }
 
-        _order.Enqueue(id);
+        _order.Enqueue(key);
         if (_order.Count > capacity)
         {
-            _receipts.Remove(_order.Dequeue());
+            _known.Remove(_order.Dequeue());
         }
     }
 }

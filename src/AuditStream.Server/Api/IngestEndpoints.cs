@@ -60,19 +60,20 @@ internal static class IngestEndpoints
             }
 
             // A producer writes for its own tenant only; naming another one is an authorization failure, not bad input.
-            if (!user.HasAllTenants())
+            // A token for every tenant names each event's tenant: an event stored with none would be visible to no tenant.
+            var misplaced = parsed.Events
+                .Select((e, i) => (e, i))
+                .Where(x => tenant is null ? string.IsNullOrEmpty(x.e.TenantId) : x.e.TenantId is { } t && t != tenant)
+                .Select(x => new ProblemError(x.i, "tenant_id", tenant is null
+                    ? "is required: the token grants every tenant, so each event must name its tenant"
+                    : $"must be absent or '{tenant}', the token's tenant"))
+                .ToArray();
+            if (misplaced.Length > 0)
             {
-                var foreign = parsed.Events
-                    .Select((e, i) => (e, i))
-                    .Where(x => x.e.TenantId is { } t && t != tenant)
-                    .Select(x => new ProblemError(x.i, "tenant_id", tenant is null
-                        ? "must be absent: the token grants no tenant"
-                        : $"must be absent or '{tenant}', the token's tenant"))
-                    .ToArray();
-                if (foreign.Length > 0)
-                {
-                    return Problems.Forbidden("The token may not write events for other tenants; nothing was written.", foreign);
-                }
+                metrics.Invalid(parsed.Events.Length);
+                return tenant is null
+                    ? Problems.Invalid($"{misplaced.Length} event(s) name no tenant.", misplaced)
+                    : Problems.Forbidden("The token may not write events for other tenants; nothing was written.", misplaced);
             }
 
             LedgerAppendResult result;
@@ -103,6 +104,9 @@ internal static class IngestEndpoints
                 case AppendStatus.LedgerClosed:
                     metrics.Refused(parsed.Events.Length);
                     return Problems.Unavailable("The server is shutting down.", options.RetryAfterSeconds);
+                case AppendStatus.IdConflict:
+                    metrics.Conflicted(parsed.Events.Length);
+                    return Problems.IdConflict(append.Conflicts);
             }
 
             var receipts = new IngestReceipt[append.Events.Count];

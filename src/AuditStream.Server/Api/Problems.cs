@@ -28,6 +28,14 @@ internal static class Problems
     public static IResult Unavailable(string detail, int retryAfterSeconds) =>
         WithRetryAfter(Problem(StatusCodes.Status503ServiceUnavailable, "ledger-unavailable", "The ledger cannot accept writes; nothing was written.", detail), retryAfterSeconds);
 
+    /// <summary>409: ids already used in the caller's tenant by other content (the seq is the caller's own event).</summary>
+    public static IResult IdConflict(IReadOnlyList<AuditStream.Ledger.Writing.IdConflict> conflicts) =>
+        Problem(StatusCodes.Status409Conflict, "id-conflict", "An event id is already used with different content; nothing was written.",
+            $"{conflicts.Count} event(s) reuse an id with different content. Re-send the original content to get its receipt, or use a new id.",
+            conflicts.Select(c => new ProblemError(c.Index, "id", c.Existing is { } existing
+                ? $"is already used in this tenant by the event at seq {existing.Seq} with different content"
+                : "is used by an earlier event of this request with different content")).ToArray());
+
     public static IResult NotFound(string detail) =>
         Problem(StatusCodes.Status404NotFound, "not-found", "Not found.", detail);
 

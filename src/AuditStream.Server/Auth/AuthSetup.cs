@@ -94,12 +94,14 @@ internal static partial class AuthSetup
             };
         });
 
+        // Every policy, the default one included (RequireAuthorization() without a name), checks the tenant claims first.
+        var tenant = new ValidTenantRequirement();
         services.AddAuthorizationBuilder()
-            .AddPolicy(AuditClaims.IngestPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.HasScope(AuditClaims.WriteScope)))
-            .AddPolicy(AuditClaims.ReadPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c =>
-                c.User.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent)
-                && (c.User.HasAllTenants() || c.User.GetTenant() is not null)))
-            .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.GetRole() == Role.Admin));
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().AddRequirements(tenant).Build())
+            .AddPolicy(AuditClaims.IngestPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant).RequireAssertion(c => c.User.HasScope(AuditClaims.WriteScope)))
+            .AddPolicy(AuditClaims.ReadPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant).RequireAssertion(c =>
+                c.User.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent)))
+            .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant).RequireAssertion(c => c.User.GetRole() == Role.Admin));
     }
 
     private static void LogFailure(HttpContext http, string reason)

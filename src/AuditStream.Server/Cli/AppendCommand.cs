@@ -65,7 +65,17 @@ internal static class AppendCommand
                 return 1;
             }
 
-            if (result.Append!.Status != AppendStatus.Committed)
+            if (result.Append!.Status == AppendStatus.IdConflict)
+            {
+                foreach (var conflict in result.Append.Conflicts)
+                {
+                    Console.Error.WriteLine($"line {line - batch.Count + conflict.Index + 1}: id is already used with different content{(conflict.Existing is { } e ? $" (seq {e.Seq})" : " earlier in the batch")}; nothing of this batch was written");
+                }
+
+                return 1;
+            }
+
+            if (result.Append.Status != AppendStatus.Committed)
             {
                 Console.Error.WriteLine($"the ledger refused the batch: {result.Append.Status}");
                 return 1;

@@ -18,7 +18,15 @@ internal static class TokenCommand
                 r.AddError($"--role must be one of admin, security, compliance, operator, auditor, user (was '{r.Tokens[0].Value}').");
             }
         });
-        var tenant = new Option<string>("--tenant") { Description = "The tenant the token is for; '*' grants all tenants" };
+        var tenant = new Option<string>("--tenant") { Description = "The tenant the token is for; '*' grants all tenants", Required = true };
+        tenant.Validators.Add(r =>
+        {
+            // A token without a usable tenant is refused on every path (TenantClaim): refuse to issue one.
+            if (r.Tokens.Count > 0 && string.IsNullOrWhiteSpace(r.Tokens[0].Value))
+            {
+                r.AddError("--tenant must name a tenant, or be '*' for all tenants (was empty).");
+            }
+        });
         var scope = new Option<string[]>("--scope") { Description = "Scopes, e.g. audit:write to ingest (repeatable)", AllowMultipleArgumentsPerToken = true };
         var ttl = new Option<TimeSpan>("--ttl") { Description = "Lifetime, e.g. 15m, 1h, 7d", DefaultValueFactory = _ => TimeSpan.FromHours(1), CustomParser = Durations.Parse };
         var subject = new Option<string>("--subject") { Description = "The token's sub claim. Default: cli-<role>" };

@@ -18,13 +18,14 @@ public sealed class IngestMetrics
     private long _duplicates;
     private long _invalid;
     private long _refused;
+    private long _conflicts;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     public IngestMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
-        meter.CreateObservableCounter("audit_ingest_events_total", ObserveEvents, description: "Events received by the ingest API, by outcome (accepted, duplicate, invalid, refused: ledger busy, closed or failing).");
+        meter.CreateObservableCounter("audit_ingest_events_total", ObserveEvents, description: "Events received by the ingest API, by outcome (accepted, duplicate, invalid, conflict: an id reused with other content, refused: ledger busy, closed or failing).");
         _batchEvents = meter.CreateHistogram(
             "audit_ingest_batch_events",
             unit: null,
@@ -52,11 +53,15 @@ public sealed class IngestMetrics
     /// <summary>A request of <paramref name="events"/> events was refused because the ledger was busy, closed or failing.</summary>
     public void Refused(int events) => Interlocked.Add(ref _refused, events);
 
+    /// <summary>A request of <paramref name="events"/> events was refused because an id was reused with other content.</summary>
+    public void Conflicted(int events) => Interlocked.Add(ref _conflicts, events);
+
     private IEnumerable<Measurement<long>> ObserveEvents() =>
     [
         new(Volatile.Read(ref _accepted), new KeyValuePair<string, object?>("outcome", "accepted")),
         new(Volatile.Read(ref _duplicates), new KeyValuePair<string, object?>("outcome", "duplicate")),
         new(Volatile.Read(ref _invalid), new KeyValuePair<string, object?>("outcome", "invalid")),
         new(Volatile.Read(ref _refused), new KeyValuePair<string, object?>("outcome", "refused")),
+        new(Volatile.Read(ref _conflicts), new KeyValuePair<string, object?>("outcome", "conflict")),
     ];
 }

@@ -183,9 +183,9 @@ internal static partial class StreamEndpoints
                 [new ProblemError(null, "origin", "must be the server's own origin or one of AuditStream:Hub:AllowedOrigins")]);
         }
 
-        if (!http.User.HasAllTenants() && string.IsNullOrEmpty(http.User.GetTenant()))
+        if (TenantClaim.Problem(http.User) is { } tenantProblem)
         {
-            return Problems.Forbidden("The token names no tenant and does not grant all tenants.");
+            return Problems.Forbidden(tenantProblem, [new ProblemError(null, AuditClaims.Tenant, "must name one tenant, or 'tenants' must be '*'")]);
         }
 
         if (since.Length > 0)

@@ -64,6 +64,8 @@ public abstract class LedgerStoreConformanceTests : IAsyncLifetime
         return batch;
     }
 
+    protected static EventKey Key(PendingRecord pending) => EventKey.For(pending.Event.TenantId, pending.Id);
+
     protected static byte[] HashOf(long seq) => seq == 0 ? new byte[32] : SHA256.HashData(BitConverter.GetBytes(seq));
 
     [Fact]
@@ -115,23 +117,47 @@ public abstract class LedgerStoreConformanceTests : IAsyncLifetime
         batch.Records.Add(new PendingRecord(clash, dup.Id, dup.Event));
         await Assert.ThrowsAnyAsync<Exception>(() => Store.CommitAsync(batch, CancellationToken.None));
         Assert.Null(await Store.GetAsync(1, CancellationToken.None));
-        Assert.Empty(await Store.FindByIdsAsync([dup.Id], CancellationToken.None));
+        Assert.Empty(await Store.FindByIdsAsync([Key(dup)], CancellationToken.None));
         await Store.CommitAsync(Batch(1, 1, 1_000), CancellationToken.None);
         Assert.NotNull(await Store.GetAsync(1, CancellationToken.None));
     }
 
     [Fact]
-    public async Task Ids_are_found_with_their_receipts()
+    public async Task Ids_are_found_with_their_receipts_and_bodies()
     {
         var batch = Batch(1, 600, 2_000);
         await Store.CommitAsync(batch, CancellationToken.None);
-        var wanted = batch.Records.Where(r => r.Record.Seq % 2 == 0).Select(r => r.Id).Append(Guid.NewGuid()).ToList();
+        var wanted = batch.Records.Where(r => r.Record.Seq % 2 == 0).Select(Key).Append(new EventKey("t1", Guid.NewGuid())).ToList();
         var found = await Store.FindByIdsAsync(wanted, CancellationToken.None);
         Assert.Equal(300, found.Count);
-        var r10 = batch.Records[9];
-        Assert.Equal(10, found[r10.Id].Seq);
-        Assert.Equal(HashOf(10), found[r10.Id].Hash);
-        Assert.Equal(2_000, found[r10.Id].TimestampMicros);
+        var r10 = found[Key(batch.Records[9])];
+        Assert.Equal(10, r10.Receipt.Seq);
+        Assert.Equal(HashOf(10), r10.Receipt.Hash);
+        Assert.Equal(2_000, r10.Receipt.TimestampMicros);
+        Assert.Equal("{\"seq\":10}", Encoding.UTF8.GetString(r10.Body));
+    }
+
+    [Fact]
+    public async Task An_id_is_unique_within_its_tenant_only()
+    {
+        var id = Guid.CreateVersion7();
+        var beta = Batch(1, 1, 1_000, _ => Event(1, "beta") with { Id = id });
+        var acme = Batch(2, 1, 1_000, _ => Event(2, "acme") with { Id = id });
+        var none = Batch(3, 1, 1_000, _ => Event(3, tenant: null) with { Id = id });
+        await Store.CommitAsync(beta, CancellationToken.None);
+        await Store.CommitAsync(acme, CancellationToken.None);
+        await Store.CommitAsync(none, CancellationToken.None);
+
+        var found = await Store.FindByIdsAsync([new EventKey("beta", id), new EventKey("acme", id), new EventKey("", id), new EventKey("gamma", id)], CancellationToken.None);
+        Assert.Equal(3, found.Count);
+        Assert.Equal(1, found[new EventKey("beta", id)].Receipt.Seq);
+        Assert.Equal(2, found[new EventKey("acme", id)].Receipt.Seq);
+        Assert.Equal(3, found[new EventKey("", id)].Receipt.Seq);
+
+        // Within a tenant (an event without one included) the pair stays unique.
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.CommitAsync(Batch(4, 1, 1_000, _ => Event(4, "acme") with { Id = id }), CancellationToken.None));
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.CommitAsync(Batch(4, 1, 1_000, _ => Event(4, tenant: null) with { Id = id }), CancellationToken.None));
+        Assert.Null(await Store.GetAsync(4, CancellationToken.None));
     }
 
     [Fact]

@@ -74,8 +74,8 @@ public sealed class SqliteLedgerStoreTests : LedgerStoreConformanceTests, IDispo
         var batch = Batch(1, 20, 1_000);
         await Store.CommitAsync(batch, CancellationToken.None);
         await using var reader = new SqliteLedgerStore(_dir.File("ledger.db"));
-        var found = await reader.FindByIdsAsync([batch.Records[4].Id, Guid.NewGuid()], CancellationToken.None);
-        Assert.Equal(5, Assert.Single(found).Value.Seq);
+        var found = await reader.FindByIdsAsync([Key(batch.Records[4]), new EventKey("t1", Guid.NewGuid())], CancellationToken.None);
+        Assert.Equal(5, Assert.Single(found).Value.Receipt.Seq);
     }
 
     public void Dispose() => _dir.Dispose();

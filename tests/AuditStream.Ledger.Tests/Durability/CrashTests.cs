@@ -1,3 +1,4 @@
+using AuditStream.Ledger.Storage;
 using System.Diagnostics;
 using System.Globalization;
 using AuditStream.Ledger.Sqlite;
@@ -23,10 +24,11 @@ public sealed class CrashTests
         await using var store = new SqliteLedgerStore(Path.Combine(dir.Path, "ledger.db"));
         var head = await store.InitializeAsync(CancellationToken.None);
         Assert.True(head.LastSeq >= acked.Keys.Max());
-        var found = await store.FindByIdsAsync(acked.Values.Select(a => a.Id).ToList(), CancellationToken.None);
+        var found = await store.FindByIdsAsync(acked.Values.Select(a => new EventKey("crash", a.Id)).ToList(), CancellationToken.None);
         foreach (var (seq, (id, hash)) in acked)
         {
-            Assert.True(found.TryGetValue(id, out var receipt), $"acknowledged seq {seq} ({id}) is missing");
+            Assert.True(found.TryGetValue(new EventKey("crash", id), out var match), $"acknowledged seq {seq} ({id}) is missing");
+            var receipt = match.Receipt;
             Assert.Equal(seq, receipt.Seq);
             Assert.Equal(hash, receipt.HashHex);
         }

@@ -40,7 +40,7 @@ public sealed class GatedStore(ILedgerStore inner) : ILedgerStore
 
     public Task<StoreHead> InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
 
-    public Task<IReadOnlyDictionary<Guid, AppendReceipt>> FindByIdsAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken) => inner.FindByIdsAsync(ids, cancellationToken);
+    public Task<IReadOnlyDictionary<EventKey, IdMatch>> FindByIdsAsync(IReadOnlyCollection<EventKey> keys, CancellationToken cancellationToken) => inner.FindByIdsAsync(keys, cancellationToken);
 
     public Task<LedgerRecord?> GetAsync(long seq, CancellationToken cancellationToken) => inner.GetAsync(seq, cancellationToken);
 

@@ -67,10 +67,108 @@ public sealed class LedgerWriterTests
     {
         await using var h = await WriterHarness.StartAsync();
         var id = Guid.CreateVersion7();
-        var result = await h.Writer.AppendAsync([TestEvents.Prepare(1, id), TestEvents.Prepare(2), TestEvents.Prepare(3, id)]);
+        var result = await h.Writer.AppendAsync([TestEvents.Prepare(1, id), TestEvents.Prepare(2), TestEvents.Prepare(1, id)]);
         Assert.Equal([1L, 2, 1], result.Events.Select(e => e.Receipt.Seq));
         Assert.Equal([false, false, true], result.Events.Select(e => e.WasDuplicate));
         Assert.Equal(2, h.Writer.Head.Size);
+    }
+
+    [Fact]
+    public async Task The_same_id_in_two_tenants_is_two_events()
+    {
+        await using var h = await WriterHarness.StartAsync();
+        var id = Guid.CreateVersion7();
+        var beta = await h.Writer.AppendAsync(TestEvents.Prepare(1, id, tenant: "beta"));
+        var acme = await h.Writer.AppendAsync(TestEvents.Prepare(2, id, tenant: "acme"));
+        Assert.Equal(AppendStatus.Committed, acme.Status);
+        Assert.False(acme.Events[0].WasDuplicate);
+        Assert.Equal([1L, 2], new[] { beta.Events[0].Receipt.Seq, acme.Events[0].Receipt.Seq });
+        Assert.Contains("\"tenant_id\":\"acme\"", Encoding.UTF8.GetString((await h.Store.GetAsync(2, CancellationToken.None))!.Body), StringComparison.Ordinal);
+
+        // In one batch too: both are written.
+        var other = Guid.CreateVersion7();
+        var both = await h.Writer.AppendAsync([TestEvents.Prepare(3, other, tenant: "beta"), TestEvents.Prepare(3, other, tenant: "acme")]);
+        Assert.Equal([3L, 4], both.Events.Select(e => e.Receipt.Seq));
+    }
+
+    [Theory]
+    [InlineData(65_536, false)]
+    [InlineData(65_536, true)]
+    [InlineData(0, false)]
+    public async Task A_resent_id_with_other_content_is_a_conflict_and_writes_nothing_of_its_request(int recentIdCacheSize, bool restart)
+    {
+        await using var h = await WriterHarness.StartAsync(new LedgerOptions { RecentIdCacheSize = recentIdCacheSize });
+        var id = Guid.CreateVersion7();
+        var original = (await h.Writer.AppendAsync(TestEvents.Prepare(1, id))).Events[0].Receipt;
+        if (restart)
+        {
+            await h.RestartAsync();
+        }
+
+        var refused = await h.Writer.AppendAsync([TestEvents.Prepare(5), TestEvents.Prepare(2, id)]);
+        Assert.Equal(AppendStatus.IdConflict, refused.Status);
+        var conflict = Assert.Single(refused.Conflicts);
+        Assert.Equal(1, conflict.Index);
+        Assert.Equal(original.Seq, conflict.Existing!.Seq);
+        Assert.Equal(1, h.Writer.Head.Size);
+
+        // The same content is still a plain duplicate, and the ledger goes on.
+        var resent = await h.Writer.AppendAsync(TestEvents.Prepare(1, id));
+        Assert.True(resent.Events[0].WasDuplicate);
+        Assert.Equal(original.Seq, resent.Events[0].Receipt.Seq);
+        Assert.Equal(2, (await h.Writer.AppendAsync(TestEvents.Prepare(6))).Events[0].Receipt.Seq);
+    }
+
+    [Fact]
+    public async Task An_id_used_twice_with_other_content_in_one_request_refuses_that_request_only()
+    {
+        await using var h = await WriterHarness.StartAsync(new LedgerOptions());
+        var id = Guid.CreateVersion7();
+
+        // Two requests in one batch: the clash in the second must not touch the first.
+        var first = h.Writer.AppendAsync([TestEvents.Prepare(1)]);
+        var second = h.Writer.AppendAsync([TestEvents.Prepare(1, id), TestEvents.Prepare(2, id)]);
+        Assert.Equal(AppendStatus.Committed, (await first).Status);
+        var refused = await second;
+        Assert.Equal(AppendStatus.IdConflict, refused.Status);
+        var conflict = Assert.Single(refused.Conflicts);
+        Assert.Equal(1, conflict.Index);
+        Assert.Null(conflict.Existing);
+        Assert.Equal(1, h.Writer.Head.Size);
+    }
+
+    [Fact]
+    public async Task A_resent_event_whose_compliance_tags_changed_is_still_a_duplicate()
+    {
+        await using var h = await WriterHarness.StartAsync();
+        var id = Guid.CreateVersion7();
+        var original = (await h.Writer.AppendAsync(TestEvents.Prepare(4, id))).Events[0].Receipt;
+        await h.RestartAsync();
+
+        // The classification rules changed between the sends: the producer's content is the same.
+        var retagged = EventCanonicalizer.Prepare(TestEvents.Make(4, id) with { Compliance = ["sox"] }, idSuppliedByProducer: true);
+        var resent = await h.Writer.AppendAsync(retagged);
+        Assert.Equal(AppendStatus.Committed, resent.Status);
+        Assert.True(resent.Events[0].WasDuplicate);
+        Assert.Equal(original.Seq, resent.Events[0].Receipt.Seq);
+    }
+
+    [Fact]
+    public async Task A_failing_commit_listener_does_not_fail_the_committed_append()
+    {
+        await using var h = await WriterHarness.StartAsync();
+        var calls = 0;
+        h.Writer.HeadAdvanced += _ =>
+        {
+            Interlocked.Increment(ref calls);
+            throw new InvalidOperationException("listener bug");
+        };
+
+        var result = await h.Writer.AppendAsync(TestEvents.Prepare(1));
+        Assert.Equal(AppendStatus.Committed, result.Status);
+        Assert.NotNull(await h.Store.GetAsync(1, CancellationToken.None));
+        Assert.Equal(2, (await h.Writer.AppendAsync(TestEvents.Prepare(2))).Events[0].Receipt.Seq);
+        Assert.True(Volatile.Read(ref calls) >= 1);
     }
 
     [Theory]

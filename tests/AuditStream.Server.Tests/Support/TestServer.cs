@@ -80,6 +80,25 @@ public sealed class TestServer : IAsyncDisposable
     public string Token(string role, string? tenant = "acme", string[]? scopes = null, TimeSpan? ttl = null, string? audience = null) =>
         _issuer.Issue(role, tenant, scopes ?? [], ttl ?? TimeSpan.FromHours(1), audience: audience);
 
+    /// <summary>A token with exactly <paramref name="claims"/> besides the standard ones (malformed tenant claims, for instance).</summary>
+    public string TokenWithClaims(IDictionary<string, object> claims)
+    {
+        var options = new AuthOptions();
+        var now = DateTime.UtcNow;
+        return new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(
+            new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+            {
+                Issuer = options.Issuer,
+                Audience = options.Audience,
+                IssuedAt = now,
+                NotBefore = now,
+                Expires = now.AddHours(1),
+                Claims = claims,
+                SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
+                    new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Secret), Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
+            });
+    }
+
     public string ProducerToken(string tenant = "acme") => Token("operator", tenant, [AuditClaims.WriteScope]);
 
     public HttpClient Client(string? token = null)
