@@ -51,7 +51,18 @@ public sealed class EventPreparer
             TenantId = e.TenantId ?? defaultTenant,
             Compliance = _classifier.Classify(e),
         };
-        var prepared = EventCanonicalizer.Prepare(complete, idSuppliedByProducer: e.Id is not null);
+        PreparedEvent prepared;
+        try
+        {
+            prepared = EventCanonicalizer.Prepare(complete, idSuppliedByProducer: e.Id is not null);
+        }
+        catch (JsonCanonicalizationException ex)
+        {
+            // The validator names the paths it knows; anything else without a canonical form is still bad input, never a 500.
+            errors.Add(new ValidationError("event", $"has no canonical form (RFC 8785): {ex.Message}"));
+            return null;
+        }
+
         if (prepared.MaxBodyLength > _maxEventBytes)
         {
             errors.Add(new ValidationError("event", $"must be at most {_maxEventBytes} bytes serialized (was {prepared.MaxBodyLength} with the ledger fields)"));

@@ -181,10 +181,23 @@ public static class FilterValidator
                 {
                     errors.Add(new(path + ".value", "must be a string, number or boolean"));
                 }
+                else if (op is MatchOp.Gt or MatchOp.Lt && IsNonFiniteNumber(value.Value))
+                {
+                    // Else 1e400 or NaN would silently compare as text.
+                    errors.Add(new(path + ".value", "must be a finite number within the IEEE-754 double range for gt and lt (not NaN, Infinity or beyond ±1.8e308)"));
+                }
 
                 break;
         }
     }
+
+    /// <summary>A JSON number without a finite double value, or a string that reads as a number but not a finite one (<c>NaN</c>, <c>1e400</c>).</summary>
+    private static bool IsNonFiniteNumber(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Number => !value.TryGetDouble(out var number) || !double.IsFinite(number),
+        JsonValueKind.String => double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && !double.IsFinite(parsed),
+        _ => false,
+    };
 
     internal static bool TryParseOp(string? op, out MatchOp result)
     {

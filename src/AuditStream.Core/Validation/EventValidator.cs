@@ -136,7 +136,7 @@ public sealed class EventValidator
             }
             else
             {
-                CheckDepth("pii", pii, errors);
+                CheckJson("pii", pii, errors);
             }
 
             if (e.SubjectId is null)
@@ -162,7 +162,7 @@ public sealed class EventValidator
             }
             else
             {
-                CheckDepth("metadata", metadata, errors);
+                CheckJson("metadata", metadata, errors);
             }
         }
 
@@ -215,18 +215,36 @@ public sealed class EventValidator
         _ => null,
     };
 
-    private void CheckDepth(string field, JsonElement element, List<ValidationError> errors)
+    /// <summary>
+    /// The rules a free JSON object must meet to have a canonical form: nesting at most MaxMetadataDepth levels, and every
+    /// number within the IEEE-754 double range (RFC 8785 §3.2.2.3: <c>1e400</c> has no canonical form). Names the path.
+    /// </summary>
+    private void CheckJson(string field, JsonElement element, List<ValidationError> errors)
     {
-        if (FindTooDeep(element, 1, _options.MaxMetadataDepth) is { } suffix)
+        var max = _options.MaxMetadataDepth;
+        if (FindPath(element, 1, (e, depth) => depth > max) is { } deep)
         {
-            errors.Add(new(field + suffix, $"must not be nested deeper than {_options.MaxMetadataDepth} levels"));
+            errors.Add(new(field + deep, $"must not be nested deeper than {max} levels"));
+        }
+
+        if (FindPath(element, 1, static (e, _) => e.ValueKind == JsonValueKind.Number && !IsDouble(e)) is { } number)
+        {
+            errors.Add(new(field + number, NumberRangeRule));
         }
     }
 
-    /// <summary>Returns the path suffix (<c>.a.b[2]</c>) of the first container deeper than <paramref name="max"/>, or null.</summary>
-    private static string? FindTooDeep(JsonElement element, int depth, int max)
+    /// <summary>The rule for a JSON number with no IEEE-754 double value (and so no RFC 8785 canonical form).</summary>
+    public const string NumberRangeRule = "must be a number within the IEEE-754 double range (RFC 8785 §3.2.2.3), not infinite or beyond ±1.8e308";
+
+    private static bool IsDouble(JsonElement number) => number.TryGetDouble(out var value) && double.IsFinite(value);
+
+    /// <summary>
+    /// Returns the path suffix (<c>.a.b[2]</c>, empty for <paramref name="element"/> itself) of the first node, in document
+    /// order, for which <paramref name="isBad"/> holds (given the node and its nesting depth from 1), or null.
+    /// </summary>
+    private static string? FindPath(JsonElement element, int depth, Func<JsonElement, int, bool> isBad)
     {
-        if (depth > max)
+        if (isBad(element, depth))
         {
             return "";
         }
@@ -235,7 +253,7 @@ public sealed class EventValidator
         {
             foreach (var property in element.EnumerateObject())
             {
-                if (IsContainer(property.Value) && FindTooDeep(property.Value, depth + 1, max) is { } suffix)
+                if (FindPath(property.Value, IsContainer(property.Value) ? depth + 1 : depth, isBad) is { } suffix)
                 {
                     return "." + property.Name + suffix;
                 }
@@ -246,7 +264,7 @@ public sealed class EventValidator
             var index = 0;
             foreach (var item in element.EnumerateArray())
             {
-                if (IsContainer(item) && FindTooDeep(item, depth + 1, max) is { } suffix)
+                if (FindPath(item, IsContainer(item) ? depth + 1 : depth, isBad) is { } suffix)
                 {
                     return string.Create(CultureInfo.InvariantCulture, $"[{index}]") + suffix;
                 }
