@@ -39,7 +39,11 @@ public sealed class CommittedFeed
 
     internal void Initialize(long lastSeq) => Volatile.Write(ref _lastSeq, lastSeq);
 
-    internal void Publish(IReadOnlyList<LedgerRecord> records)
+    /// <summary>
+    /// Makes committed records readable (<see cref="TryGet"/>, <see cref="LastSeq"/>, waiting readers). Memory only, so it
+    /// runs before the producers are acknowledged: a producer that saw its receipt finds its record here.
+    /// </summary>
+    internal void Advance(IReadOnlyList<LedgerRecord> records)
     {
         if (records.Count == 0)
         {
@@ -54,8 +58,10 @@ public sealed class CommittedFeed
         // Slots before the seq: a reader that sees the new LastSeq finds the records in place.
         Volatile.Write(ref _lastSeq, records[^1].Seq);
         Interlocked.Exchange(ref _published, NewSignal()).TrySetResult();
-        Committed?.Invoke(records);
     }
+
+    /// <summary>Raises <see cref="Committed"/> for records already <see cref="Advance"/>d (after the producers were acknowledged).</summary>
+    internal void Notify(IReadOnlyList<LedgerRecord> records) => Committed?.Invoke(records);
 
     /// <summary>The record at <paramref name="seq"/> if it is still in memory.</summary>
     public bool TryGet(long seq, [NotNullWhen(true)] out LedgerRecord? record)

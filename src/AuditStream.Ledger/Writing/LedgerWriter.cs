@@ -34,6 +34,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     private readonly List<IdConflict> _conflicts = [];
     private static readonly IReadOnlyDictionary<EventKey, IdMatch> s_noHits = new Dictionary<EventKey, IdMatch>();
     private IReadOnlyDictionary<EventKey, IdMatch> _storeHits = s_noHits;
+    private LedgerRecord[]? _notify;
     private long _queuedEvents;
     private LedgerHead _head = new(0, new byte[32], MerkleFrontier.EmptyRoot, 0);
     private MerkleFrontier? _merkle;
@@ -324,6 +325,8 @@ public sealed partial class LedgerWriter : IAsyncDisposable
             }
 
             Volatile.Write(ref _head, new LedgerHead(seq, prevHash, merkle.Root(), timestamp));
+            _notify = _published.ToArray();
+            _feed.Advance(_notify);
         }
 
         return results;
@@ -376,23 +379,29 @@ public sealed partial class LedgerWriter : IAsyncDisposable
 
     private void NotifyCommitted()
     {
-        if (_published.Count == 0)
+        if (_notify is not { } records)
         {
             return;
         }
 
+        _notify = null;
+        var head = _head;
         try
         {
-            _feed.Publish(_published.ToArray());
-            HeadAdvanced?.Invoke(_head);
+            _feed.Notify(records);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            Log.NotifyFailed(_logger, ex, _head.Size);
+            Log.NotifyFailed(_logger, ex, head.Size);
         }
-        finally
+
+        try
         {
-            _published.Clear();
+            HeadAdvanced?.Invoke(head);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.NotifyFailed(_logger, ex, head.Size);
         }
     }
 

@@ -166,8 +166,36 @@ public sealed partial class AlertEvaluator : FeedCursor
 
                 if (result.Append is { Status: AppendStatus.Committed } append)
                 {
-                    Committed(alerts, append);
+                    for (var i = 0; i < alerts.Count; i++)
+                    {
+                        // A duplicate's receipt is the original record: the seq is the same on a replay.
+                        Recorded(alerts[i], append.Events[i].Receipt.Seq);
+                    }
+
                     return;
+                }
+
+                if (result.Append is { Status: AppendStatus.IdConflict } conflict)
+                {
+                    // A replay after a crash can rebuild an alert that is already recorded with other details (a window
+                    // refilled differently): the recorded one stands. Append the others again.
+                    var conflicting = new HashSet<int>();
+                    foreach (var (index, existing) in conflict.Conflicts)
+                    {
+                        conflicting.Add(index);
+                        if (existing is not null)
+                        {
+                            Recorded(alerts[index], existing.Seq);
+                        }
+                    }
+
+                    alerts = [.. alerts.Where((_, i) => !conflicting.Contains(i))];
+                    if (alerts.Count == 0)
+                    {
+                        return;
+                    }
+
+                    continue;
                 }
 
                 Log.AppendFailed(_logger, new InvalidOperationException($"The ledger answered {result.Append?.Status}."));
@@ -181,23 +209,18 @@ public sealed partial class AlertEvaluator : FeedCursor
         }
     }
 
-    private void Committed(IReadOnlyList<AuditEvent> alerts, AppendResult append)
+    private void Recorded(AuditEvent alert, long seq)
     {
-        for (var i = 0; i < alerts.Count; i++)
+        if (alert.Type == AlertInfo.RaisedType)
         {
-            var alert = alerts[i];
-            if (alert.Type == AlertInfo.RaisedType)
-            {
-                // A duplicate's receipt is the original record: the seq is the same on a replay.
-                _engine.Committed(alert.Id!.Value, append.Events[i].Receipt.Seq);
-                Interlocked.Increment(ref _fired);
-                Log.Fired(_logger, alert.ActorId!, alert.Severity!, alert.TenantId ?? "");
-            }
-            else
-            {
-                Interlocked.Increment(ref _resolved);
-                Log.Resolved(_logger, alert.ActorId!, alert.TenantId ?? "");
-            }
+            _engine.Committed(alert.Id!.Value, seq);
+            Interlocked.Increment(ref _fired);
+            Log.Fired(_logger, alert.ActorId!, alert.Severity!, alert.TenantId ?? "");
+        }
+        else
+        {
+            Interlocked.Increment(ref _resolved);
+            Log.Resolved(_logger, alert.ActorId!, alert.TenantId ?? "");
         }
     }
 
