@@ -123,7 +123,7 @@ public sealed class EventQueryTests : IAsyncLifetime
     [Fact]
     public async Task Pages_follow_next_links_to_the_end_without_gap_or_duplicate_while_events_are_ingested()
     {
-        using var producer = _server.Client(_server.Token("admin", "*", ["audit:write"]));
+        using var producer = _server.Producer();
         using var cts = new CancellationTokenSource();
         var ingesting = Task.Run(async () =>
         {
