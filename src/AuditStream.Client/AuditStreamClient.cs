@@ -109,7 +109,7 @@ public sealed partial class AuditStreamClient : IAsyncDisposable
         }
         catch (InvalidEventsException ex)
         {
-            throw new AuditStreamException(ex.Message, HttpStatusCode.BadRequest, ex.Problem);
+            throw new AuditStreamException(ex.Message, ex.Status, ex.Problem);
         }
     }
 

@@ -43,6 +43,27 @@ public sealed class PublishTests
     }
 
     [Fact]
+    public async Task An_id_reused_with_other_content_is_refused_409_and_the_background_sender_drops_only_that_event()
+    {
+        await using var server = await RestartableServer.StartAsync();
+        await using var client = server.Client(server.ProducerToken(), o => o.BatchSize = 10);
+        var first = await client.PublishAsync(Sample.Event(1));
+        var ex = await Assert.ThrowsAsync<AuditStreamException>(() => client.PublishAsync(Sample.Event(2) with { Id = first.Id }));
+        Assert.Equal(HttpStatusCode.Conflict, ex.StatusCode);
+        Assert.Contains("id", ex.Message, StringComparison.Ordinal);
+
+        // In a background batch the conflicting event is rejected and the others are committed.
+        Assert.True(client.Enqueue(Sample.Event(3)));
+        Assert.True(client.Enqueue(Sample.Event(4) with { Id = first.Id }));
+        Assert.True(client.Enqueue(Sample.Event(5)));
+        using var cts = Wait.Bounded();
+        await client.FlushAsync(cts.Token);
+        Assert.Equal(1, client.RejectedEvents);
+        var stored = await server.ReadAllAsync();
+        Assert.Equal(["user-1", "user-3", "user-5"], stored.Select(e => e["actor_id"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Enqueued_events_are_sent_in_batches_and_flush_waits_until_all_are_committed()
     {
         await using var server = await RestartableServer.StartAsync();

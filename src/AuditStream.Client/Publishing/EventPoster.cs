@@ -58,12 +58,15 @@ internal sealed class EventPoster(Func<HttpClient> httpClient, AuditStreamClient
         }
 
         var detail = problem?.Detail ?? problem?.Title ?? (body.Length > 200 ? body[..200] : body);
-        if (status == HttpStatusCode.BadRequest && problem?.Errors is { Count: > 0 } errors)
+        // 400: invalid events; 409: ids already used with other content. Either way nothing was written, and resending
+        // the named events can never succeed while the others can.
+        if (status is HttpStatusCode.BadRequest or HttpStatusCode.Conflict && problem?.Errors is { Count: > 0 } errors)
         {
             return new InvalidEventsException(
                 $"The server rejected the events: {string.Join("; ", errors.Select(e => $"[{e.Index}] {e.Field} {e.Rule}"))}",
                 [.. errors.Where(e => e.Index is not null).Select(e => e.Index!.Value).Distinct()],
-                body);
+                body,
+                status);
         }
 
         var advice = status switch
@@ -90,9 +93,12 @@ internal sealed class EventPoster(Func<HttpClient> httpClient, AuditStreamClient
 }
 
 /// <summary>The server refused a batch because some events are invalid; nothing of the batch was written.</summary>
-internal sealed class InvalidEventsException(string message, IReadOnlyList<int> indexes, string problem)
+internal sealed class InvalidEventsException(string message, IReadOnlyList<int> indexes, string problem, HttpStatusCode status)
     : Exception(message)
 {
+    /// <summary>400 for invalid events, 409 for ids reused with other content.</summary>
+    public HttpStatusCode Status { get; } = status;
+
     public IReadOnlyList<int> Indexes { get; } = indexes;
 
     public string Problem { get; } = problem;
