@@ -18,6 +18,28 @@ public sealed class SqliteLedgerStoreTests : LedgerStoreConformanceTests, IDispo
     }
 
     [Fact]
+    public async Task A_version_1_file_with_globally_unique_ids_migrates_to_ids_unique_per_tenant()
+    {
+        var shared = Guid.CreateVersion7();
+        await Store.CommitAsync(Batch(1, 2, 1_000, n => Event(n, "beta") with { Id = n == 1 ? shared : Guid.CreateVersion7() }), CancellationToken.None);
+        await Store.DisposeAsync();
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_dir.File("ledger.db")};Pooling=False"))
+        {
+            // Schema version 1 as the first release wrote it.
+            connection.Open();
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = "DROP INDEX events_tenant_id; CREATE UNIQUE INDEX events_id ON events(id); PRAGMA user_version = 1;";
+            cmd.ExecuteNonQuery();
+        }
+
+        await using var reopened = new SqliteLedgerStore(_dir.File("ledger.db"));
+        Assert.Equal(2, (await reopened.InitializeAsync(CancellationToken.None)).LastSeq);
+        await reopened.CommitAsync(Batch(3, 1, 1_000, n => Event(n, "acme") with { Id = shared }), CancellationToken.None);
+        var found = await reopened.FindByIdsAsync([new EventKey("beta", shared), new EventKey("acme", shared)], CancellationToken.None);
+        Assert.Equal([1L, 3], found.Values.Select(m => m.Receipt.Seq).Order());
+    }
+
+    [Fact]
     public async Task A_missing_or_stale_side_index_is_rebuilt_from_the_events()
     {
         await Store.CommitAsync(Batch(1, 50, 1_000), CancellationToken.None);
