@@ -47,12 +47,16 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
             builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
         }
 
-        Describe = $"PostgreSQL database '{builder.ConnectionStringBuilder.Database}' on {builder.ConnectionStringBuilder.Host}:{builder.ConnectionStringBuilder.Port}";
         _dataSource = builder.Build();
     }
 
-    /// <summary>Where the ledger lives, for logs and messages (no credentials).</summary>
-    public string Describe { get; }
+    /// <summary>The database a connection string names, for logs and messages: host, port, database and schema, no credentials.</summary>
+    public static string DescribeConnection(string connectionString)
+    {
+        var c = new NpgsqlConnectionStringBuilder(connectionString);
+        var schema = string.IsNullOrEmpty(c.SearchPath) ? "" : $", schema {c.SearchPath}";
+        return $"PostgreSQL {c.Host}:{c.Port}/{c.Database ?? c.Username}{schema}";
+    }
 
     /// <summary>True when the database already holds an AuditStream ledger (read-only commands refuse to create one).</summary>
     public Task<bool> ExistsAsync(CancellationToken cancellationToken) => PostgresSchema.ExistsAsync(_dataSource, cancellationToken);
