@@ -9,15 +9,31 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 
-# The TypeScript client's browser tests drive the Debian chromium through playwright-core. When it is missing, apt
-# installs it in the background while .NET builds and tests (about a minute on a fresh machine, mostly download);
-# the JS tests below wait for it. If it cannot be installed, the browser tests fail saying so.
-chromium_install=""
-if [ -z "${AUDITSTREAM_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+# Packages the tests need from apt, installed in the background while .NET builds (one apt-get: dpkg takes one lock).
+# - chromium: the TypeScript client's browser tests drive the Debian chromium through playwright-core (if it cannot be
+#   installed, the browser tests fail saying so).
+# - postgresql: the PostgreSQL ledger tests start their own throw-away server (initdb in a temp dir as user postgres,
+#   tests/AuditStream.Ledger.Tests/Support/PostgresServer.cs), so the package's own cluster is not created
+#   (create_main_cluster = false, kept with --force-confold) and no service runs. AUDITSTREAM_TEST_POSTGRES (a connection
+#   string) points the tests at an existing server instead.
+# dotnet test, and so the JS tests after it, waits for the install (about a minute on a fresh machine, mostly download).
+apt_packages=()
+if [ -z "${AUDITSTREAM_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then apt_packages+=(chromium); fi
+if [ -z "${AUDITSTREAM_TEST_POSTGRES:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then apt_packages+=(postgresql); fi
+apt_install=""
+if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo -n"
-  ( $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends chromium ) \
-    >"$log_dir/chromium.log" 2>&1 &
-  chromium_install=$!
+  (
+    if [[ " ${apt_packages[*]} " == *" postgresql "* ]]; then
+      conf=/etc/postgresql-common/createcluster.conf
+      $sudo_cmd mkdir -p "$(dirname "$conf")" && $sudo_cmd touch "$conf"
+      $sudo_cmd sed -i '/^\s*#\?\s*create_main_cluster\b/d' "$conf"
+      echo "create_main_cluster = false" | $sudo_cmd tee -a "$conf" >/dev/null
+    fi
+    $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
+      -o Dpkg::Options::=--force-confold "${apt_packages[@]}"
+  ) >"$log_dir/apt.log" 2>&1 &
+  apt_install=$!
 fi
 
 if ! dotnet build AuditStream.slnx -c Release -nologo -v q 2>&1 | tee "$log_dir/build.log" | tail -n 20; then
@@ -26,6 +42,13 @@ fi
 if ! grep -q "Build succeeded" "$log_dir/build.log"; then
   echo "0 passed, 1 failed"
   exit 1
+fi
+
+if [ -n "$apt_install" ]; then
+  if ! wait "$apt_install"; then
+    echo "apt-get could not install ${apt_packages[*]} (the tests that need them will fail):"; tail -n 20 "$log_dir/apt.log"
+  fi
+  apt_install=""
 fi
 
 dotnet test AuditStream.slnx -c Release --no-build -nologo \
@@ -51,9 +74,6 @@ fi
 # The TypeScript client (clients/js): built with tsc, tested with node's runner against the auditstream binary built above,
 # in Node and in Chromium (test/browser.test.mjs).
 js_log="$log_dir/js.log"
-if [ -n "$chromium_install" ] && ! wait "$chromium_install"; then
-  echo "clients/js: apt-get could not install chromium (the browser tests will fail):"; tail -n 20 "$log_dir/chromium.log"
-fi
 if ! command -v npm >/dev/null 2>&1; then
   echo "clients/js: npm is not installed (Node.js 20+ is needed for the TypeScript client's tests)"
   failed=$((failed + 1))

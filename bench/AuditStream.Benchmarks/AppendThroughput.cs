@@ -12,7 +12,8 @@ namespace AuditStream.Benchmarks;
 /// --prepared, events are prepared before the clock starts, measuring the writer (chain step + insert + fsync) alone.
 /// --sink down runs a webhook sink whose receiver refuses connections; --sink live an Elasticsearch sink into a fast local
 /// endpoint (issue 8: ingest while a sink is down or busy). --producer-ids gives every event its own id, as the SDK does,
-/// so the writer checks each against the store for duplicates.
+/// so the writer checks each against the store for duplicates. --provider postgres --connection-string CS appends to a
+/// PostgreSQL ledger instead of SQLite (the database should be empty or hold an earlier run's ledger).
 /// </summary>
 internal static class AppendThroughput
 {
@@ -24,9 +25,12 @@ internal static class AppendThroughput
         var prepared = args.Flag("prepared");
         var producerIds = args.Flag("producer-ids");
         using var dir = new LedgerDirectory(args.String("dir"));
+        var provider = Enum.Parse<LedgerProvider>(args.String("provider") ?? "sqlite", ignoreCase: true);
         await using var ledger = await AuditLedger.OpenAsync(new LedgerOptions
         {
             DataDirectory = dir.Path,
+            Provider = provider,
+            ConnectionString = args.String("connection-string"),
             BroadcastBufferSize = args.Int("ring", new LedgerOptions().BroadcastBufferSize),
             RecentIdCacheSize = args.Int("recent-ids", new LedgerOptions().RecentIdCacheSize),
         });
@@ -55,9 +59,11 @@ internal static class AppendThroughput
         var elapsed = clock.Elapsed;
         var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var rate = committed / elapsed.TotalSeconds;
-        var fileBytes = new FileInfo(Path.Combine(dir.Path, "ledger.db")).Length + new FileInfo(Path.Combine(dir.Path, "ledger.db-wal")).Length;
+        var fileBytes = provider == LedgerProvider.Sqlite
+            ? new FileInfo(Path.Combine(dir.Path, "ledger.db")).Length + new FileInfo(Path.Combine(dir.Path, "ledger.db-wal")).Length
+            : 0;
         Console.WriteLine(
-            $"append producers={producers} batch={batch} prepared={prepared} producer_ids={producerIds} events={committed} seconds={elapsed.TotalSeconds:F2} " +
+            $"append provider={provider} producers={producers} batch={batch} prepared={prepared} producer_ids={producerIds} events={committed} seconds={elapsed.TotalSeconds:F2} " +
             $"events_per_s={rate:F0} cpu_cores={cpuUsed.TotalSeconds / elapsed.TotalSeconds:F2} avg_body_bytes={AverageBody(ledger):F0} db_bytes={fileBytes} " +
             $"gc_pause_share={(GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds / elapsed.TotalSeconds:F2}{sink.Describe()}");
         return 0;

@@ -4,7 +4,6 @@ using AuditStream.Events;
 using AuditStream.Ledger.Checkpoints;
 using AuditStream.Ledger.Feed;
 using AuditStream.Ledger.Proofs;
-using AuditStream.Ledger.Sqlite;
 using AuditStream.Ledger.Storage;
 using AuditStream.Ledger.Verification;
 using AuditStream.Ledger.Writing;
@@ -26,10 +25,10 @@ public sealed class AuditLedger : IAsyncDisposable
     private readonly LedgerMetrics? _metrics;
     private int _disposed;
 
-    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer, LedgerMetrics? metrics, string databasePath)
+    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer, LedgerMetrics? metrics, string describe)
     {
         _metrics = metrics;
-        DatabasePath = databasePath;
+        Describe = describe;
         Store = store;
         Feed = feed;
         Writer = writer;
@@ -54,8 +53,8 @@ public sealed class AuditLedger : IAsyncDisposable
     /// <summary>Signed checkpoints.</summary>
     public CheckpointPublisher Checkpoints { get; }
 
-    /// <summary>The SQLite file the ledger lives in.</summary>
-    public string DatabasePath { get; }
+    /// <summary>Where the ledger lives, for logs and messages (a file path or a database; never credentials).</summary>
+    public string Describe { get; }
 
     /// <summary>The committed end of the ledger.</summary>
     public LedgerHead Head => Writer.Head;
@@ -64,7 +63,8 @@ public sealed class AuditLedger : IAsyncDisposable
     public string VerifierKey => _signer.VerifierKey;
 
     /// <summary>
-    /// Opens (creating if needed) the ledger described by <paramref name="options"/> and starts its writer and checkpoint
+    /// Opens (creating if needed) the ledger described by <paramref name="options"/> in the store it selects
+    /// (<see cref="LedgerStores"/>) and starts its writer and checkpoint
     /// signing. <paramref name="decorateStore"/> may wrap the store (fault injection in tests); <paramref name="metrics"/>,
     /// when given, records commits and observes the tree size and checkpoint age until the ledger is disposed.
     /// </summary>
@@ -81,7 +81,7 @@ public sealed class AuditLedger : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         Directory.CreateDirectory(options.DataDirectory);
         var signer = SigningKeyFile.LoadOrCreate(options.ResolvedSigningKeyPath, options.Origin);
-        ILedgerStore store = new SqliteLedgerStore(options.DatabasePath);
+        var store = LedgerStores.Create(options, loggerFactory);
         store = decorateStore?.Invoke(store) ?? store;
         var feed = new CommittedFeed(store, options.BroadcastBufferSize);
         var writer = new LedgerWriter(store, feed, options, timeProvider, loggerFactory.CreateLogger<LedgerWriter>(), metrics);
@@ -91,7 +91,7 @@ public sealed class AuditLedger : IAsyncDisposable
             var checkpoints = new CheckpointPublisher(store, writer, signer, options, timeProvider, loggerFactory.CreateLogger<CheckpointPublisher>(), metrics);
             await checkpoints.StartAsync(cancellationToken);
             metrics?.Attach(writer, checkpoints, timeProvider ?? TimeProvider.System);
-            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer(), metrics, options.DatabasePath);
+            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer(), metrics, LedgerStores.Describe(options));
         }
         catch
         {

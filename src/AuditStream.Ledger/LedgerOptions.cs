@@ -3,12 +3,24 @@ using System.ComponentModel.DataAnnotations;
 namespace AuditStream.Ledger;
 
 /// <summary>Configuration of the ledger: where it lives, how the writer batches, and how often checkpoints are signed.</summary>
-public sealed class LedgerOptions
+public sealed class LedgerOptions : IValidatableObject
 {
     /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "AuditStream:Ledger";
 
-    /// <summary>Directory of the SQLite file and the signing key.</summary>
+    /// <summary>Which store holds the events, Merkle subtrees and checkpoints.</summary>
+    /// <value>Default <see cref="LedgerProvider.Sqlite"/>: <c>{DataDirectory}/ledger.db</c>.</value>
+    public LedgerProvider Provider { get; set; } = LedgerProvider.Sqlite;
+
+    /// <summary>
+    /// The Npgsql connection string of the PostgreSQL database when <see cref="Provider"/> is <see cref="LedgerProvider.Postgres"/>
+    /// (e.g. <c>Host=db;Database=audit;Username=auditstream;Password=…</c>; <c>Search Path=…</c> puts the tables in a schema);
+    /// ignored for SQLite. A secret: never printed.
+    /// </summary>
+    /// <value>Default <c>null</c>; required for PostgreSQL.</value>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Directory of the SQLite file and the signing key (the key stays here with PostgreSQL too).</summary>
     /// <value>Default <c>./data</c>.</value>
     [Required]
     public string DataDirectory { get; set; } = "./data";
@@ -59,6 +71,27 @@ public sealed class LedgerOptions
     /// <summary>Where the signer key is read or created.</summary>
     public string ResolvedSigningKeyPath => SigningKeyPath ?? Path.Combine(DataDirectory, "checkpoint-signer.key");
 
-    /// <summary>The SQLite file.</summary>
+    /// <summary>The SQLite file (when <see cref="Provider"/> is SQLite).</summary>
     public string DatabasePath => Path.Combine(DataDirectory, "ledger.db");
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Provider == LedgerProvider.Postgres && string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            yield return new ValidationResult(
+                $"{SectionName}:{nameof(ConnectionString)} is required when {SectionName}:{nameof(Provider)} is {nameof(LedgerProvider.Postgres)}.",
+                [nameof(ConnectionString)]);
+        }
+    }
+}
+
+/// <summary>The stores a ledger can live in.</summary>
+public enum LedgerProvider
+{
+    /// <summary>One SQLite file in the data directory: embedded, one server instance.</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL 15+ database named by <see cref="LedgerOptions.ConnectionString"/>.</summary>
+    Postgres,
 }

@@ -179,55 +179,22 @@ public sealed partial class SqliteLedgerStore
             sql.Append(" AND e.seq IN (").AppendJoin(',', candidates.Select(c => c.ToString(CultureInfo.InvariantCulture))).Append(')');
         }
 
-        if (query.UpToSeq is { } upTo)
-        {
-            sql.Append(" AND e.seq <= $upto");
-            cmd.Parameters.AddWithValue("$upto", upTo);
-        }
-
-        AppendIn(cmd, sql, "e.type", "t", query.EventTypes);
-        AppendIn(cmd, sql, "e.severity", "s", query.Severities);
-        AppendIn(cmd, sql, "e.category", "c", query.Categories);
-        AppendIn(cmd, sql, "e.actor_id", "a", query.ActorIds);
-        AppendIn(cmd, sql, "e.target_id", "g", query.TargetIds);
-        if (query.TenantId is not null)
-        {
-            sql.Append(" AND e.tenant_id = $tenant");
-            cmd.Parameters.AddWithValue("$tenant", query.TenantId);
-        }
-
-        if (query.FromMicros is { } from)
-        {
-            sql.Append(" AND e.ts >= $fromts");
-            cmd.Parameters.AddWithValue("$fromts", from);
-        }
-
-        if (query.ToMicros is { } to)
-        {
-            sql.Append(" AND e.ts < $tots");
-            cmd.Parameters.AddWithValue("$tots", to);
-        }
-
+        EventQuerySql.AppendFilters(cmd, sql, query, AppendIn);
         sql.Append(" ORDER BY e.seq LIMIT $limit");
         cmd.Parameters.AddWithValue("$limit", limit);
         cmd.CommandText = sql.ToString();
         return cmd;
     }
 
-    private static void AppendIn(SqliteCommand cmd, StringBuilder sql, string column, string prefix, IReadOnlyCollection<string> values)
+    private static void AppendIn(System.Data.Common.DbCommand cmd, StringBuilder sql, string column, string prefix, IReadOnlyCollection<string> values)
     {
-        if (values.Count == 0)
-        {
-            return;
-        }
-
-        sql.Append(" AND ").Append(column).Append(" IN (");
+        sql.Append(column).Append(" IN (");
         var i = 0;
         foreach (var value in values)
         {
             var name = "$" + prefix + i.ToString(CultureInfo.InvariantCulture);
             sql.Append(i == 0 ? "" : ",").Append(name);
-            cmd.Parameters.AddWithValue(name, value);
+            EventQuerySql.Bind(cmd, name, value);
             i++;
         }
 

@@ -345,7 +345,7 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
         cmd.CommandText = "SELECT seq, hash FROM events WHERE seq >= $from AND seq < $to ORDER BY seq";
         cmd.Parameters.AddWithValue("$from", fromSeq);
         cmd.Parameters.AddWithValue("$to", toSeqExclusive);
-        return await ReadContiguousHashesAsync(cmd, fromSeq, toSeqExclusive, "event", cancellationToken);
+        return await ContiguousHashes.ReadAsync(cmd, fromSeq, toSeqExclusive, "event", cancellationToken);
     }
 
     /// <inheritdoc />
@@ -357,7 +357,7 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
         cmd.Parameters.AddWithValue("$level", level);
         cmd.Parameters.AddWithValue("$from", fromIndex);
         cmd.Parameters.AddWithValue("$to", toIndexExclusive);
-        return await ReadContiguousHashesAsync(cmd, fromIndex, toIndexExclusive, $"level-{level} subtree", cancellationToken);
+        return await ContiguousHashes.ReadAsync(cmd, fromIndex, toIndexExclusive, $"level-{level} subtree", cancellationToken);
     }
 
     /// <inheritdoc />
@@ -458,32 +458,6 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
         cmd.CommandText = "SELECT hash FROM events WHERE seq = $seq";
         cmd.Parameters.AddWithValue("$seq", seq);
         return await cmd.ExecuteScalarAsync(cancellationToken) as byte[];
-    }
-
-    private static async Task<byte[][]> ReadContiguousHashesAsync(
-        SqliteCommand cmd, long from, long toExclusive, string what, CancellationToken cancellationToken)
-    {
-        var hashes = new byte[Math.Max(0, toExclusive - from)][];
-        var expected = from;
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var position = reader.GetInt64(0);
-            if (position != expected)
-            {
-                throw new LedgerCorruptException($"The store lacks the {what} hash at position {expected}.");
-            }
-
-            hashes[expected - from] = reader.GetFieldValue<byte[]>(1);
-            expected++;
-        }
-
-        if (expected != toExclusive)
-        {
-            throw new LedgerCorruptException($"The store lacks the {what} hash at position {expected}.");
-        }
-
-        return hashes;
     }
 
     private static StoreHead ReadHead(SqliteConnection connection)

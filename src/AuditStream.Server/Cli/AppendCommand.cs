@@ -19,20 +19,25 @@ internal static class AppendCommand
 
     public static Command Create()
     {
-        var data = CommonOptions.Data();
+        var ledger = new LedgerLocation();
         var url = new Option<string>("--url") { Description = "Server base address, e.g. http://localhost:8080; without it the local --data ledger is written" };
         var token = new Option<string>("--token") { Description = "Bearer token with scope audit:write (for --url). Default: $AUDITSTREAM_TOKEN" };
         var tenant = new Option<string>("--tenant") { Description = "Tenant for events without tenant_id (local mode)" };
-        var command = new Command("append", "Append NDJSON events read from standard input.") { data, url, token, tenant };
+        var command = new Command("append", "Append NDJSON events read from standard input.") { url, token, tenant };
+        ledger.AddTo(command);
         command.SetAction((result, cancellationToken) => result.GetValue(url) is { } server
             ? RemoteAsync(new Uri(server.EndsWith('/') ? server : server + "/"), result.GetValue(token) ?? Environment.GetEnvironmentVariable("AUDITSTREAM_TOKEN"), cancellationToken)
-            : LocalAsync(result.GetValue(data), result.GetValue(tenant), cancellationToken));
+            : LocalAsync(ledger, result, result.GetValue(tenant), cancellationToken));
         return command;
     }
 
-    private static async Task<int> LocalAsync(string? data, string? tenant, CancellationToken cancellationToken)
+    private static async Task<int> LocalAsync(LedgerLocation location, ParseResult parsed, string? tenant, CancellationToken cancellationToken)
     {
-        var options = CommonOptions.LedgerOptions(data);
+        if (location.Resolve(parsed) is not { } options)
+        {
+            return 2;
+        }
+
         await using var ledger = await AuditLedger.OpenAsync(options, cancellationToken: cancellationToken);
         var line = 0;
         await foreach (var batch in ReadBatchesAsync(cancellationToken))

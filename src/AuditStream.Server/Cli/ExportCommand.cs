@@ -1,5 +1,5 @@
 using System.CommandLine;
-using AuditStream.Ledger.Sqlite;
+using AuditStream.Ledger;
 using AuditStream.Ledger.Storage;
 using AuditStream.Server.Api;
 
@@ -10,27 +10,26 @@ internal static class ExportCommand
 {
     public static Command Create()
     {
-        var data = CommonOptions.Data();
+        var ledger = new LedgerLocation();
         var format = new Option<string>("--format") { Description = "ndjson or csv", DefaultValueFactory = _ => "ndjson" };
         format.AcceptOnlyFromAmong("ndjson", "csv");
         var since = new Option<long>("--since") { Description = "Export events with seq greater than this (0 = from the start)" };
         var output = new Option<FileInfo>("--out") { Description = "Output file. Default: standard output" };
-        var command = new Command("export", "Export the local ledger (unmasked; read-only, safe beside a running server).") { data, format, since, output };
+        var command = new Command("export", "Export a ledger, SQLite or PostgreSQL (unmasked; read-only, safe beside a running server).") { format, since, output };
+        ledger.AddTo(command);
         command.SetAction((result, cancellationToken) =>
-            RunAsync(result.GetValue(data), result.GetValue(format)!, result.GetValue(since), result.GetValue(output), cancellationToken));
+            RunAsync(ledger, result, result.GetValue(format)!, result.GetValue(since), result.GetValue(output), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? data, string format, long since, FileInfo? output, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(LedgerLocation ledger, ParseResult result, string format, long since, FileInfo? output, CancellationToken cancellationToken)
     {
-        var options = CommonOptions.LedgerOptions(data);
-        if (!File.Exists(options.DatabasePath))
+        if (await ledger.ResolveExistingAsync(result, cancellationToken) is not { } options)
         {
-            Console.Error.WriteLine($"No ledger at {Path.GetFullPath(options.DatabasePath)}.");
             return 2;
         }
 
-        await using var store = new SqliteLedgerStore(options.DatabasePath);
+        await using var store = LedgerStores.Create(options);
         await using var stream = output is null ? Console.OpenStandardOutput() : output.Create();
         await EventExport.WriteAsync(stream, store, new EventQuery { AfterSeq = since }, format == "csv", maskPii: false, cancellationToken);
         return 0;

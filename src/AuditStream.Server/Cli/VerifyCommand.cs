@@ -1,7 +1,6 @@
 using System.CommandLine;
 using AuditStream.Checkpoints;
 using AuditStream.Ledger;
-using AuditStream.Ledger.Sqlite;
 using AuditStream.Ledger.Verification;
 
 namespace AuditStream.Server.Cli;
@@ -15,24 +14,25 @@ internal static class VerifyCommand
 
     public static Command Create()
     {
-        var data = CommonOptions.Data();
+        var ledger = new LedgerLocation();
         var export = new Option<FileInfo>("--export") { Description = "An NDJSON export (from seq 1) to verify instead of a data directory" };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "A signed checkpoint saved earlier, to check the ledger against (detects truncation, rollback, rewriting)" };
         var key = new Option<string>("--key") { Description = "The note verifier key (name+hash+base64) or a file holding it. Default for --data: the key in the data directory" };
-        var command = new Command("verify", "Verify the hash chain, Merkle tree and checkpoints. Exit code 0 valid, 1 tampered (first bad seq printed), 2 usage error.")
+        var command = new Command("verify", "Verify the hash chain, Merkle tree and checkpoints of a ledger (SQLite or PostgreSQL) or an export. Exit code 0 valid, 1 tampered (first bad seq printed), 2 usage error.")
         {
-            data, export, checkpoint, key,
+            export, checkpoint, key,
         };
+        ledger.AddTo(command);
         command.SetAction((result, cancellationToken) =>
-            RunAsync(result.GetValue(data), result.GetValue(export), result.GetValue(checkpoint), result.GetValue(key), cancellationToken));
+            RunAsync(ledger, result, result.GetValue(export), result.GetValue(checkpoint), result.GetValue(key), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? data, FileInfo? export, FileInfo? checkpointFile, string? key, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(LedgerLocation ledger, ParseResult result, FileInfo? export, FileInfo? checkpointFile, string? key, CancellationToken cancellationToken)
     {
-        if (data is not null && export is not null)
+        if ((result.GetValue(ledger.Data) ?? result.GetValue(ledger.ConnectionString)) is not null && export is not null)
         {
-            Console.Error.WriteLine("Give either --data or --export, not both.");
+            Console.Error.WriteLine("Give either a ledger (--data, --connection-string) or --export, not both.");
             return Usage;
         }
 
@@ -62,10 +62,8 @@ internal static class VerifyCommand
         }
         else
         {
-            var options = CommonOptions.LedgerOptions(data);
-            if (!File.Exists(options.DatabasePath))
+            if (await ledger.ResolveExistingAsync(result, cancellationToken) is not { } options)
             {
-                Console.Error.WriteLine($"No ledger at {Path.GetFullPath(options.DatabasePath)}.");
                 return Usage;
             }
 
@@ -77,7 +75,7 @@ internal static class VerifyCommand
             }
 
             // Read-only: verification never initializes or writes the store, so it can run beside a live server.
-            await using var store = new SqliteLedgerStore(options.DatabasePath);
+            await using var store = LedgerStores.Create(options);
             report = await new LedgerVerifier(store).VerifyAsync(new VerificationOptions { TrustedCheckpoint = trusted, VerifierKey = key }, cancellationToken);
         }
 

@@ -110,10 +110,9 @@ public static partial class ServerHost
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var ledger = app.Services.GetRequiredService<LedgerService>().Ledger;
-            var dataDir = app.Services.GetRequiredService<IOptions<LedgerOptions>>().Value.DataDirectory;
             foreach (var address in addresses)
             {
-                Log.Listening(app.Logger, address, operations.MetricsEnabled ? operations.MetricsPath : "off", Path.GetFullPath(dataDir), ledger.Head.Size);
+                Log.Listening(app.Logger, address, operations.MetricsEnabled ? operations.MetricsPath : "off", ledger.Describe, ledger.Head.Size);
             }
         });
         return app;
@@ -134,7 +133,7 @@ public static partial class ServerHost
     private static partial class Log
     {
         [LoggerMessage(EventId = 1, EventName = "Listening", Level = LogLevel.Information,
-            Message = "AuditStream listening on {Address} (events API /api/v1/events, live stream /ws/audit and /api/v1/stream, signed checkpoint /api/v1/ledger/checkpoint, probes /live /ready /startup, Prometheus {MetricsPath}); ledger {DataDirectory} holds {Events} events")]
-        public static partial void Listening(ILogger logger, string address, string metricsPath, string dataDirectory, long events);
+            Message = "AuditStream listening on {Address} (events API /api/v1/events, live stream /ws/audit and /api/v1/stream, signed checkpoint /api/v1/ledger/checkpoint, probes /live /ready /startup, Prometheus {MetricsPath}); ledger {Ledger} holds {Events} events")]
+        public static partial void Listening(ILogger logger, string address, string metricsPath, string ledger, long events);
     }
 }

@@ -1,3 +1,4 @@
+using AuditStream.Ledger;
 using AuditStream.Server.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -15,10 +16,10 @@ internal sealed class LedgerOpenCheck(LedgerService ledgers) : SynchronousHealth
 
 /// <summary>
 /// <c>ledger_writable</c> (readiness): no commit failed within <see cref="OperationsOptions.CommitFailureWindow"/>
-/// without a success since, the SQLite file is not read-only and its directory takes a new file. The file itself is never opened here: closing another descriptor of a SQLite file would drop
-/// SQLite's POSIX locks on it.
+/// without a success since, and, with SQLite, the file is not read-only and its directory takes a new file. The file itself is never opened here: closing another descriptor of a SQLite file would drop
+/// SQLite's POSIX locks on it. With PostgreSQL the commits are the probe.
 /// </summary>
-internal sealed class LedgerWritableCheck(LedgerService ledgers, IOptionsMonitor<OperationsOptions> options, TimeProvider time) : SynchronousHealthCheck
+internal sealed class LedgerWritableCheck(LedgerService ledgers, IOptionsMonitor<OperationsOptions> options, IOptions<LedgerOptions> ledgerOptions, TimeProvider time) : SynchronousHealthCheck
 {
     public override HealthCheckResult Check()
     {
@@ -34,7 +35,12 @@ internal sealed class LedgerWritableCheck(LedgerService ledgers, IOptionsMonitor
             return HealthCheckResult.Unhealthy($"the last commit failed at {status.LastFailureAt:O}: {status.LastFailure}");
         }
 
-        var path = ledger.DatabasePath;
+        if (ledgerOptions.Value.Provider != LedgerProvider.Sqlite)
+        {
+            return HealthCheckResult.Healthy($"{ledger.Describe}: no failed commit");
+        }
+
+        var path = ledgerOptions.Value.DatabasePath;
         try
         {
             if (File.Exists(path) && (File.GetAttributes(path) & FileAttributes.ReadOnly) != 0)

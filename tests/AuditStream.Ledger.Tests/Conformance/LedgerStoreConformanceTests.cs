@@ -23,8 +23,12 @@ public abstract class LedgerStoreConformanceTests : IAsyncLifetime
     /// <summary>Waits until any asynchronously maintained index covers <paramref name="seq"/> (no-op for stores without one).</summary>
     protected virtual Task WaitForIndexesAsync(long seq) => Task.CompletedTask;
 
+    /// <summary>Creates the location <see cref="OpenStore"/> opens (a database schema, say); runs once before the first open.</summary>
+    protected virtual Task CreateLocationAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
+        await CreateLocationAsync();
         _store = OpenStore();
         InitialHead = await _store.InitializeAsync(CancellationToken.None);
     }

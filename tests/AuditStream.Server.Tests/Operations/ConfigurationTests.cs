@@ -23,6 +23,15 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task The_postgres_provider_without_a_connection_string_fails_start_up_naming_the_key()
+    {
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(new Dictionary<string, string?> { ["AuditStream:Ledger:Provider"] = "Postgres" }));
+        var message = Assert.Single(failure.Failures);
+        Assert.StartsWith("AuditStream:Ledger:ConnectionString (env AuditStream__Ledger__ConnectionString) = ''", message, StringComparison.Ordinal);
+        Assert.Contains("required when AuditStream:Ledger:Provider is Postgres", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_refuses_to_start_on_a_bad_environment_variable_and_names_it()
     {
         var data = Directory.CreateTempSubdirectory("auditstream-config-");
@@ -163,6 +172,7 @@ public sealed class ConfigurationTests
 
     [Theory]
     [InlineData("AuditStream:Auth:SigningKey")]
+    [InlineData("AuditStream:Ledger:ConnectionString")]
     [InlineData("AuditStream:Sinks:PagerDuty:RoutingKey")]
     [InlineData("PAGERDUTY_ROUTING_KEY")]
     [InlineData("DATADOG_API_KEY")]

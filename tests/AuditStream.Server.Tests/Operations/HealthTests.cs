@@ -35,7 +35,7 @@ public sealed class HealthTests
     {
         await using var server = await TestServer.StartAsync();
         using var client = server.Client();
-        var file = server.Ledger.DatabasePath;
+        var file = Path.Combine(server.DataDirectory, "ledger.db");
         var mode = File.GetUnixFileMode(file);
         try
         {

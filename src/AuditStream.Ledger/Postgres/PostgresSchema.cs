@@ -1,0 +1,102 @@
+using Npgsql;
+
+namespace AuditStream.Ledger.Postgres;
+
+/// <summary>
+/// The PostgreSQL schema as an ordered list of migrations; the table <c>auditstream_schema</c> records each one applied.
+/// Migrations run in one transaction under an advisory lock, so instances starting together migrate once.
+/// </summary>
+internal static class PostgresSchema
+{
+    /// <summary>The version table: one row per applied migration.</summary>
+    public const string VersionTable = "auditstream_schema";
+
+    // pg_advisory_xact_lock key: "AuditStr" as a big-endian int64, shared by every AuditStream instance of a database.
+    private const long MigrationLockKey = 0x4175_6469_7453_7472;
+
+    private static readonly string[] s_migrations =
+    [
+        // 1: the SQLite schema after its migration 2. Ids are unique within a tenant only, and coalesce() keeps events
+        // stored without a tenant unique among themselves (NULLs never collide in an index); lookups must use the same
+        // expression for the index to apply. Unlike SQLite, PostgreSQL maintains the filter indexes (DESIGN.md §5)
+        // itself: (column, seq) so a filter on one key reads in seq order.
+        """
+        CREATE TABLE events (
+            seq       bigint PRIMARY KEY,
+            id        uuid   NOT NULL,
+            ts        bigint NOT NULL,
+            type      text   NOT NULL,
+            severity  text   NOT NULL,
+            category  text   NOT NULL,
+            actor_id  text,
+            target_id text,
+            tenant_id text,
+            hash      bytea  NOT NULL,
+            body      bytea  NOT NULL
+        );
+        CREATE UNIQUE INDEX events_tenant_id ON events ((coalesce(tenant_id, '')), id);
+        CREATE INDEX events_ts ON events (ts);
+        CREATE INDEX events_type ON events (type, seq);
+        CREATE INDEX events_actor ON events (actor_id, seq);
+        CREATE INDEX events_target ON events (target_id, seq);
+        CREATE INDEX events_tenant ON events (tenant_id, seq);
+        CREATE TABLE subtrees (
+            level int    NOT NULL,
+            idx   bigint NOT NULL,
+            hash  bytea  NOT NULL,
+            PRIMARY KEY (level, idx)
+        );
+        CREATE TABLE checkpoints (
+            tree_size  bigint PRIMARY KEY,
+            root       bytea  NOT NULL,
+            note       text   NOT NULL,
+            created_at bigint NOT NULL
+        );
+        """,
+    ];
+
+    /// <summary>Number of migrations this build knows.</summary>
+    public static int LatestVersion => s_migrations.Length;
+
+    /// <summary>Runs every migration newer than the database's version.</summary>
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({MigrationLockKey})", cancellationToken);
+        await ExecuteAsync(
+            connection,
+            $"CREATE TABLE IF NOT EXISTS {VersionTable} (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+            cancellationToken);
+        await using (var cmd = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {VersionTable}", connection))
+        {
+            var version = (int)(await cmd.ExecuteScalarAsync(cancellationToken))!;
+            if (version > LatestVersion)
+            {
+                throw new InvalidOperationException(
+                    $"The PostgreSQL ledger has schema version {version} but this build knows only up to {LatestVersion}; run a newer AuditStream.");
+            }
+
+            for (var v = version; v < LatestVersion; v++)
+            {
+                await ExecuteAsync(connection, s_migrations[v], cancellationToken);
+                await ExecuteAsync(connection, $"INSERT INTO {VersionTable}(version) VALUES ({v + 1})", cancellationToken);
+            }
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>True when the database holds an AuditStream ledger (any schema version).</summary>
+    public static async Task<bool> ExistsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var cmd = dataSource.CreateCommand($"SELECT to_regclass('{VersionTable}') IS NOT NULL");
+        return (bool)(await cmd.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand(sql, connection);
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
