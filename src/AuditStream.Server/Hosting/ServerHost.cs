@@ -1,4 +1,5 @@
 using AuditStream.Classification;
+using AuditStream.Events;
 using AuditStream.Ledger;
 using AuditStream.Server.Api;
 using AuditStream.Server.Auth;
@@ -49,6 +50,10 @@ public static partial class ServerHost
             Metrics = sp.GetRequiredService<HubMetrics>(),
         });
         services.AddHostedService<HubOptionsReload>();
+
+        // One set of event rules: the ledger prepares events with it, and ingest names every broken rule with it.
+        services.AddSingleton(sp => new EventPreparer(
+            sp.GetRequiredService<IOptions<ValidationOptions>>().Value, sp.GetRequiredService<IOptions<ClassifierOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<LedgerService>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
 
