@@ -94,12 +94,17 @@ internal static partial class AuthSetup
             };
         });
 
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
+        var canWrite = new ClaimRule(AuditClaims.Scope, $"must include {AuditClaims.WriteScope}", u => u.HasScope(AuditClaims.WriteScope));
+        var readsEvents = new ClaimRule(AuditClaims.Role, "must be a role that receives audit events: admin, security, compliance, operator or auditor",
+            u => u.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent));
+        var hasTenant = new ClaimRule(AuditClaims.Tenant, $"must name the caller's tenant, unless {AuditClaims.Tenants} is \"*\"",
+            u => u.HasAllTenants() || u.GetTenant() is not null);
+        var isAdmin = new ClaimRule(AuditClaims.Role, "must be admin", u => u.GetRole() == Role.Admin);
         services.AddAuthorizationBuilder()
-            .AddPolicy(AuditClaims.IngestPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.HasScope(AuditClaims.WriteScope)))
-            .AddPolicy(AuditClaims.ReadPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c =>
-                c.User.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent)
-                && (c.User.HasAllTenants() || c.User.GetTenant() is not null)))
-            .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.GetRole() == Role.Admin));
+            .AddPolicy(AuditClaims.IngestPolicy, p => p.RequireAuthenticatedUser().AddRequirements(canWrite))
+            .AddPolicy(AuditClaims.ReadPolicy, p => p.RequireAuthenticatedUser().AddRequirements(readsEvents, hasTenant))
+            .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(isAdmin));
     }
 
     private static void LogFailure(HttpContext http, string reason)
