@@ -25,6 +25,9 @@ public static partial class ServerHost
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = CreateBuilder(args, configure);
+
+        // No "Server: Kestrel": what runs here is nobody's business but the operator's.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         var configuration = builder.Configuration;
@@ -76,6 +79,7 @@ public static partial class ServerHost
         services.AddAuditStreamAuth(authOptions, secret);
 
         var app = builder.Build();
+        app.UseAuditStreamResponseHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         CoalescingUpgradeFeature.UseCoalescingWebSockets(app, StreamEndpoints.Path);
