@@ -34,7 +34,8 @@ public sealed record AuditEvent
     /// <summary><c>success</c> or <c>failure</c>.</summary>
     public string? Outcome { get; init; }
 
-    /// <summary>The producer's clock.</summary>
+    /// <summary>The producer's clock, RFC 3339 with <c>Z</c> or an offset.</summary>
+    [JsonConverter(typeof(Rfc3339Converter))]
     public DateTimeOffset? OccurredAt { get; init; }
 
     /// <summary>Isolation boundary; set from the producer's credentials when absent.</summary>

@@ -1,10 +1,15 @@
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace AuditStream.Events;
 
 /// <summary>The ledger's one timestamp format: RFC 3339 UTC with exactly six fractional digits, e.g. <c>2026-11-23T12:00:00.123456Z</c>.</summary>
-public static class Timestamps
+public static partial class Timestamps
 {
+    /// <summary>The rule a timestamp from outside (an event's <c>occurred_at</c>, a read filter's bounds) must follow.</summary>
+    public const string Rfc3339Rule = "must be an RFC 3339 timestamp with Z or an offset, like 2026-01-31T12:00:00Z";
+
     /// <summary>Length in bytes (and chars) of every formatted timestamp.</summary>
     public const int FormattedLength = 27;
 
@@ -65,4 +70,19 @@ public static class Timestamps
             value /= 10;
         }
     }
+
+    /// <summary>
+    /// Parses an RFC 3339 <c>date-time</c> (§5.6): a full date, <c>T</c>, a full time with optional fraction, and
+    /// <c>Z</c> or a numeric offset. A bare date or a time without an offset is refused: it names no instant, and
+    /// <see cref="DateTimeOffset"/>'s own parsing would read it in the server's time zone.
+    /// </summary>
+    public static bool TryParseRfc3339(ReadOnlySpan<char> value, out DateTimeOffset result)
+    {
+        result = default;
+        return Rfc3339DateTime().IsMatch(value)
+            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out result);
+    }
+
+    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$", RegexOptions.CultureInvariant)]
+    private static partial Regex Rfc3339DateTime();
 }

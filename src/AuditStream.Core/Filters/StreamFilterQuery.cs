@@ -1,3 +1,4 @@
+using AuditStream.Events;
 using System.Text.Json;
 using AuditStream.Validation;
 
@@ -6,8 +7,6 @@ namespace AuditStream.Filters;
 /// <summary>Reads a <see cref="StreamFilter"/> from HTTP query parameters; the syntax is documented on <see cref="StreamFilter.FromQuery"/>.</summary>
 internal static class StreamFilterQuery
 {
-    private const string TimestampRule = "must be an RFC 3339 timestamp with Z or an offset, like 2026-01-31T12:00:00Z";
-
     public static StreamFilter Parse(IEnumerable<KeyValuePair<string, string?>> query, List<ValidationError> errors)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -119,21 +118,13 @@ internal static class StreamFilterQuery
 
     private static DateTimeOffset? ParseTimestamp(string field, string? value, List<ValidationError> errors)
     {
-        if (value is not null && HasOffset(value)
-            && JsonSerializer.SerializeToElement(value, StreamFilterJsonContext.Default.String).TryGetDateTimeOffset(out var parsed))
+        if (value is not null && Timestamps.TryParseRfc3339(value, out var parsed))
         {
             return parsed;
         }
 
-        errors.Add(new(field, TimestampRule));
+        errors.Add(new(field, Timestamps.Rfc3339Rule));
         return null;
-    }
-
-    /// <summary>RFC 3339 requires a zone; without one System.Text.Json would read the server's local time.</summary>
-    private static bool HasOffset(string value)
-    {
-        var time = value.IndexOf('T', StringComparison.OrdinalIgnoreCase);
-        return time > 0 && (value.EndsWith('Z') || value.EndsWith('z') || value.AsSpan(time).IndexOfAny('+', '-') > 0);
     }
 
     private static bool ParseBool(string field, string? value, List<ValidationError> errors)

@@ -203,15 +203,16 @@ public sealed class EventValidator
     /// <summary>
     /// Maps a failure of deserializing an event with <see cref="AuditJsonContext"/> to the field it concerns:
     /// an unknown member is "is not a known field", a value of the wrong JSON type "has the wrong JSON type",
-    /// a malformed <c>id</c> "must be a UUID", a malformed timestamp "must be an RFC 3339 timestamp", and broken JSON
-    /// "is not valid JSON (line L, byte B)". A document that is not an object is reported on the field <c>event</c>.
+    /// a malformed <c>id</c> "must be a UUID", a malformed timestamp (a bare date or no offset included)
+    /// <see cref="Timestamps.Rfc3339Rule"/>, a string that is not valid UTF-8 or holds a lone surrogate, a key that appears
+    /// twice in one object, and broken JSON "is not valid JSON (line L, byte B)". A document that is not an object is reported on the field <c>event</c>.
     /// </summary>
     public static ValidationError ParseError(JsonException exception) => JsonErrors.FromException(exception, prefix: null, "event", FormatRule);
 
     private static string? FormatRule(string field) => field switch
     {
         "id" => "must be a UUID",
-        "occurred_at" or "timestamp" => "must be an RFC 3339 timestamp",
+        "occurred_at" or "timestamp" => Timestamps.Rfc3339Rule,
         _ => null,
     };
 

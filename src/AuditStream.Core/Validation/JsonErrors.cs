@@ -46,7 +46,42 @@ internal static class JsonErrors
             return new(field, formatRule?.Invoke(relative) ?? "has the wrong format");
         }
 
+        // RFC 8259 §8.1 and §8.2: text is UTF-8, and a \uD800-\uDFFF escape must be half of a pair.
+        if (exception.InnerException is InvalidOperationException { Message: var inner })
+        {
+            if (inner.Contains("invalid UTF-8", StringComparison.Ordinal))
+            {
+                return new(field, "must be valid UTF-8");
+            }
+
+            if (inner.Contains("surrogate", StringComparison.Ordinal))
+            {
+                return new(field, "must not hold a lone surrogate (a \\uD800-\\uDFFF escape without its pair)");
+            }
+        }
+
+        // RFC 8259 §4: names within an object should be unique; the ledger refuses duplicates rather than pick one.
+        if (DuplicateKey(message) is { } key)
+        {
+            return new(field, relative == key || relative.EndsWith("." + key, StringComparison.Ordinal)
+                ? "must appear only once in its object (duplicate key)"
+                : $"must not hold the key '{key}' twice in one object (duplicate key)");
+        }
+
         return new(field, "has the wrong JSON type");
+    }
+
+    /// <summary>The key of a "Duplicate property 'k' encountered…" failure, or null.</summary>
+    private static string? DuplicateKey(string message)
+    {
+        const string Prefix = "Duplicate property '";
+        if (!message.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var end = message.IndexOf("' encountered", Prefix.Length, StringComparison.Ordinal);
+        return end < 0 ? null : message[Prefix.Length..end];
     }
 
     /// <summary><c>$.source.ip</c> → <c>source.ip</c>, <c>$['a b'].c[0]</c> → <c>a b.c[0]</c>, <c>$</c> → empty.</summary>

@@ -93,6 +93,7 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
 
         var directory = Path.GetDirectoryName(_path)!;
         Directory.CreateDirectory(directory);
+        OwnerOnlyFile.Create(_path);
         var writer = new SqliteConnection(_writeConnectionString);
         writer.Open();
         try

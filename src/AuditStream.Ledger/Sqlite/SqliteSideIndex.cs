@@ -47,6 +47,8 @@ internal sealed partial class SqliteSideIndex : IAsyncDisposable
     /// <summary>Opens (or rebuilds) the index file and starts indexing what the events table has beyond it.</summary>
     public void Start(long lastEventSeq)
     {
+        OwnerOnlyFile.Create(_indexPath);
+
         // URI filenames so the ledger can be attached read-only.
         _writer = new SqliteConnection($"Data Source={new Uri(_indexPath).AbsoluteUri};Mode=ReadWriteCreate;Pooling=False");
         _writer.Open();

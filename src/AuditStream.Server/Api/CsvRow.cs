@@ -1,14 +1,23 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using AuditStream.Events;
 
 namespace AuditStream.Server.Api;
 
-/// <summary>RFC 4180 CSV rows of the export: one column per top-level field; source, pii and metadata as JSON text.</summary>
+/// <summary>
+/// RFC 4180 CSV rows of the export: one column per top-level field; source, pii and metadata as JSON text. A value that a
+/// spreadsheet would run as a formula (first character <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or carriage return) is
+/// neutralized as OWASP's "CSV Injection" page recommends: prefixed with <c>'</c> and quoted. Only CSV is changed so;
+/// NDJSON stays the stored, hashed bytes.
+/// </summary>
 internal static class CsvRow
 {
     public const string Header =
         "seq,timestamp,id,type,severity,category,actor_id,actor_type,target_id,target_type,action,outcome,occurred_at,tenant_id,subject_id,compliance,source,pii,metadata,prev_hash,hash\r\n";
+
+    private static readonly SearchValues<char> s_formulaStarts = SearchValues.Create("=+-@\t\r");
+    private static readonly SearchValues<char> s_needsQuotes = SearchValues.Create(",\"\r\n");
 
     public static string Format(LedgerRecord record, bool maskPii)
     {
@@ -42,9 +51,16 @@ internal static class CsvRow
     {
         if (value is not null)
         {
-            if (value.AsSpan().IndexOfAny(",\"\r\n") >= 0)
+            var formula = value.Length > 0 && s_formulaStarts.Contains(value[0]);
+            if (formula || value.AsSpan().ContainsAny(s_needsQuotes))
             {
-                row.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+                row.Append('"');
+                if (formula)
+                {
+                    row.Append('\'');
+                }
+
+                row.Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
             }
             else
             {

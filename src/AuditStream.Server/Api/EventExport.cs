@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using AuditStream.Events;
@@ -11,13 +13,19 @@ internal static class EventExport
     /// <summary>Events read and written per page: memory stays bounded by one page whatever the export's size.</summary>
     public const int PageSize = 1_000;
 
-    private static readonly byte[] s_newLine = "\n"u8.ToArray();
+    /// <summary>Bytes buffered in the pipe before they are flushed to the client (a few socket writes' worth).</summary>
+    private const int FlushThreshold = 32 * 1024;
 
-    public static async Task WriteAsync(Stream output, ILedgerStore store, EventQuery query, bool csv, bool maskPii, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the export into <paramref name="output"/>'s pooled buffers and flushes them asynchronously: nothing here
+    /// writes synchronously to the underlying stream (Kestrel's response body refuses synchronous writes, and a masked
+    /// event is serialized by <see cref="JsonSerializer"/>, which flushes its writer).
+    /// </summary>
+    public static async Task WriteAsync(PipeWriter output, ILedgerStore store, EventQuery query, bool csv, bool maskPii, CancellationToken cancellationToken)
     {
         if (csv)
         {
-            await output.WriteAsync(Encoding.UTF8.GetBytes(CsvRow.Header), cancellationToken);
+            Encoding.UTF8.GetBytes(CsvRow.Header, output);
         }
 
         await using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
@@ -29,15 +37,19 @@ internal static class EventExport
             {
                 if (csv)
                 {
-                    await output.WriteAsync(Encoding.UTF8.GetBytes(CsvRow.Format(record, maskPii)), cancellationToken);
+                    Encoding.UTF8.GetBytes(CsvRow.Format(record, maskPii), output);
                 }
                 else
                 {
                     EventJson.Write(json, record, maskPii);
-                    await json.FlushAsync(cancellationToken);
+                    json.Flush();
                     json.Reset();
-                    // Async only: Kestrel's response body refuses synchronous writes.
-                    await output.WriteAsync(s_newLine, cancellationToken);
+                    output.Write("\n"u8);
+                }
+
+                if (output.UnflushedBytes >= FlushThreshold)
+                {
+                    await output.FlushAsync(cancellationToken);
                 }
             }
 

@@ -106,7 +106,7 @@ internal static class EventReadEndpoints
         response.Headers.ContentDisposition = $"attachment; filename=\"auditstream-export.{format}\"";
 
         // A snapshot: events committed while exporting are not included, so the export is a consistent prefix.
-        await EventExport.WriteAsync(response.Body, ledger.Store, request.Query with { UpToSeq = ledger.Head.Size }, format == "csv", request.MaskPii, cancellationToken);
+        await EventExport.WriteAsync(response.BodyWriter, ledger.Store, request.Query with { UpToSeq = ledger.Head.Size }, format == "csv", request.MaskPii, cancellationToken);
     }
 
     private sealed record ReadRequest(EventQuery Query, bool MaskPii, IResult? Error);

@@ -19,7 +19,7 @@ internal static class IngestEndpoints
     public static void MapIngest(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/v1/events", PostAsync).RequireAuthorization(AuditClaims.IngestPolicy);
 
-    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
+    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, EventPreparer preparer, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
     {
         var options = serverOptions.Value;
         var request = http.Request;
@@ -56,7 +56,8 @@ internal static class IngestEndpoints
             if (parsed.Errors.Count > 0)
             {
                 metrics.Invalid(parsed.Events.Length);
-                return Problems.Invalid($"{parsed.Errors.Count} error(s) in the request.", parsed.Errors);
+                var errors = parsed.WithRuleErrors(preparer, tenant);
+                return Problems.Invalid($"{errors.Count} error(s) in the request.", errors);
             }
 
             // A producer writes for its own tenant only; naming another one is an authorization failure, not bad input.
@@ -156,9 +157,31 @@ internal static class IngestEndpoints
         };
     }
 
-    private sealed record Parsed(AuditEvent[] Events, IReadOnlyList<ProblemError> Errors, bool SingleObject, IResult? Failure)
+    // Indexes: each parsed event's position in the request when some failed to parse (null: the events are the request).
+    private sealed record Parsed(AuditEvent[] Events, IReadOnlyList<ProblemError> Errors, bool SingleObject, IResult? Failure, int[]? Indexes = null)
     {
         public static Parsed Fail(IResult failure) => new([], [], false, failure);
+
+        /// <summary>
+        /// The parse errors together with the rule errors of the events that did parse, by request position: a request
+        /// with a malformed event on one line and a rule broken on another is told about both.
+        /// </summary>
+        public IReadOnlyList<ProblemError> WithRuleErrors(EventPreparer preparer, string? tenant)
+        {
+            var all = new List<ProblemError>(Errors);
+            var scratch = new List<ValidationError>();
+            for (var i = 0; i < Events.Length; i++)
+            {
+                scratch.Clear();
+                if (preparer.Prepare(Events[i], tenant, scratch) is null)
+                {
+                    var index = Indexes?[i] ?? i;
+                    all.AddRange(scratch.Select(e => new ProblemError(index, e.Field, e.Rule)));
+                }
+            }
+
+            return [.. all.OrderBy(e => e.Index)];
+        }
     }
 
     private static Parsed ParseJson(ReadOnlyMemory<byte> body, int maxEvents)
@@ -233,6 +256,7 @@ internal static class IngestEndpoints
             }
 
             var events = new List<AuditEvent>(length);
+            var indexes = new List<int>(length);
             var errors = new List<ProblemError>();
             var index = 0;
             foreach (var element in document.RootElement.EnumerateArray())
@@ -247,6 +271,7 @@ internal static class IngestEndpoints
                     if (e is not null)
                     {
                         events.Add(e);
+                        indexes.Add(index);
                     }
                     else
                     {
@@ -257,13 +282,14 @@ internal static class IngestEndpoints
                 index++;
             }
 
-            return new Parsed([.. events], errors, SingleObject: false, null);
+            return new Parsed([.. events], errors, SingleObject: false, null, [.. indexes]);
         }
     }
 
     private static Parsed ParseNdjson(ReadOnlyMemory<byte> body, int maxEvents)
     {
         var events = new List<AuditEvent>();
+        var indexes = new List<int>();
         var errors = new List<ProblemError>();
         var rest = body.Span;
         var index = 0;
@@ -286,6 +312,7 @@ internal static class IngestEndpoints
             if (e is not null)
             {
                 events.Add(e);
+                indexes.Add(index);
             }
             else
             {
@@ -300,7 +327,7 @@ internal static class IngestEndpoints
             return Parsed.Fail(Problems.BadRequest("The body has no events.", "body", "must hold at least one event"));
         }
 
-        return new Parsed([.. events], errors, SingleObject: false, null);
+        return new Parsed([.. events], errors, SingleObject: false, null, errors.Count > 0 ? [.. indexes] : null);
     }
 
     private static int CountLines(ReadOnlySpan<byte> rest)

@@ -39,6 +39,9 @@ internal static class Problems
     public static IResult NotFound(string detail) =>
         Problem(StatusCodes.Status404NotFound, "not-found", "Not found.", detail);
 
+    public static IResult Unauthorized(string detail, IReadOnlyList<ProblemError> errors) =>
+        Problem(StatusCodes.Status401Unauthorized, "unauthorized", "Unauthorized.", detail, errors);
+
     public static IResult Forbidden(string detail, IReadOnlyList<ProblemError>? errors = null) =>
         Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden.", detail, errors);
 

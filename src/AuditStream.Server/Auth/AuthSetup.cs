@@ -94,14 +94,19 @@ internal static partial class AuthSetup
             };
         });
 
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
+        var canWrite = new ClaimRule(AuditClaims.Scope, $"must include {AuditClaims.WriteScope}", u => u.HasScope(AuditClaims.WriteScope));
+        var readsEvents = new ClaimRule(AuditClaims.Role, "must be a role that receives audit events: admin, security, compliance, operator or auditor",
+            u => u.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent));
+        var isAdmin = new ClaimRule(AuditClaims.Role, "must be admin", u => u.GetRole() == Role.Admin);
+
         // Every policy, the default one included (RequireAuthorization() without a name), checks the tenant claims first.
         var tenant = new ValidTenantRequirement();
         services.AddAuthorizationBuilder()
             .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().AddRequirements(tenant).Build())
-            .AddPolicy(AuditClaims.IngestPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant).RequireAssertion(c => c.User.HasScope(AuditClaims.WriteScope)))
-            .AddPolicy(AuditClaims.ReadPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant).RequireAssertion(c =>
-                c.User.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent)))
-            .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant).RequireAssertion(c => c.User.GetRole() == Role.Admin));
+            .AddPolicy(AuditClaims.IngestPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, canWrite))
+            .AddPolicy(AuditClaims.ReadPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, readsEvents))
+            .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, isAdmin));
     }
 
     private static void LogFailure(HttpContext http, string reason)

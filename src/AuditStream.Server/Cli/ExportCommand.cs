@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.IO.Pipelines;
 using AuditStream.Ledger;
 using AuditStream.Ledger.Storage;
 using AuditStream.Server.Api;
@@ -31,7 +32,9 @@ internal static class ExportCommand
 
         await using var store = LedgerStores.Create(options);
         await using var stream = output is null ? Console.OpenStandardOutput() : output.Create();
-        await EventExport.WriteAsync(stream, store, new EventQuery { AfterSeq = since }, format == "csv", maskPii: false, cancellationToken);
+        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+        await EventExport.WriteAsync(writer, store, new EventQuery { AfterSeq = since }, format == "csv", maskPii: false, cancellationToken);
+        await writer.CompleteAsync();
         return 0;
     }
 }

@@ -1,7 +1,5 @@
-using AuditStream.Classification;
 using AuditStream.Events;
 using AuditStream.Ledger;
-using AuditStream.Validation;
 using Microsoft.Extensions.Options;
 
 namespace AuditStream.Server.Hosting;
@@ -9,8 +7,7 @@ namespace AuditStream.Server.Hosting;
 /// <summary>Opens the ledger when the host starts and drains and closes it (final checkpoint included) when it stops.</summary>
 internal sealed class LedgerService(
     IOptions<LedgerOptions> ledgerOptions,
-    IOptions<ValidationOptions> validationOptions,
-    IOptions<ClassifierOptions> classifierOptions,
+    EventPreparer preparer,
     TimeProvider timeProvider,
     ILoggerFactory loggerFactory,
     LedgerMetrics metrics,
@@ -24,7 +21,6 @@ internal sealed class LedgerService(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var preparer = new EventPreparer(validationOptions.Value, classifierOptions.Value, timeProvider);
         _ledger = await AuditLedger.OpenAsync(ledgerOptions.Value, preparer, timeProvider, loggerFactory, storeDecorator?.Decorate, metrics, cancellationToken);
     }
 

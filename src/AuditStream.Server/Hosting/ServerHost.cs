@@ -1,4 +1,5 @@
 using AuditStream.Classification;
+using AuditStream.Events;
 using AuditStream.Ledger;
 using AuditStream.Server.Api;
 using AuditStream.Server.Auth;
@@ -24,6 +25,9 @@ public static partial class ServerHost
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = CreateBuilder(args, configure);
+
+        // No "Server: Kestrel": what runs here is nobody's business but the operator's.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         var configuration = builder.Configuration;
@@ -49,6 +53,10 @@ public static partial class ServerHost
             Metrics = sp.GetRequiredService<HubMetrics>(),
         });
         services.AddHostedService<HubOptionsReload>();
+
+        // One set of event rules: the ledger prepares events with it, and ingest names every broken rule with it.
+        services.AddSingleton(sp => new EventPreparer(
+            sp.GetRequiredService<IOptions<ValidationOptions>>().Value, sp.GetRequiredService<IOptions<ClassifierOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<LedgerService>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
 
@@ -71,6 +79,7 @@ public static partial class ServerHost
         services.AddAuditStreamAuth(authOptions, secret);
 
         var app = builder.Build();
+        app.UseAuditStreamResponseHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         CoalescingUpgradeFeature.UseCoalescingWebSockets(app, StreamEndpoints.Path);

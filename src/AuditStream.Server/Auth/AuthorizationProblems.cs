@@ -1,0 +1,62 @@
+using AuditStream.Server.Api;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace AuditStream.Server.Auth;
+
+/// <summary>
+/// Answers the authorization middleware's refusals as problem details that say why: a 401 names what is wrong with the
+/// token (none sent, expired, wrong audience…), a 403 every <see cref="ClaimRule"/> the token fails. The challenge or
+/// forbid itself (status, <c>WWW-Authenticate</c>) is still the authentication scheme's.
+/// </summary>
+internal sealed class AuthorizationProblems(IOptions<AuthOptions> options) : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        await _default.HandleAsync(next, context, policy, authorizeResult);
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        if (authorizeResult.Challenged)
+        {
+            // The scheme's handler caches its result for the request: this does not validate the token again.
+            var failure = (await context.AuthenticateAsync()).Failure;
+            var (claim, rule) = Unauthenticated(failure);
+            await Problems.Unauthorized(failure is null ? "No bearer token was sent." : "The bearer token was refused.", [new ProblemError(null, claim, rule)]).ExecuteAsync(context);
+        }
+        else if (authorizeResult.Forbidden)
+        {
+            // The tenant rule says which of its claims is wrong and how (ValidTenantRequirement's reason); the others are fixed rules.
+            var failure = authorizeResult.AuthorizationFailure;
+            var failed = (failure?.FailureReasons.Where(static r => r.Handler is ValidTenantRequirement)
+                    .Select(static r => new ProblemError(null, AuditClaims.Tenant, r.Message)) ?? [])
+                .Concat(failure?.FailedRequirements.OfType<ClaimRule>().Select(static r => new ProblemError(null, r.Claim, r.Rule)) ?? [])
+                .ToArray();
+            var detail = failed.Length == 0
+                ? "The token does not satisfy this endpoint's policy."
+                : $"The token's {string.Join(" and ", failed.Select(f => f.Field))} claim does not allow this: {string.Join("; ", failed.Select(f => $"{f.Field} {f.Rule}"))}.";
+            await Problems.Forbidden(detail, failed).ExecuteAsync(context);
+        }
+    }
+
+    /// <summary>The claim (or <c>authorization</c>, <c>signature</c>) a refused token gets wrong, and the rule; never the token's own content.</summary>
+    private (string Claim, string Rule) Unauthenticated(Exception? failure) => failure switch
+    {
+        null => ("authorization", "must be 'Bearer <JWT>'"),
+        SecurityTokenExpiredException => ("exp", "must be in the future: the token has expired"),
+        SecurityTokenNotYetValidException => ("nbf", "must not be in the future: the token is not valid yet"),
+        SecurityTokenNoExpirationException => ("exp", "is required"),
+        SecurityTokenInvalidAudienceException => ("aud", $"must be {options.Value.Audience}"),
+        SecurityTokenInvalidIssuerException => ("iss", "must be the configured issuer (AuditStream:Auth:Issuer or the authority)"),
+        SecurityTokenInvalidAlgorithmException => ("alg", "must be an algorithm the server accepts"),
+        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => ("signature", "must verify with the server's signing key"),
+        _ => ("authorization", "must be a valid JWT"),
+    };
+}

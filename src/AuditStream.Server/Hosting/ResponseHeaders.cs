@@ -1,0 +1,35 @@
+using AuditStream.Server.Streaming;
+using Microsoft.AspNetCore.Authorization;
+
+namespace AuditStream.Server.Hosting;
+
+/// <summary>
+/// Headers every answer carries: <c>X-Content-Type-Options: nosniff</c> (a browser never second-guesses an export's or an
+/// error's type), and on every answer of an endpoint that takes a token <c>Cache-Control: no-store</c>, refusals
+/// included, so no cache between the server and a reader keeps audit events or personal data.
+/// </summary>
+internal static class ResponseHeaders
+{
+    /// <summary>Adds the headers as each response starts; first in the pipeline, so error pages get them too.</summary>
+    public static IApplicationBuilder UseAuditStreamResponseHeaders(this IApplicationBuilder app) => app.Use(static (http, next) =>
+    {
+        http.Response.OnStarting(static state =>
+        {
+            var http = (HttpContext)state;
+            var headers = http.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            if (TakesToken(http))
+            {
+                headers.CacheControl = "no-store";
+            }
+
+            return Task.CompletedTask;
+        }, http);
+        return next(http);
+    });
+
+    // The stream endpoints authenticate in the endpoint rather than through [Authorize] (StreamEndpoints.IsStreamPath).
+    private static bool TakesToken(HttpContext http) =>
+        StreamEndpoints.IsStreamPath(http.Request.Path)
+        || (http.GetEndpoint()?.Metadata is { } metadata && metadata.GetMetadata<IAuthorizeData>() is not null && metadata.GetMetadata<IAllowAnonymous>() is null);
+}
