@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace AuditStream.Streaming.Hub;
 
 /// <summary>
-/// The live stream's registry (DESIGN.md §5): admits clients up to <see cref="HubOptions.MaxClients"/>, runs each one
-/// over its WebSocket until it closes, and closes them all when the server stops.
+/// The live stream's registry (DESIGN.md §5): admits clients within its connection limits (StreamHub.Admission.cs), runs
+/// each one over its WebSocket or event stream until it closes, and closes them all when the server stops.
 /// </summary>
 public sealed partial class StreamHub : IDisposable, IAsyncDisposable
 {
@@ -45,27 +45,6 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
 
     /// <summary>Clients admitted and not yet gone.</summary>
     public int ClientCount => Volatile.Read(ref _admitted);
-
-    /// <summary>Reserves a client slot, or returns false when <see cref="HubOptions.MaxClients"/> are connected or the hub is stopping.</summary>
-    public bool TryAdmit([NotNullWhen(true)] out ClientTicket? ticket)
-    {
-        ticket = null;
-        if (_stopping.IsCancellationRequested)
-        {
-            OnRefused(HubMetrics.RefusalReasons.Stopping);
-            return false;
-        }
-
-        if (Interlocked.Increment(ref _admitted) > Options.MaxClients)
-        {
-            Interlocked.Decrement(ref _admitted);
-            OnRefused(HubMetrics.RefusalReasons.MaxClients);
-            return false;
-        }
-
-        ticket = new ClientTicket(() => Interlocked.Decrement(ref _admitted));
-        return true;
-    }
 
     /// <summary>
     /// Runs one admitted client over <paramref name="socket"/> until it closes; frees <paramref name="ticket"/> at the end.
