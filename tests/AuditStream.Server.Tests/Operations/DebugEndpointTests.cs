@@ -75,6 +75,38 @@ public sealed class DebugEndpointTests
     }
 
     [Fact]
+    public async Task An_admin_of_one_tenant_sees_only_that_tenant_s_clients_and_is_refused_the_server_wide_views()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (acme, acmeEstablished) = await StreamClient.ConnectEstablishedAsync(server, server.Token("auditor", "acme"), "&event_types=consent.granted");
+        var (beta, _) = await StreamClient.ConnectEstablishedAsync(server, server.Token("security", "beta"), "&actor_ids=beta-secret-actor");
+        var (everyone, _) = await StreamClient.ConnectEstablishedAsync(server, server.Token("admin", "*"));
+        await using (acme)
+        await using (beta)
+        await using (everyone)
+        {
+            using var acmeAdmin = server.Reader("admin", "acme");
+            using var response = await acmeAdmin.GetAsync("debug/websocket/audit/clients");
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var page = System.Text.Json.Nodes.JsonNode.Parse(body)!;
+            Assert.Equal(1, page["total"]!.GetValue<int>());
+            Assert.Equal(acmeEstablished["client_id"]!.GetValue<string>(), Assert.Single(page["clients"]!.AsArray())!["client_id"]!.GetValue<string>());
+            Assert.DoesNotContain("beta", body, StringComparison.Ordinal);
+
+            foreach (var path in (string[])["stats", "metrics", "config"])
+            {
+                using var refused = await acmeAdmin.GetAsync($"debug/websocket/audit/{path}");
+                Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+                Assert.Equal("tenants", (await Json.ReadAsync(refused))["errors"]![0]!["field"]!.GetValue<string>());
+            }
+
+            using var allTenants = server.Reader("admin", "*");
+            Assert.Equal(3, (await Json.ReadAsync(await allTenants.GetAsync("debug/websocket/audit/clients")))["total"]!.GetValue<int>());
+        }
+    }
+
+    [Fact]
     public async Task Admin_sees_the_effective_configuration_with_secrets_redacted()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string?> { ["AuditStream:Hub:MaxClients"] = "42" });
