@@ -72,7 +72,6 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         using (ticket)
         {
-            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
             var id = Guid.NewGuid().ToString("N");
             Action<string, string?>? record = _activity is null
                 ? null
@@ -84,7 +83,8 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
             record?.Invoke(StreamActivityKinds.Opened, request.SinceSeq is { } since ? $"since_seq={since}" : null);
             try
             {
-                await client.RunAsync(stopping.Token);
+                // Only the hub's stop is a server close (1001); the request ending means the client went away.
+                await client.RunAsync(_stopping.Token, cancellationToken);
             }
             finally
             {
