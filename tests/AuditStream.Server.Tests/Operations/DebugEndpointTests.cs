@@ -107,6 +107,19 @@ public sealed class DebugEndpointTests
     }
 
     [Fact]
+    public async Task Stats_report_the_server_start_as_started_at_not_the_first_request_for_them()
+    {
+        var before = DateTimeOffset.UtcNow;
+        await using var server = await TestServer.StartAsync();
+        var started = DateTimeOffset.UtcNow;
+        using var admin = server.Reader("admin", "*");
+
+        var stats = await Json.ReadAsync(await admin.GetAsync("debug/websocket/audit/stats"));
+
+        Assert.InRange(stats["started_at"]!.GetValue<DateTimeOffset>(), before, started);
+    }
+
+    [Fact]
     public async Task Admin_sees_the_effective_configuration_with_secrets_redacted()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string?> { ["AuditStream:Hub:MaxClients"] = "42" });
