@@ -244,11 +244,12 @@ internal static partial class StreamEndpoints
     {
         filter = StreamFilter.All;
         sinceSeq = null;
-        if (!OriginAllowed(http.Request, hub.Options.AllowedOrigins))
+        if (!OriginAllowed(http.Request, hub.Options))
         {
+            var own = hub.Options.PublicOrigins.Length > 0 ? "one of AuditStream:Hub:PublicOrigins" : "the server's own origin";
             return Problems.Forbidden(
                 $"Origin {http.Request.Headers.Origin} may not open the stream.",
-                [new ProblemError(null, "origin", "must be the server's own origin or one of AuditStream:Hub:AllowedOrigins")]);
+                [new ProblemError(null, "origin", $"must be {own} or one of AuditStream:Hub:AllowedOrigins")]);
         }
 
         if (!http.User.HasAllTenants() && string.IsNullOrEmpty(http.User.GetTenant()))
@@ -279,9 +280,12 @@ internal static partial class StreamEndpoints
 
     /// <summary>
     /// Cross-site WebSocket hijacking guard: a request without <c>Origin</c> (a service, a CLI) or from the server's own
-    /// origin is allowed; a browser page elsewhere only if its origin is listed (or the list holds <c>*</c>).
+    /// origin is allowed; a browser page elsewhere only if its origin is in <see cref="HubOptions.AllowedOrigins"/> (or
+    /// the list holds <c>*</c>). The server's own origin is <see cref="HubOptions.PublicOrigins"/> when configured, and
+    /// only otherwise the request's scheme and <c>Host</c>: a header the sender chooses, so a DNS-rebinding page whose
+    /// name points at this server is "same origin" by it.
     /// </summary>
-    internal static bool OriginAllowed(HttpRequest request, IReadOnlyCollection<string> allowed)
+    internal static bool OriginAllowed(HttpRequest request, HubOptions options)
     {
         var origin = request.Headers.Origin.ToString();
         if (origin.Length == 0)
@@ -289,15 +293,22 @@ internal static partial class StreamEndpoints
             return true;
         }
 
-        if (Uri.TryCreate(origin, UriKind.Absolute, out var uri)
-            && string.Equals(uri.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
-            && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase))
+        if (Uri.TryCreate(origin, UriKind.Absolute, out var uri))
         {
-            return true;
+            var own = options.PublicOrigins;
+            if (own.Length > 0
+                ? own.Any(o => Uri.TryCreate(o, UriKind.Absolute, out var publicOrigin) && SameOrigin(uri, publicOrigin.Scheme, publicOrigin.Authority))
+                : SameOrigin(uri, request.Scheme, request.Host.Value))
+            {
+                return true;
+            }
         }
 
-        return BrowserCors.IsListed(origin, allowed);
+        return BrowserCors.IsListed(origin, options.AllowedOrigins);
     }
+
+    private static bool SameOrigin(Uri origin, string scheme, string? authority) =>
+        string.Equals(origin.Scheme, scheme, StringComparison.OrdinalIgnoreCase) && string.Equals(origin.Authority, authority, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The first offered subprotocol that is not a token, else the token one (a browser fails the handshake
     /// unless the server echoes one it offered).</summary>
