@@ -48,7 +48,18 @@ internal static class DebugEndpoints
         var stats = new DebugStats(
             statistics.StartedAt,
             statistics.Uptime.TotalSeconds,
-            new DebugConnections(metrics.ActiveConnections, metrics.PeakConnections, hub.Options.MaxClients, metrics.Connects, metrics.Disconnects, metrics.Refused, metrics.DisconnectsByReason, metrics.RefusedByReason),
+            new DebugConnections(
+                metrics.ActiveConnections,
+                metrics.PeakConnections,
+                hub.Options.MaxClients,
+                metrics.Connects,
+                metrics.Disconnects,
+                metrics.Refused,
+                metrics.DisconnectsByReason,
+                metrics.RefusedByReason,
+                hub.Options.MaxClientsPerSubject,
+                hub.Options.MaxClientsPerAddress,
+                hub.ReservedPrivilegedClients),
             new DebugEvents(metrics.EventsPublished, metrics.EventsFiltered, metrics.EventsDropped, metrics.DroppedByReason, metrics.BytesSent, metrics.QueueDepth),
             new DebugRates(rates.Window.TotalSeconds, rates.EventsPublished, rates.EventsDropped, rates.Connects, rates.Disconnects, rates.BytesSent),
             new DebugLedger(

@@ -44,6 +44,10 @@ public sealed class DebugEndpointTests
             Assert.Equal(2, stats["connections"]!["active"]!.GetValue<long>());
             Assert.True(stats["connections"]!["peak"]!.GetValue<long>() >= 2);
             Assert.Equal(2000, stats["connections"]!["max_clients"]!.GetValue<int>());
+            Assert.Equal(100, stats["connections"]!["max_clients_per_subject"]!.GetValue<int>());
+            Assert.Equal(200, stats["connections"]!["max_clients_per_address"]!.GetValue<int>());
+            Assert.Equal(100, stats["connections"]!["reserved_privileged_clients"]!.GetValue<int>());
+            Assert.Equal(0, stats["connections"]!["refused_by_reason"]!["max_clients_per_subject"]!.GetValue<long>());
             Assert.True(stats["uptime_seconds"]!.GetValue<double>() > 0);
             Assert.NotNull(stats["rates"]!["events_published_per_second"]);
             Assert.Equal(server.Ledger.Head.Size, stats["ledger"]!["tree_size"]!.GetValue<long>());
