@@ -45,6 +45,10 @@ internal static class Problems
     public static IResult Forbidden(string detail, IReadOnlyList<ProblemError>? errors = null) =>
         Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden.", detail, errors);
 
+    /// <summary>A stream connection refused by one of the hub's connection limits; <paramref name="rule"/> names the limit and its key.</summary>
+    public static IResult StreamLimit(int status, string detail, string field, string rule, int retryAfterSeconds = 5) =>
+        WithRetryAfter(Problem(status, "stream-connection-limit", "A stream connection limit is reached.", detail, [new ProblemError(null, field, rule)]), retryAfterSeconds);
+
     private static IResult Problem(int status, string type, string title, string detail, IReadOnlyList<ProblemError>? errors = null) =>
         Results.Problem(
             detail: detail,

@@ -44,6 +44,7 @@ public static partial class ServerHost
         services.AddAuditStreamMetrics(operations);
         services.AddAuditStreamHealthChecks();
         services.AddSingleton<HubStatistics>();
+        services.AddHostedService(sp => sp.GetRequiredService<HubStatistics>());
         services.Configure<HostOptions>(o => o.ShutdownTimeout = operations.DrainTimeout);
         services.AddSingleton<StreamActivityRecorder>();
         services.AddSingleton<IStreamActivitySink>(sp => sp.GetRequiredService<StreamActivityRecorder>());

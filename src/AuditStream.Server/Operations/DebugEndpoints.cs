@@ -12,6 +12,11 @@ namespace AuditStream.Server.Operations;
 /// Admin-only views of the live stream (DESIGN.md §6) under <c>/debug/websocket/audit</c>: <c>stats</c>, <c>metrics</c>,
 /// <c>clients</c> (paged: <c>?page=1&amp;page_size=100</c>) and <c>config</c> (secrets redacted). 401 without a token, 403 for other roles.
 /// </summary>
+/// <remarks>
+/// Tenants: <c>clients</c> lists only the clients of the caller's tenant (all of them when its token grants all
+/// tenants). <c>stats</c>, <c>metrics</c> and <c>config</c> describe the whole server (counts over every tenant, the
+/// configuration) and cannot be cut by tenant, so they answer 403 to an admin whose token names one tenant.
+/// </remarks>
 internal static class DebugEndpoints
 {
     public const string Prefix = "/debug/websocket/audit";
@@ -21,11 +26,18 @@ internal static class DebugEndpoints
     public static void MapDebugEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(Prefix).RequireAuthorization(AuditClaims.AdminPolicy);
-        group.MapGet("/stats", Stats);
-        group.MapGet("/metrics", Metrics);
+        group.MapGet("/stats", Stats).AddEndpointFilter(RequireAllTenants);
+        group.MapGet("/metrics", Metrics).AddEndpointFilter(RequireAllTenants);
         group.MapGet("/clients", Clients);
-        group.MapGet("/config", Config);
+        group.MapGet("/config", Config).AddEndpointFilter(RequireAllTenants);
     }
+
+    private static ValueTask<object?> RequireAllTenants(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        context.HttpContext.User.HasAllTenants()
+            ? next(context)
+            : ValueTask.FromResult<object?>(Problems.Forbidden(
+                "This view covers every tenant; the token grants one.",
+                [new ProblemError(null, AuditClaims.Tenants, "must be \"*\": server-wide debug views need a token that grants all tenants")]));
 
     private static IResult Stats(HubMetrics metrics, HubStatistics statistics, StreamHub hub, LedgerService ledgers, TimeProvider time)
     {
@@ -36,7 +48,18 @@ internal static class DebugEndpoints
         var stats = new DebugStats(
             statistics.StartedAt,
             statistics.Uptime.TotalSeconds,
-            new DebugConnections(metrics.ActiveConnections, metrics.PeakConnections, hub.Options.MaxClients, metrics.Connects, metrics.Disconnects, metrics.Refused, metrics.DisconnectsByReason, metrics.RefusedByReason),
+            new DebugConnections(
+                metrics.ActiveConnections,
+                metrics.PeakConnections,
+                hub.Options.MaxClients,
+                metrics.Connects,
+                metrics.Disconnects,
+                metrics.Refused,
+                metrics.DisconnectsByReason,
+                metrics.RefusedByReason,
+                hub.Options.MaxClientsPerSubject,
+                hub.Options.MaxClientsPerAddress,
+                hub.ReservedPrivilegedClients),
             new DebugEvents(metrics.EventsPublished, metrics.EventsFiltered, metrics.EventsDropped, metrics.DroppedByReason, metrics.BytesSent, metrics.QueueDepth),
             new DebugRates(rates.Window.TotalSeconds, rates.EventsPublished, rates.EventsDropped, rates.Connects, rates.Disconnects, rates.BytesSent),
             new DebugLedger(
@@ -76,7 +99,8 @@ internal static class DebugEndpoints
             return problem!;
         }
 
-        var all = hub.SnapshotClients();
+        var scope = EventReadEndpoints.Scope(http);
+        var all = hub.SnapshotClients().Where(c => scope.CoversTenant(c.TenantId)).ToList();
         var clients = all
             .Skip((int)Math.Min((long)(page - 1) * pageSize, int.MaxValue))
             .Take(pageSize)

@@ -6,8 +6,19 @@ namespace AuditStream.Server.Operations;
 /// <summary><c>/debug/websocket/audit/stats</c>: connections, peaks, rates, uptime and the ledger's end.</summary>
 public sealed record DebugStats(DateTimeOffset StartedAt, double UptimeSeconds, DebugConnections Connections, DebugEvents Events, DebugRates Rates, DebugLedger Ledger);
 
-/// <summary>Connection counts since start.</summary>
-public sealed record DebugConnections(long Active, long Peak, int MaxClients, long Connects, long Disconnects, long Refused, IReadOnlyDictionary<string, long> DisconnectsByReason, IReadOnlyDictionary<string, long> RefusedByReason);
+/// <summary>Connection counts since start, and the connection limits in force.</summary>
+public sealed record DebugConnections(
+    long Active,
+    long Peak,
+    int MaxClients,
+    long Connects,
+    long Disconnects,
+    long Refused,
+    IReadOnlyDictionary<string, long> DisconnectsByReason,
+    IReadOnlyDictionary<string, long> RefusedByReason,
+    int MaxClientsPerSubject,
+    int MaxClientsPerAddress,
+    int ReservedPrivilegedClients);
 
 /// <summary>Event delivery counts since start.</summary>
 public sealed record DebugEvents(long Published, long Filtered, long Dropped, IReadOnlyDictionary<string, long> DroppedByReason, long BytesSent, long QueueDepth);

@@ -4,9 +4,10 @@ using Microsoft.Extensions.Options;
 namespace AuditStream.Server.Operations;
 
 /// <summary>
-/// Applies changed hub limits without a restart (IOptionsMonitor): <c>MaxClients</c> at the next admission, the rate
+/// Applies changed hub limits without a restart (IOptionsMonitor): the connection limits (<c>MaxClients</c>,
+/// <c>MaxClientsPerSubject</c>, <c>MaxClientsPerAddress</c>, <c>ReservedPrivilegedShare</c>) at the next admission, the rate
 /// limits (<c>RateLimitPerSecond</c>, <c>RateLimitPerMinute</c>, <c>MaxInboundMessagesPerSecond</c>) for clients that
-/// connect afterwards, <c>AllowedOrigins</c> at the next request (the stream's Origin check and CORS). Other hub keys
+/// connect afterwards, <c>AllowedOrigins</c> and <c>PublicOrigins</c> at the next request (the stream's Origin check and CORS). Other hub keys
 /// (buffer sizes, timeouts) need a restart. A changed value that fails validation is logged
 /// (<c>HubOptionsReloadRejected</c>, naming the key and rule) and the limits in force stay.
 /// </summary>
@@ -56,10 +57,14 @@ internal sealed partial class HubOptionsReload(StreamHub hub, IOptionsMonitor<Hu
     {
         var current = hub.Options;
         current.MaxClients = updated.MaxClients;
+        current.MaxClientsPerSubject = updated.MaxClientsPerSubject;
+        current.MaxClientsPerAddress = updated.MaxClientsPerAddress;
+        current.ReservedPrivilegedShare = updated.ReservedPrivilegedShare;
         current.RateLimitPerSecond = updated.RateLimitPerSecond;
         current.RateLimitPerMinute = updated.RateLimitPerMinute;
         current.MaxInboundMessagesPerSecond = updated.MaxInboundMessagesPerSecond;
         current.AllowedOrigins = updated.AllowedOrigins;
+        current.PublicOrigins = updated.PublicOrigins;
     }
 
     private static partial class Log

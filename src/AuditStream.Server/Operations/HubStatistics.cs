@@ -6,13 +6,16 @@ namespace AuditStream.Server.Operations;
 /// <summary>
 /// Uptime and rates for <c>/debug/websocket/audit/stats</c>: samples the hub's counters every
 /// <see cref="OperationsOptions.MetricsInterval"/> and reports per-second rates over the last full interval
-/// (over the time since start until the first interval has passed).
+/// (over the time since start until the first interval has passed). A hosted service, so that it starts with the server
+/// and <see cref="StartedAt"/> is the server's start, not the first time someone asked.
 /// </summary>
-internal sealed class HubStatistics : IDisposable
+internal sealed class HubStatistics : IHostedService, IDisposable
 {
     private readonly HubMetrics _metrics;
     private readonly TimeProvider _time;
-    private readonly ITimer _timer;
+    private readonly TimeSpan _interval;
+    private readonly Lock _lock = new();
+    private ITimer? _timer;
     private Sample _start;
     private Sample _previous;
     private Sample _latest;
@@ -21,20 +24,32 @@ internal sealed class HubStatistics : IDisposable
     {
         _metrics = metrics;
         _time = time;
+        _interval = options.Value.MetricsInterval;
         _start = _previous = _latest = Take();
-        var interval = options.Value.MetricsInterval;
-        _timer = time.CreateTimer(static s => ((HubStatistics)s!).Tick(), this, interval, interval);
     }
 
-    public DateTimeOffset StartedAt => _start.At;
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            _start = _previous = _latest = Take();
+            _timer ??= _time.CreateTimer(static s => ((HubStatistics)s!).Tick(), this, _interval, _interval);
+        }
 
-    public TimeSpan Uptime => _time.GetUtcNow() - _start.At;
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public DateTimeOffset StartedAt => Volatile.Read(ref _start).At;
+
+    public TimeSpan Uptime => _time.GetUtcNow() - StartedAt;
 
     /// <summary>Per-second rates over the last sampled interval, and that interval's length.</summary>
     public (double EventsPublished, double EventsDropped, double Connects, double Disconnects, double BytesSent, TimeSpan Window) Rates()
     {
         Sample from, to;
-        lock (_timer)
+        lock (_lock)
         {
             (from, to) = ReferenceEquals(_previous, _latest) ? (_start, Take()) : (_previous, _latest);
         }
@@ -49,12 +64,12 @@ internal sealed class HubStatistics : IDisposable
             to.At - from.At);
     }
 
-    public void Dispose() => _timer.Dispose();
+    public void Dispose() => _timer?.Dispose();
 
     private void Tick()
     {
         var sample = Take();
-        lock (_timer)
+        lock (_lock)
         {
             _previous = _latest;
             _latest = sample;

@@ -39,11 +39,8 @@ internal static class EventStreamEndpoints
             return;
         }
 
-        if (!hub.TryAdmit(out var ticket))
+        if (await StreamEndpoints.AdmitAsync(http, hub, "sse") is not { } ticket)
         {
-            StreamEndpoints.RecordRefusal(http, "sse", StatusCodes.Status503ServiceUnavailable);
-            http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            http.Response.Headers.RetryAfter = "5";
             return;
         }
 

@@ -14,7 +14,8 @@ namespace AuditStream.Server.Streaming;
 
 /// <summary>
 /// <c>GET /ws/audit</c>, the live stream of DESIGN.md §5. Every check answers with an HTTP status before the upgrade: no
-/// or a bad token 401, not a WebSocket request 400, a token without a tenant 403, a bad <c>since_seq</c> or filter 400, <c>MaxClients</c> reached 503.
+/// or a bad token 401, not a WebSocket request 400, a token without a tenant 403, a bad <c>since_seq</c> or filter 400, a
+/// connection limit 429 or 503 (<see cref="AdmitAsync"/>).
 /// Any authenticated role connects; a role that receives no audit events (<c>user</c>) gets only its connection messages.
 /// </summary>
 internal static partial class StreamEndpoints
@@ -81,11 +82,8 @@ internal static partial class StreamEndpoints
             return;
         }
 
-        if (!hub.TryAdmit(out var ticket))
+        if (await AdmitAsync(http, hub, "websocket") is not { } ticket)
         {
-            RecordRefusal(http, "websocket", StatusCodes.Status503ServiceUnavailable);
-            http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            http.Response.Headers.RetryAfter = "5";
             return;
         }
 
@@ -103,6 +101,76 @@ internal static partial class StreamEndpoints
             var connectionStream = (http.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream;
             await hub.RunClientAsync(ticket, socket, request, http.RequestAborted, connectionStream);
         }
+    }
+
+    /// <summary>
+    /// Reserves a hub slot for the authenticated caller (DESIGN.md §5 limits), or answers the refusal and returns null:
+    /// 429 when the caller's own share is used up (<c>MaxClientsPerSubject</c>, <c>MaxClientsPerAddress</c>), 503 when the
+    /// server is full or stopping, each with <c>Retry-After</c> and a problem that names the limit and its key.
+    /// </summary>
+    internal static async Task<ClientTicket?> AdmitAsync(HttpContext http, StreamHub hub, string transport)
+    {
+        var role = http.User.GetRole() ?? AuditStream.Security.Role.User;
+        if (hub.TryAdmit(role, http.User.GetSubject(), AddressKey(http), out var ticket, out var refusal))
+        {
+            return ticket;
+        }
+
+        var options = hub.Options;
+        var problem = refusal switch
+        {
+            HubMetrics.RefusalReasons.MaxClientsPerSubject => Problems.StreamLimit(
+                StatusCodes.Status429TooManyRequests,
+                $"This token's subject already holds {options.MaxClientsPerSubject} stream connections.",
+                "sub",
+                $"at most {options.MaxClientsPerSubject} stream connections per token subject ({HubOptions.SectionName}:{nameof(HubOptions.MaxClientsPerSubject)})"),
+            HubMetrics.RefusalReasons.MaxClientsPerAddress => Problems.StreamLimit(
+                StatusCodes.Status429TooManyRequests,
+                $"This address already holds {options.MaxClientsPerAddress} stream connections.",
+                "remote_address",
+                $"at most {options.MaxClientsPerAddress} stream connections per remote address, admin and security exempt ({HubOptions.SectionName}:{nameof(HubOptions.MaxClientsPerAddress)})"),
+            HubMetrics.RefusalReasons.ReservedForPrivileged => Problems.StreamLimit(
+                StatusCodes.Status503ServiceUnavailable,
+                $"Only the {hub.ReservedPrivilegedClients} stream connections kept for admin and security are free.",
+                "role",
+                $"the last {hub.ReservedPrivilegedClients} of {options.MaxClients} stream connections ({HubOptions.SectionName}:{nameof(HubOptions.MaxClients)}) are kept for admin and security ({HubOptions.SectionName}:{nameof(HubOptions.ReservedPrivilegedShare)})"),
+            HubMetrics.RefusalReasons.MaxClients => Problems.StreamLimit(
+                StatusCodes.Status503ServiceUnavailable,
+                $"The server holds {options.MaxClients} stream connections, its most.",
+                "connections",
+                $"at most {options.MaxClients} stream connections in all ({HubOptions.SectionName}:{nameof(HubOptions.MaxClients)})"),
+            _ => Problems.StreamLimit(StatusCodes.Status503ServiceUnavailable, "The server is stopping.", "server", "no new stream connections while the server stops"),
+        };
+        await problem.ExecuteAsync(http);
+        RecordRefusal(http, transport, http.Response.StatusCode, refusal);
+        return null;
+    }
+
+    /// <summary>
+    /// What <c>MaxClientsPerAddress</c> counts by: an IPv4 address, or an IPv6 address's /64 network (one host is
+    /// commonly given a whole /64, so counting single IPv6 addresses would not limit it).
+    /// </summary>
+    internal static string? AddressKey(HttpContext http)
+    {
+        if (http.Connection.RemoteIpAddress is not { } ip)
+        {
+            return null;
+        }
+
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            return ip.MapToIPv4().ToString();
+        }
+
+        if (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || System.Net.IPAddress.IsLoopback(ip))
+        {
+            return ip.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        ip.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new System.Net.IPAddress(bytes).ToString() + "/64";
     }
 
     /// <summary>The client's IP address as text (IPv4-mapped IPv6 shown as IPv4), for the audit trail.</summary>
@@ -150,7 +218,7 @@ internal static partial class StreamEndpoints
     }
 
     /// <summary>Records a refused stream connection (before any upgrade) in the stream's audit trail.</summary>
-    internal static void RecordRefusal(HttpContext http, string transport, int status)
+    internal static void RecordRefusal(HttpContext http, string transport, int status, string? reason = null)
     {
         Log.Refused(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StreamEndpoints).FullName!), RemoteAddress(http), transport, status);
         if (http.RequestServices.GetService<IStreamActivitySink>() is { } sink)
@@ -164,7 +232,7 @@ internal static partial class StreamEndpoints
                 Subject: user.Identity?.IsAuthenticated == true ? user.GetSubject() : null,
                 RemoteAddress: RemoteAddress(http),
                 Transport: transport,
-                Detail: $"HTTP {status}"));
+                Detail: reason is null ? $"HTTP {status}" : $"HTTP {status} {reason}"));
         }
     }
 
@@ -176,11 +244,12 @@ internal static partial class StreamEndpoints
     {
         filter = StreamFilter.All;
         sinceSeq = null;
-        if (!OriginAllowed(http.Request, hub.Options.AllowedOrigins))
+        if (!OriginAllowed(http.Request, hub.Options))
         {
+            var own = hub.Options.PublicOrigins.Length > 0 ? "one of AuditStream:Hub:PublicOrigins" : "the server's own origin";
             return Problems.Forbidden(
                 $"Origin {http.Request.Headers.Origin} may not open the stream.",
-                [new ProblemError(null, "origin", "must be the server's own origin or one of AuditStream:Hub:AllowedOrigins")]);
+                [new ProblemError(null, "origin", $"must be {own} or one of AuditStream:Hub:AllowedOrigins")]);
         }
 
         if (TenantClaim.Problem(http.User) is { } tenantProblem)
@@ -211,9 +280,12 @@ internal static partial class StreamEndpoints
 
     /// <summary>
     /// Cross-site WebSocket hijacking guard: a request without <c>Origin</c> (a service, a CLI) or from the server's own
-    /// origin is allowed; a browser page elsewhere only if its origin is listed (or the list holds <c>*</c>).
+    /// origin is allowed; a browser page elsewhere only if its origin is in <see cref="HubOptions.AllowedOrigins"/> (or
+    /// the list holds <c>*</c>). The server's own origin is <see cref="HubOptions.PublicOrigins"/> when configured, and
+    /// only otherwise the request's scheme and <c>Host</c>: a header the sender chooses, so a DNS-rebinding page whose
+    /// name points at this server is "same origin" by it.
     /// </summary>
-    internal static bool OriginAllowed(HttpRequest request, IReadOnlyCollection<string> allowed)
+    internal static bool OriginAllowed(HttpRequest request, HubOptions options)
     {
         var origin = request.Headers.Origin.ToString();
         if (origin.Length == 0)
@@ -221,15 +293,22 @@ internal static partial class StreamEndpoints
             return true;
         }
 
-        if (Uri.TryCreate(origin, UriKind.Absolute, out var uri)
-            && string.Equals(uri.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
-            && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase))
+        if (Uri.TryCreate(origin, UriKind.Absolute, out var uri))
         {
-            return true;
+            var own = options.PublicOrigins;
+            if (own.Length > 0
+                ? own.Any(o => Uri.TryCreate(o, UriKind.Absolute, out var publicOrigin) && SameOrigin(uri, publicOrigin.Scheme, publicOrigin.Authority))
+                : SameOrigin(uri, request.Scheme, request.Host.Value))
+            {
+                return true;
+            }
         }
 
-        return BrowserCors.IsListed(origin, allowed);
+        return BrowserCors.IsListed(origin, options.AllowedOrigins);
     }
+
+    private static bool SameOrigin(Uri origin, string scheme, string? authority) =>
+        string.Equals(origin.Scheme, scheme, StringComparison.OrdinalIgnoreCase) && string.Equals(origin.Authority, authority, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The first offered subprotocol that is not a token, else the token one (a browser fails the handshake
     /// unless the server echoes one it offered).</summary>

@@ -121,7 +121,11 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
 
     public bool SignalPending { get; set; }
 
-    public async Task RunAsync(CancellationToken stopping)
+    /// <summary>
+    /// Runs the client until it closes: <paramref name="stopping"/> closes it with 1001 (the server stops);
+    /// <paramref name="clientGone"/> (the request ended) means the peer left, as when it closes the socket itself.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stopping, CancellationToken clientGone = default)
     {
         var feed = _request.Feed;
         var lastSeq = feed.LastSeq;
@@ -134,7 +138,8 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
         {
             try
             {
-                await _transport.ReceiveAsync(this, _abort.Token);
+                using var receiving = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token, clientGone);
+                await _transport.ReceiveAsync(this, receiving.Token);
             }
             finally
             {

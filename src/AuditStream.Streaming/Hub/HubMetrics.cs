@@ -59,8 +59,11 @@ public sealed class HubMetrics : IDisposable
             _disconnects[reason] = new Count();
         }
 
-        _refused[RefusalReasons.MaxClients] = new Count();
-        _refused[RefusalReasons.Stopping] = new Count();
+        foreach (var reason in RefusalReasons.All)
+        {
+            _refused[reason] = new Count();
+        }
+
         _dropped[DropReasons.RateLimited] = new Count();
         _dropped[DropReasons.SlowConsumer] = new Count();
 
@@ -71,7 +74,7 @@ public sealed class HubMetrics : IDisposable
         _meter.CreateObservableGauge("audit_websocket_connections_peak", () => Volatile.Read(ref _peak), description: "Most stream clients connected at once since the server started.");
         _meter.CreateObservableCounter("audit_websocket_connects_total", () => Observe(_connects, "transport"), description: "Stream clients admitted, by transport (websocket, sse).");
         _meter.CreateObservableCounter("audit_websocket_disconnects_total", () => Observe(_disconnects, "reason"), description: "Stream clients gone, by reason (client_closed, slow_consumer, server_stopping, policy_violation, internal_error, other).");
-        _meter.CreateObservableCounter("audit_websocket_connections_refused_total", () => Observe(_refused, "reason"), description: "Stream connections refused before the upgrade, by reason (max_clients, stopping).");
+        _meter.CreateObservableCounter("audit_websocket_connections_refused_total", () => Observe(_refused, "reason"), description: "Stream connections refused before the upgrade, by reason (max_clients, reserved_for_privileged, max_clients_per_subject, max_clients_per_address, stopping).");
         _meter.CreateObservableCounter("audit_websocket_events_published_total", () => Volatile.Read(ref _published), description: "Audit events written to stream clients (one per client per event).");
         _meter.CreateObservableCounter("audit_websocket_events_filtered_total", () => Volatile.Read(ref _filtered), description: "Audit events not sent to a client because its filters or role excluded them.");
         _meter.CreateObservableCounter("audit_websocket_events_dropped_total", () => Observe(_dropped, "reason"), description: "Audit events a client was not sent, by reason (rate_limited: announced with audit.stream.gap; slow_consumer: queued when it was closed).");
@@ -273,8 +276,19 @@ public sealed class HubMetrics : IDisposable
         /// <summary><c>MaxClients</c> are connected.</summary>
         public const string MaxClients = "max_clients";
 
+        /// <summary>Only the slots kept for admin and security clients are free (<c>ReservedPrivilegedShare</c>).</summary>
+        public const string ReservedForPrivileged = "reserved_for_privileged";
+
+        /// <summary>The token's subject holds <c>MaxClientsPerSubject</c> connections.</summary>
+        public const string MaxClientsPerSubject = "max_clients_per_subject";
+
+        /// <summary>The remote address holds <c>MaxClientsPerAddress</c> connections.</summary>
+        public const string MaxClientsPerAddress = "max_clients_per_address";
+
         /// <summary>The server is stopping.</summary>
         public const string Stopping = "stopping";
+
+        internal static readonly string[] All = [MaxClients, ReservedForPrivileged, MaxClientsPerSubject, MaxClientsPerAddress, Stopping];
     }
 
     /// <summary>Reasons an event is not sent to a client.</summary>

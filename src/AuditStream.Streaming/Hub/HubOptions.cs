@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace AuditStream.Streaming.Hub;
 
 /// <summary>Limits of the live stream (DESIGN.md §5), bound from <c>AuditStream:Hub</c>.</summary>
-public sealed class HubOptions
+public sealed class HubOptions : IValidatableObject
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "AuditStream:Hub";
@@ -12,6 +12,33 @@ public sealed class HubOptions
     /// <value>Default 2000.</value>
     [Range(1, 1_000_000)]
     public int MaxClients { get; set; } = 2000;
+
+    /// <summary>
+    /// Most stream clients one token subject (the JWT <c>sub</c>; tokens without one share <c>anonymous</c>) may hold at
+    /// once, over WebSocket and SSE together, whatever its role; one more is refused with 429 before the upgrade. Zero
+    /// turns the limit off.
+    /// </summary>
+    /// <value>Default 100 connections.</value>
+    [Range(0, 1_000_000)]
+    public int MaxClientsPerSubject { get; set; } = 100;
+
+    /// <summary>
+    /// Most stream clients one remote address (an IPv6 address by its /64 prefix) may hold at once; one more is refused
+    /// with 429 before the upgrade. Admin and security clients are counted but not refused by this limit, so a crowded
+    /// address (a NAT, an attacker beside an operator) cannot lock them out. The address is the connection's peer: behind
+    /// a proxy that every client shares, raise it or set zero. Zero turns the limit off.
+    /// </summary>
+    /// <value>Default 200 connections.</value>
+    [Range(0, 1_000_000)]
+    public int MaxClientsPerAddress { get; set; } = 200;
+
+    /// <summary>
+    /// Share of <see cref="MaxClients"/> kept for admin and security clients: other roles are refused with 503 once
+    /// <c>MaxClients - floor(MaxClients × share)</c> clients are connected, so operators can still watch a full server.
+    /// </summary>
+    /// <value>Default 0.05 (100 of 2000 clients); from 0 (no reserve) to 0.5.</value>
+    [Range(0.0, 0.5)]
+    public double ReservedPrivilegedShare { get; set; } = 0.05;
 
     /// <summary>
     /// Frames queued per client; a live client whose queue is full is closed with 4008 <c>slow_consumer</c>. A queued
@@ -45,6 +72,16 @@ public sealed class HubOptions
     /// <value>Default empty: same origin only.</value>
 #pragma warning disable CA1819, CA2227 // Bound from configuration as a list.
     public string[] AllowedOrigins { get; set; } = [];
+#pragma warning restore CA1819, CA2227
+
+    /// <summary>
+    /// The origins browsers reach this server at (<c>https://audit.example.com</c>, scheme and authority only). When set,
+    /// the stream's same-origin check compares a browser's <c>Origin</c> with these rather than with the request's
+    /// <c>Host</c> header, which whoever sends the request chooses (DNS rebinding). Reloaded without a restart.
+    /// </summary>
+    /// <value>Default empty: same origin means the request's own scheme and <c>Host</c>.</value>
+#pragma warning disable CA1819, CA2227 // Bound from configuration as a list.
+    public string[] PublicOrigins { get; set; } = [];
 #pragma warning restore CA1819, CA2227
 
     /// <summary>How long a client may leave a protocol ping unanswered before it is closed (WebSocket keep-alive timeout).</summary>
@@ -108,4 +145,18 @@ public sealed class HubOptions
     /// <value>Default 5 seconds.</value>
     [Range(1, 3_600)]
     public int MaxInboundViolations { get; set; } = 5;
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var origin in PublicOrigins)
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.PathAndQuery != "/" || uri.UserInfo.Length > 0)
+            {
+                yield return new ValidationResult(
+                    $"'{origin}' is not an origin: give the scheme and authority only, e.g. https://audit.example.com or http://localhost:8080.",
+                    [nameof(PublicOrigins)]);
+            }
+        }
+    }
 }

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace AuditStream.Streaming.Hub;
 
 /// <summary>
-/// The live stream's registry (DESIGN.md §5): admits clients up to <see cref="HubOptions.MaxClients"/>, runs each one
-/// over its WebSocket until it closes, and closes them all when the server stops.
+/// The live stream's registry (DESIGN.md §5): admits clients within its connection limits (StreamHub.Admission.cs), runs
+/// each one over its WebSocket or event stream until it closes, and closes them all when the server stops.
 /// </summary>
 public sealed partial class StreamHub : IDisposable, IAsyncDisposable
 {
@@ -46,27 +46,6 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
     /// <summary>Clients admitted and not yet gone.</summary>
     public int ClientCount => Volatile.Read(ref _admitted);
 
-    /// <summary>Reserves a client slot, or returns false when <see cref="HubOptions.MaxClients"/> are connected or the hub is stopping.</summary>
-    public bool TryAdmit([NotNullWhen(true)] out ClientTicket? ticket)
-    {
-        ticket = null;
-        if (_stopping.IsCancellationRequested)
-        {
-            OnRefused(HubMetrics.RefusalReasons.Stopping);
-            return false;
-        }
-
-        if (Interlocked.Increment(ref _admitted) > Options.MaxClients)
-        {
-            Interlocked.Decrement(ref _admitted);
-            OnRefused(HubMetrics.RefusalReasons.MaxClients);
-            return false;
-        }
-
-        ticket = new ClientTicket(() => Interlocked.Decrement(ref _admitted));
-        return true;
-    }
-
     /// <summary>
     /// Runs one admitted client over <paramref name="socket"/> until it closes; frees <paramref name="ticket"/> at the end.
     /// <paramref name="connectionStream"/>, when the socket was built over it, lets several frames go out in one socket write.
@@ -93,7 +72,6 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         using (ticket)
         {
-            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
             var id = Guid.NewGuid().ToString("N");
             Action<string, string?>? record = _activity is null
                 ? null
@@ -105,7 +83,8 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
             record?.Invoke(StreamActivityKinds.Opened, request.SinceSeq is { } since ? $"since_seq={since}" : null);
             try
             {
-                await client.RunAsync(stopping.Token);
+                // Only the hub's stop is a server close (1001); the request ending means the client went away.
+                await client.RunAsync(_stopping.Token, cancellationToken);
             }
             finally
             {

@@ -44,6 +44,10 @@ public sealed class DebugEndpointTests
             Assert.Equal(2, stats["connections"]!["active"]!.GetValue<long>());
             Assert.True(stats["connections"]!["peak"]!.GetValue<long>() >= 2);
             Assert.Equal(2000, stats["connections"]!["max_clients"]!.GetValue<int>());
+            Assert.Equal(100, stats["connections"]!["max_clients_per_subject"]!.GetValue<int>());
+            Assert.Equal(200, stats["connections"]!["max_clients_per_address"]!.GetValue<int>());
+            Assert.Equal(100, stats["connections"]!["reserved_privileged_clients"]!.GetValue<int>());
+            Assert.Equal(0, stats["connections"]!["refused_by_reason"]!["max_clients_per_subject"]!.GetValue<long>());
             Assert.True(stats["uptime_seconds"]!.GetValue<double>() > 0);
             Assert.NotNull(stats["rates"]!["events_published_per_second"]);
             Assert.Equal(server.Ledger.Head.Size, stats["ledger"]!["tree_size"]!.GetValue<long>());
@@ -72,6 +76,51 @@ public sealed class DebugEndpointTests
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             Assert.Contains("page_size", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task An_admin_of_one_tenant_sees_only_that_tenant_s_clients_and_is_refused_the_server_wide_views()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (acme, acmeEstablished) = await StreamClient.ConnectEstablishedAsync(server, server.Token("auditor", "acme"), "&event_types=consent.granted");
+        var (beta, _) = await StreamClient.ConnectEstablishedAsync(server, server.Token("security", "beta"), "&actor_ids=beta-secret-actor");
+        var (everyone, _) = await StreamClient.ConnectEstablishedAsync(server, server.Token("admin", "*"));
+        await using (acme)
+        await using (beta)
+        await using (everyone)
+        {
+            using var acmeAdmin = server.Reader("admin", "acme");
+            using var response = await acmeAdmin.GetAsync("debug/websocket/audit/clients");
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var page = System.Text.Json.Nodes.JsonNode.Parse(body)!;
+            Assert.Equal(1, page["total"]!.GetValue<int>());
+            Assert.Equal(acmeEstablished["client_id"]!.GetValue<string>(), Assert.Single(page["clients"]!.AsArray())!["client_id"]!.GetValue<string>());
+            Assert.DoesNotContain("beta", body, StringComparison.Ordinal);
+
+            foreach (var path in (string[])["stats", "metrics", "config"])
+            {
+                using var refused = await acmeAdmin.GetAsync($"debug/websocket/audit/{path}");
+                Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+                Assert.Equal("tenants", (await Json.ReadAsync(refused))["errors"]![0]!["field"]!.GetValue<string>());
+            }
+
+            using var allTenants = server.Reader("admin", "*");
+            Assert.Equal(3, (await Json.ReadAsync(await allTenants.GetAsync("debug/websocket/audit/clients")))["total"]!.GetValue<int>());
+        }
+    }
+
+    [Fact]
+    public async Task Stats_report_the_server_start_as_started_at_not_the_first_request_for_them()
+    {
+        var before = DateTimeOffset.UtcNow;
+        await using var server = await TestServer.StartAsync();
+        var started = DateTimeOffset.UtcNow;
+        using var admin = server.Reader("admin", "*");
+
+        var stats = await Json.ReadAsync(await admin.GetAsync("debug/websocket/audit/stats"));
+
+        Assert.InRange(stats["started_at"]!.GetValue<DateTimeOffset>(), before, started);
     }
 
     [Fact]

@@ -15,6 +15,24 @@ public sealed class EventStreamTests
     }
 
     [Fact]
+    public async Task An_event_stream_client_that_goes_away_is_counted_as_client_closed_like_a_websocket_not_as_server_stopping()
+    {
+        var logs = new Operations.LoggingTests.RecordingLoggerProvider();
+        await using var server = await TestServer.StartAsync(
+            new Dictionary<string, string?> { ["Logging:LogLevel:AuditStream"] = "Information" },
+            s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        var client = await EventStreamClient.ConnectEstablishedAsync(server, server.Token("auditor", "acme"));
+
+        await client.DisposeAsync();
+
+        var closed = await logs.WaitForAsync("StreamClientClosed");
+        Assert.Equal(HubMetrics.DisconnectReasons.ClientClosed, closed.State["Reason"]);
+        var disconnects = server.Services.GetRequiredService<HubMetrics>().DisconnectsByReason;
+        Assert.Equal(1, disconnects[HubMetrics.DisconnectReasons.ClientClosed]);
+        Assert.Equal(0, disconnects[HubMetrics.DisconnectReasons.ServerStopping]);
+    }
+
+    [Fact]
     public async Task Live_events_arrive_as_server_sent_events_with_the_seq_as_id_and_the_websocket_json()
     {
         await using var server = await TestServer.StartAsync();

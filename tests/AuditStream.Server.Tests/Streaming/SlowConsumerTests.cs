@@ -30,7 +30,11 @@ public sealed class SlowConsumerTests
             healthy.Add(new HealthyReader((await StreamClient.ConnectEstablishedAsync(server, token)).Client));
         }
 
-        // Large events in small batches: the slow client's socket fills, then its queue; the healthy one keeps up.
+        // Large events in small batches: the slow client's socket fills, then its queue. The next batch waits until every
+        // healthy client has read the last one, so a healthy client is never more than a batch behind, however loaded the
+        // box (the readers share it with the server): each stays far inside its 32-frame queue and only the slow one is
+        // closed. The slow client never reads, so nothing it does paces the producer: if the hub waited for it, the
+        // healthy clients would stop receiving and the wait would fail.
         var padding = $"\"metadata\":{{\"pad\":\"{new string('x', 4000)}\"}}";
         using var producer = server.Producer();
         var posted = new List<long>();
@@ -38,6 +42,7 @@ public sealed class SlowConsumerTests
         {
             var receipt = await Json.PostEventsAsync(producer, [.. Enumerable.Range(batch * 4, 4).Select(i => Json.Event(i, extra: padding))]);
             posted.AddRange(receipt["events"]!.AsArray().Select(e => e!["seq"]!.GetValue<long>()));
+            await Task.WhenAll(healthy.Select(reader => reader.WaitForAsync(posted[^1])));
         }
 
         Assert.Equal(StreamCloseCodes.SlowConsumer, await slowConnection.CloseRequested.WaitAsync(StreamClient.Timeout));
@@ -60,13 +65,20 @@ public sealed class SlowConsumerTests
         Assert.Equal(StreamCloseCodes.SlowConsumerDescription, slow.Socket.CloseStatusDescription);
     }
 
-    /// <summary>Reads a client's published seqs in the background until its socket closes.</summary>
+    /// <summary>
+    /// Reads a client's published seqs in the background until its socket closes. A wait fails at once, saying why, if
+    /// the socket closed or failed first (a healthy client closed as a slow consumer, say), and otherwise after a
+    /// generous timeout.
+    /// </summary>
     private sealed class HealthyReader
     {
+        private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
+
+        private readonly Lock _lock = new();
         private readonly List<long> _received = [];
         private readonly StreamClient _client;
-        private long _target = long.MaxValue;
-        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private string? _ended;
 
         public HealthyReader(StreamClient client)
         {
@@ -74,20 +86,41 @@ public sealed class SlowConsumerTests
             _ = Task.Run(ReadAsync);
         }
 
-        public async Task<List<long>> ReceivedThroughAsync(long seq)
+        /// <summary>Waits until the client has received <paramref name="seq"/>.</summary>
+        public async Task WaitForAsync(long seq)
         {
-            lock (_received)
+            using var timeout = new CancellationTokenSource(s_timeout);
+            while (true)
             {
-                _target = seq;
-                if (_received.Count > 0 && _received[^1] >= seq)
+                Task changed;
+                lock (_lock)
                 {
-                    _reached.TrySetResult();
+                    if (_received.Count > 0 && _received[^1] >= seq)
+                    {
+                        return;
+                    }
+
+                    Assert.True(_ended is null, $"A healthy client stopped before seq {seq}: {_ended}; it received through {(_received.Count > 0 ? _received[^1] : 0)}.");
+                    changed = _changed.Task;
+                }
+
+                try
+                {
+                    await changed.WaitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    Assert.Fail($"A healthy client had not received seq {seq} after {s_timeout.TotalSeconds} s; it received through {(_received.Count > 0 ? _received[^1] : 0)}.");
                 }
             }
+        }
 
-            await _reached.Task.WaitAsync(StreamClient.Timeout);
+        /// <summary>Waits for <paramref name="seq"/>, closes the client and returns every seq it received, in order.</summary>
+        public async Task<List<long>> ReceivedThroughAsync(long seq)
+        {
+            await WaitForAsync(seq);
             await _client.DisposeAsync();
-            lock (_received)
+            lock (_lock)
             {
                 return [.. _received];
             }
@@ -95,24 +128,41 @@ public sealed class SlowConsumerTests
 
         private async Task ReadAsync()
         {
+            string ended;
             try
             {
-                while (await _client.ReceiveOrCloseAsync() is ({ } message, _))
+                while (true)
                 {
-                    lock (_received)
+                    var (message, close) = await _client.ReceiveOrCloseAsync();
+                    if (message is null)
                     {
-                        _received.Add(message["seq"]!.GetValue<long>());
-                        if (_received[^1] >= _target)
-                        {
-                            _reached.TrySetResult();
-                        }
+                        ended = $"the server closed it with {(int?)close} {_client.Socket.CloseStatusDescription}";
+                        break;
                     }
+
+                    Signal(() => _received.Add(message["seq"]!.GetValue<long>()));
                 }
             }
             catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException)
             {
-                // The test ended and closed the socket.
+                // Also how the reader ends when the test closes the socket; a wait after that point is a test bug.
+                ended = $"its socket failed: {exception.GetType().Name} {exception.Message}";
             }
+
+            Signal(() => _ended = ended);
+        }
+
+        private void Signal(Action change)
+        {
+            TaskCompletionSource changed;
+            lock (_lock)
+            {
+                change();
+                changed = _changed;
+                _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            changed.TrySetResult();
         }
     }
 }

@@ -37,6 +37,51 @@ public sealed class StreamGuardTests
     }
 
     [Fact]
+    public async Task With_PublicOrigins_set_an_origin_that_matches_only_the_sender_chosen_Host_is_refused_and_the_public_and_listed_origins_connect()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["AuditStream:Hub:PublicOrigins:0"] = "https://audit.example.com",
+            ["AuditStream:Hub:AllowedOrigins:0"] = "https://console.example.com",
+        });
+        var token = server.Token("auditor", "acme");
+        var address = StreamClient.Address(server, "?token=" + token);
+
+        // A DNS-rebinding page: its name points at this server, so the browser sends its own name as Host and Origin.
+        var rebound = await Assert.ThrowsAsync<WebSocketException>(() => StreamClient.ConnectAsync(address, o =>
+        {
+            o.SetRequestHeader("Host", "evil.example.net");
+            o.SetRequestHeader("Origin", "http://evil.example.net");
+        }));
+        Assert.Contains("403", rebound.Message, StringComparison.Ordinal);
+
+        using var http = server.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/stream?token=" + token);
+        request.Headers.Host = "evil.example.net";
+        request.Headers.Add("Origin", "http://evil.example.net");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var error = (await Json.ReadAsync(response))["errors"]![0]!;
+        Assert.Equal("origin", error["field"]!.GetValue<string>());
+        Assert.Contains("AuditStream:Hub:PublicOrigins", error["rule"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        await using var own = await StreamClient.ConnectAsync(address, o => o.SetRequestHeader("Origin", "https://audit.example.com"));
+        Assert.Equal("audit.connection.established", (await own.ReceiveAsync())["type"]!.GetValue<string>());
+        await using var listed = await StreamClient.ConnectAsync(address, o => o.SetRequestHeader("Origin", "https://console.example.com"));
+        Assert.Equal("audit.connection.established", (await listed.ReceiveAsync())["type"]!.GetValue<string>());
+        await using var service = await StreamClient.ConnectAsync(address);
+        Assert.Equal("audit.connection.established", (await service.ReceiveAsync())["type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_PublicOrigins_value_that_is_not_an_origin_stops_the_server_naming_the_key()
+    {
+        var failure = await Assert.ThrowsAnyAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => TestServer.StartAsync(
+            new Dictionary<string, string?> { ["AuditStream:Hub:PublicOrigins:0"] = "https://audit.example.com/console" }));
+        Assert.Contains("AuditStream:Hub:PublicOrigins", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_client_message_larger_than_the_small_receive_buffer_is_read_whole()
     {
         await using var server = await TestServer.StartAsync();
