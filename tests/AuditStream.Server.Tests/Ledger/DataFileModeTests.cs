@@ -13,7 +13,7 @@ public sealed class DataFileModeTests
         await using var server = await TestServer.StartAsync();
         await Json.PostEventsAsync(server.Producer(), Json.Event(1), Json.Event(2));
         var directory = server.DataDirectory;
-        var ledger = Path.GetFileName(server.Ledger.DatabasePath);
+        var ledger = "ledger.db";
         var index = Path.GetFileNameWithoutExtension(ledger) + "-index.db";
 
         // While the server runs, SQLite keeps each database's -wal and -shm beside it.
