@@ -33,11 +33,14 @@ internal sealed class AuthorizationProblems(IOptions<AuthOptions> options) : IAu
         }
         else if (authorizeResult.Forbidden)
         {
-            // The tenant rule says which of its claims is wrong and how (ValidTenantRequirement's reason); the others are fixed rules.
-            var failure = authorizeResult.AuthorizationFailure;
-            var failed = (failure?.FailureReasons.Where(static r => r.Handler is ValidTenantRequirement)
-                    .Select(static r => new ProblemError(null, AuditClaims.Tenant, r.Message)) ?? [])
-                .Concat(failure?.FailedRequirements.OfType<ClaimRule>().Select(static r => new ProblemError(null, r.Claim, r.Rule)) ?? [])
+            // The tenant rule says which of its claims is wrong and how; the others are fixed rules.
+            var failed = (authorizeResult.AuthorizationFailure?.FailedRequirements ?? []).Select(r => r switch
+                {
+                    ValidTenantRequirement when TenantClaim.Problem(context.User) is var (claim, rule) => new ProblemError(null, claim, rule),
+                    ClaimRule c => new ProblemError(null, c.Claim, c.Rule),
+                    _ => null,
+                })
+                .OfType<ProblemError>()
                 .ToArray();
             var detail = failed.Length == 0
                 ? "The token does not satisfy this endpoint's policy."

@@ -10,21 +10,21 @@ namespace AuditStream.Server.Auth;
 /// </summary>
 internal static class TenantClaim
 {
-    /// <summary>Why <paramref name="user"/>'s tenant claims are unusable, naming the claim; null when they are valid.</summary>
-    public static string? Problem(ClaimsPrincipal user)
+    /// <summary>The claim of <paramref name="user"/> that breaks the tenant rule and how (a problem detail's field and rule); null when valid.</summary>
+    public static (string Claim, string Rule)? Problem(ClaimsPrincipal user)
     {
         if (user.FindFirst(AuditClaims.Tenants)?.Value is { } tenants)
         {
             return tenants == "*"
                 ? null
-                : $"The '{AuditClaims.Tenants}' claim is '{tenants}'; the only value understood is '*' (every tenant). Name one tenant in '{AuditClaims.Tenant}' instead.";
+                : (AuditClaims.Tenants, $"must be '*' (every tenant), the only value understood; name one tenant in '{AuditClaims.Tenant}' instead");
         }
 
         return user.FindFirst(AuditClaims.Tenant)?.Value switch
         {
-            null => $"The token has no '{AuditClaims.Tenant}' claim and its '{AuditClaims.Tenants}' claim is not '*': it names no tenant.",
-            { } t when string.IsNullOrWhiteSpace(t) => $"The '{AuditClaims.Tenant}' claim is empty: it must name a tenant.",
-            "*" => $"The '{AuditClaims.Tenant}' claim may not be '*'; every tenant is granted by '{AuditClaims.Tenants}': '*'.",
+            null => (AuditClaims.Tenant, $"is missing: a token names one tenant in '{AuditClaims.Tenant}', or every tenant with '{AuditClaims.Tenants}': '*'"),
+            { } t when string.IsNullOrWhiteSpace(t) => (AuditClaims.Tenant, "must not be empty: it names the caller's tenant"),
+            "*" => (AuditClaims.Tenant, $"may not be '*': every tenant is granted by '{AuditClaims.Tenants}': '*'"),
             _ => null,
         };
     }
@@ -35,16 +35,10 @@ internal sealed class ValidTenantRequirement : AuthorizationHandler<ValidTenantR
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ValidTenantRequirement requirement)
     {
-        if (context.User.Identity?.IsAuthenticated == true)
+        // Not Fail(): that would hide the other failed requirements; the 403 problem asks TenantClaim why this one failed.
+        if (context.User.Identity?.IsAuthenticated == true && TenantClaim.Problem(context.User) is null)
         {
-            if (TenantClaim.Problem(context.User) is { } problem)
-            {
-                context.Fail(new AuthorizationFailureReason(this, problem));
-            }
-            else
-            {
-                context.Succeed(requirement);
-            }
+            context.Succeed(requirement);
         }
 
         return Task.CompletedTask;

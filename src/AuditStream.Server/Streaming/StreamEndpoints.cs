@@ -252,9 +252,9 @@ internal static partial class StreamEndpoints
                 [new ProblemError(null, "origin", $"must be {own} or one of AuditStream:Hub:AllowedOrigins")]);
         }
 
-        if (TenantClaim.Problem(http.User) is { } tenantProblem)
+        if (TenantClaim.Problem(http.User) is var (claim, rule))
         {
-            return Problems.Forbidden(tenantProblem, [new ProblemError(null, AuditClaims.Tenant, "must name one tenant, or 'tenants' must be '*'")]);
+            return Problems.Forbidden($"The token's {claim} claim does not allow this: {claim} {rule}.", [new ProblemError(null, claim, rule)]);
         }
 
         if (since.Length > 0)

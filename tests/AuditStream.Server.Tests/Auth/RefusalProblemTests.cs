@@ -22,8 +22,8 @@ public sealed class RefusalProblemTests : IAsyncLifetime
     [InlineData("GET", "api/v1/events", "user", "acme", "role", "must be a role that receives audit events: admin, security, compliance, operator or auditor")]
     [InlineData("GET", "api/v1/events/1", "user", "acme", "role", "must be a role that receives audit events: admin, security, compliance, operator or auditor")]
     [InlineData("GET", "api/v1/events/export?format=csv", "user", "acme", "role", "must be a role that receives audit events: admin, security, compliance, operator or auditor")]
-    [InlineData("GET", "api/v1/events", "auditor", null, "tenant", "must name the caller's tenant, unless tenants is \"*\"")]
-    [InlineData("GET", "api/v1/events/export", "admin", null, "tenant", "must name the caller's tenant, unless tenants is \"*\"")]
+    [InlineData("GET", "api/v1/events", "auditor", null, "tenant", "is missing: a token names one tenant in 'tenant', or every tenant with 'tenants': '*'")]
+    [InlineData("GET", "api/v1/events/export", "admin", null, "tenant", "is missing: a token names one tenant in 'tenant', or every tenant with 'tenants': '*'")]
     [InlineData("GET", "api/v1/sinks", "security", "*", "role", "must be admin")]
     [InlineData("POST", "api/v1/sinks/none/dead-letters/redrive", "operator", "*", "role", "must be admin")]
     [InlineData("GET", "debug/websocket/audit/stats", "operator", "*", "role", "must be admin")]
@@ -50,7 +50,7 @@ public sealed class RefusalProblemTests : IAsyncLifetime
         using var client = _server.Client(_server.Token("user", tenant: null));
         using var response = await client.GetAsync("api/v1/events");
         var fields = (await Json.ReadAsync(response))["errors"]!.AsArray().Select(e => e!["field"]!.GetValue<string>());
-        Assert.Equal(["role", "tenant"], fields);
+        Assert.Equal(["tenant", "role"], fields);
     }
 
     [Theory]
