@@ -111,7 +111,10 @@ internal static partial class StreamEndpoints
     internal static async Task<ClientTicket?> AdmitAsync(HttpContext http, StreamHub hub, string transport)
     {
         var role = http.User.GetRole() ?? AuditStream.Security.Role.User;
-        if (hub.TryAdmit(role, http.User.GetSubject(), AddressKey(http), out var ticket, out var refusal))
+        // A subject is counted within its tenant: `sub` values of different tenants (or issuers' defaults such as the CLI's
+        // cli-<role>) may coincide, and one tenant must not use up another's share.
+        var subject = $"{(http.User.HasAllTenants() ? "*" : http.User.GetTenant())}\u001f{http.User.GetSubject()}";
+        if (hub.TryAdmit(role, subject, AddressKey(http), out var ticket, out var refusal))
         {
             return ticket;
         }

@@ -33,8 +33,9 @@ public sealed class StreamConnectionLimitTests
         Assert.Equal("sub", problem["errors"]![0]!["field"]!.GetValue<string>());
         Assert.Contains("AuditStream:Hub:MaxClientsPerSubject", problem["errors"]![0]!["rule"]!.GetValue<string>(), StringComparison.Ordinal);
 
-        // Another subject of the same role, and an admin, are not affected.
+        // Another subject of the same role, the same subject name in another tenant, and an admin, are not affected.
         clients.Add((await StreamClient.ConnectEstablishedAsync(server, server.Token("auditor", "acme", subject: "colleague"))).Client);
+        clients.Add((await StreamClient.ConnectEstablishedAsync(server, server.Token("auditor", "beta", subject: "hostile"))).Client);
         clients.Add((await StreamClient.ConnectEstablishedAsync(server, server.Token("admin", "*"))).Client);
 
         var scrape = await PrometheusScrape.ReadAsync(server);
