@@ -36,6 +36,7 @@ public sealed class AuditLedger : IAsyncDisposable
         _signer = signer;
         _preparer = preparer;
         Proofs = new LedgerProofs(store, () => writer.Head.Size);
+        Tiles = new LedgerTiles(store, () => writer.Head.Size);
     }
 
     /// <summary>The durable store.</summary>
@@ -49,6 +50,9 @@ public sealed class AuditLedger : IAsyncDisposable
 
     /// <summary>Inclusion and consistency proofs.</summary>
     public LedgerProofs Proofs { get; }
+
+    /// <summary>The tree as C2SP tlog-tiles.</summary>
+    public LedgerTiles Tiles { get; }
 
     /// <summary>Signed checkpoints.</summary>
     public CheckpointPublisher Checkpoints { get; }

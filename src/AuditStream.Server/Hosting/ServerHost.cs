@@ -106,6 +106,7 @@ public static partial class ServerHost
         browserApi.MapIngest();
         browserApi.MapEventReads();
         browserApi.MapLedgerEndpoints();
+        browserApi.MapTileEndpoints();
         browserApi.MapEventStream();
         app.MapStreaming();
         app.MapAuditStreamHealthChecks();
