@@ -1,0 +1,357 @@
+// The AuditStream web console: sign-in, the live table over the TypeScript client's stream, the detail drawer with
+// in-browser verification, and severity/type filters kept in the URL.
+import { AuthError, connect, type AuditStreamConnection } from "../../js/src/index.js";
+import type { AuditEvent, StreamFilter } from "../../js/src/types.js";
+import { forgetPinnedKey, pinnedKey, verifyEvent } from "./ledger.js";
+import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
+import { LiveTable } from "./table.js";
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let session: Session | null = null;
+let stream: AuditStreamConnection | null = null;
+let expiryTimer: ReturnType<typeof setTimeout> | null = null;
+let connection: "connecting" | "live" | "reconnecting" | "disconnected" = "connecting";
+let connectionDetail = "";
+let drawerSeq: number | null = null;
+
+const table = new LiveTable({
+  scroller: $("rows"),
+  spacer: $("rows-spacer"),
+  window: $("rows-window"),
+  capNotice: $("cap-notice"),
+  onSelect: (seq) => openDrawer(seq),
+  onRender: () => showStatus(),
+});
+
+// ---- sign-in ----
+
+function showSignIn(reason = ""): void {
+  $("console").hidden = true;
+  $("signin").hidden = false;
+  $("signin-reason").textContent = reason;
+  $<HTMLTextAreaElement>("token-input").value = "";
+}
+
+function signIn(token: string): void {
+  const result = sessionFor(token);
+  if (typeof result === "string") {
+    forget();
+    showSignIn(result);
+    return;
+  }
+
+  session = result;
+  keep(result);
+  $("signin").hidden = true;
+  $("console").hidden = false;
+  const expires = result.expiresAt === null ? "no expiry" : `expires ${new Date(result.expiresAt).toLocaleString()}`;
+  $("identity").textContent = `${result.role} · ${result.tenant} · ${expires}`;
+  $("identity").title = result.subject ? `subject ${result.subject}` : "";
+  if (result.expiresAt !== null) {
+    armExpiry(result.expiresAt);
+  }
+
+  start();
+}
+
+function armExpiry(expiresAt: number): void {
+  // setTimeout holds at most 2^31-1 ms (24.8 days); a longer-lived token is looked at again then.
+  expiryTimer = setTimeout(() => {
+    if (session && typeof sessionFor(session.token) === "string") {
+      signOut(expiredReason());
+    } else if (session) {
+      armExpiry(expiresAt);
+    }
+  }, Math.min(Math.max(0, expiresAt - Date.now()) + 50, 2_147_483_647));
+}
+
+function expiredReason(): string {
+  const check = session ? sessionFor(session.token) : "Signed out.";
+  return typeof check === "string" ? check : "Signed out.";
+}
+
+function signOut(reason = ""): void {
+  stream?.close();
+  stream = null;
+  if (expiryTimer) {
+    clearTimeout(expiryTimer);
+    expiryTimer = null;
+  }
+
+  session = null;
+  forget();
+  closeDrawer();
+  table.clear();
+  showSignIn(reason);
+}
+
+$("signin-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  signIn($<HTMLTextAreaElement>("token-input").value);
+});
+$("signout").addEventListener("click", () => signOut());
+
+// ---- the stream ----
+
+function start(): void {
+  if (!session) {
+    return;
+  }
+
+  table.clear();
+  connection = "connecting";
+  connectionDetail = "";
+  showStatus();
+  const token = session.token;
+  stream = connect({
+    url: location.origin,
+    token,
+    filters: currentFilters(),
+    onOpen: () => {
+      connection = "live";
+      connectionDetail = "";
+      showStatus();
+    },
+    onEvent: (m) => table.addEvent(m.seq, m.audit_event),
+    onReconnect: (m) => {
+      connection = "reconnecting";
+      connectionDetail = `attempt ${m.attempt}, ${m.reason}`;
+      showStatus();
+    },
+    onMessage: (m) => {
+      if (m.type === "audit.stream.gap") {
+        table.addGap(m.from_seq, m.to_seq, m.reason);
+      } else if (m.type === "audit.error") {
+        showFilterStatus(`${m.field ? `${m.field}: ` : ""}${m.message}`, true);
+      }
+    },
+    onError: (error) => {
+      if (error instanceof AuthError) {
+        const expired = session ? typeof sessionFor(session.token) === "string" : false;
+        signOut(expired ? expiredReason() : `The server refused the token (${error.status}): ${error.message}`);
+        return;
+      }
+
+      connection = "disconnected";
+      connectionDetail = error.message;
+      showStatus();
+    },
+  });
+}
+
+function showStatus(): void {
+  const status = $("status");
+  const paused = table.paused;
+  const state = paused ? "paused" : connection;
+  status.dataset.state = state;
+  status.dataset.connection = connection;
+  const label = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", disconnected: "Disconnected" }[connection];
+  status.textContent = paused ? `Paused — ${table.newCount.toLocaleString("en")} new` : label;
+  status.title = connectionDetail ? `${label} (${connectionDetail})` : label;
+  if (paused && connection !== "live") {
+    status.textContent += ` · ${label}`;
+  }
+
+  $("pause").hidden = paused;
+  $("jump").hidden = !paused;
+}
+
+function pause(): void {
+  if (!table.paused) {
+    table.pause();
+  }
+}
+
+function jumpToLive(): void {
+  table.resume();
+}
+
+$("pause").addEventListener("click", pause);
+$("jump").addEventListener("click", jumpToLive);
+// Scrolling away from the newest row pauses, so rows do not move under the reader.
+$("rows").addEventListener("scroll", () => {
+  if ($("rows").scrollTop > 0) {
+    pause();
+  }
+}, { passive: true });
+
+document.addEventListener("keydown", (e) => {
+  const target = e.target as HTMLElement;
+  const typing = target.closest("input, textarea, button, select, [contenteditable]");
+  if (e.key === "Escape") {
+    closeDrawer();
+  } else if (e.key === " " && !typing && session) {
+    e.preventDefault();
+    if (table.paused) {
+      jumpToLive();
+    } else {
+      pause();
+    }
+  }
+});
+
+// ---- filters (in the URL: ?severities=error,critical&event_types=auth.*) ----
+
+const SEVERITIES = ["critical", "error", "warning", "info"];
+
+function listParam(params: URLSearchParams, name: string): string[] {
+  return (params.get(name) ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function currentFilters(): StreamFilter | undefined {
+  const params = new URLSearchParams(location.search);
+  const filters: StreamFilter = {};
+  const severities = listParam(params, "severities").filter((s) => SEVERITIES.includes(s));
+  const types = listParam(params, "event_types");
+  if (severities.length) filters.severities = severities;
+  if (types.length) filters.event_types = types;
+  return Object.keys(filters).length ? filters : undefined;
+}
+
+function showFilters(): void {
+  const filters = currentFilters() ?? {};
+  for (const chip of document.querySelectorAll<HTMLButtonElement>("[data-severity]")) {
+    chip.setAttribute("aria-pressed", String(filters.severities?.includes(chip.dataset.severity!) ?? false));
+  }
+
+  $<HTMLInputElement>("types-input").value = (filters.event_types ?? []).join(", ");
+}
+
+function showFilterStatus(text: string, error = false): void {
+  const element = $("filter-status");
+  element.textContent = text;
+  element.classList.toggle("error", error);
+}
+
+async function applyFilters(): Promise<void> {
+  const severities = [...document.querySelectorAll<HTMLButtonElement>("[data-severity][aria-pressed=true]")].map((c) => c.dataset.severity!);
+  const types = $<HTMLInputElement>("types-input").value.split(",").map((s) => s.trim()).filter(Boolean);
+  const params = new URLSearchParams(location.search);
+  for (const [name, values] of [["severities", severities], ["event_types", types]] as const) {
+    if (values.length) params.set(name, values.join(","));
+    else params.delete(name);
+  }
+
+  const query = params.toString();
+  history.replaceState(history.state, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
+  if (!stream) {
+    return;
+  }
+
+  showFilterStatus("Applying…");
+  try {
+    await stream.updateFilters(currentFilters() ?? {});
+    showFilterStatus("Applied to new events.");
+  } catch (error) {
+    showFilterStatus(`Not applied: ${(error as Error).message}`, true);
+  }
+}
+
+for (const chip of document.querySelectorAll<HTMLButtonElement>("[data-severity]")) {
+  chip.addEventListener("click", () => {
+    chip.setAttribute("aria-pressed", String(chip.getAttribute("aria-pressed") !== "true"));
+    void applyFilters();
+  });
+}
+
+$("filters").addEventListener("submit", (e) => {
+  e.preventDefault();
+  void applyFilters();
+});
+
+// ---- the detail drawer ----
+
+function fieldText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function openDrawer(seq: number): void {
+  const event = table.event(seq);
+  if (!event) {
+    return;
+  }
+
+  drawerSeq = seq;
+  table.select(seq);
+  $("drawer").hidden = false;
+  $("drawer").dataset.seq = String(seq);
+  $("drawer-title").textContent = `Event seq ${seq}`;
+  const result = $("verify-result");
+  result.textContent = "";
+  delete result.dataset.result;
+  const fields: HTMLElement[] = [];
+  for (const [name, value] of Object.entries(event)) {
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = fieldText(value);
+    dd.dataset.field = name;
+    fields.push(dt, dd);
+  }
+
+  $("fields").replaceChildren(...fields);
+  $("json").textContent = JSON.stringify(event, null, 2);
+  showPinnedKey();
+}
+
+function closeDrawer(): void {
+  drawerSeq = null;
+  table.select(null);
+  $("drawer").hidden = true;
+}
+
+function showPinnedKey(): void {
+  const pinned = pinnedKey();
+  $("pinned-key").textContent = pinned ? `Pinned key ${pinned.key} (since ${new Date(pinned.pinnedAt).toLocaleString()})` : "No key pinned yet: Verify pins the server's key on first use.";
+  $("forget-key").hidden = !pinned;
+}
+
+async function verifyShown(): Promise<void> {
+  const seq = drawerSeq;
+  const event: AuditEvent | undefined = seq === null ? undefined : table.event(seq);
+  if (seq === null || !event || !session) {
+    return;
+  }
+
+  const result = $("verify-result");
+  delete result.dataset.result;
+  const outcome = await verifyEvent(event, session.token, (step) => {
+    if (drawerSeq === seq) result.textContent = step;
+  });
+  if (drawerSeq !== seq) {
+    return;
+  }
+
+  const note = document.createElement("small");
+  if (outcome.ok) {
+    result.dataset.result = "ok";
+    result.textContent = `Verified (tree size ${outcome.treeSize})${outcome.recomputed ? "" : " — stored hash only"}`;
+    note.textContent = outcome.note;
+  } else {
+    result.dataset.result = "fail";
+    result.textContent = "Verification failed";
+    note.textContent = outcome.failure;
+  }
+
+  result.append(note);
+  showPinnedKey();
+}
+
+$("verify").addEventListener("click", () => void verifyShown());
+$("close-drawer").addEventListener("click", closeDrawer);
+$("copy-json").addEventListener("click", () => void navigator.clipboard?.writeText($("json").textContent ?? ""));
+$("forget-key").addEventListener("click", () => {
+  forgetPinnedKey();
+  showPinnedKey();
+});
+
+// ---- start ----
+
+showFilters();
+const token = takeToken();
+if (token) {
+  signIn(token);
+} else {
+  showSignIn();
+}

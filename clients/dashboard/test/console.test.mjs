@@ -1,0 +1,262 @@
+// The web console as a user meets it: the real server (the built auditstream binary) serves the committed wwwroot at
+// `/`, and the Debian chromium (playwright-core) signs in, watches events arrive, pauses, opens the drawer and verifies.
+// Every wait is for a condition with a timeout, never a sleep.
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { AuditStreamServer, event } from "../../js/test/server.mjs";
+
+const repository = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const executablePath = process.env.AUDITSTREAM_CHROMIUM ?? "/usr/bin/chromium";
+const WAIT_MS = 15_000;
+
+// Screenshots for the README and docs/console.md: `npm run screenshots` writes them to docs/images; a plain run keeps
+// them in a temporary directory so that tests leave the work tree as they found it.
+const screenshots = process.env.AUDITSTREAM_SCREENSHOTS ? join(repository, "docs/images") : join(tmpdir(), "auditstream-console-screenshots");
+mkdirSync(screenshots, { recursive: true });
+
+/** POSTs events with a producer token; resolves with their receipts. */
+async function publish(server, events, token = server.producerToken()) {
+  const response = await fetch(`${server.url}/api/v1/events`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(events),
+  });
+  assert.equal(response.status, 201, await response.clone().text());
+  return (await response.json()).events;
+}
+
+/** An HS256 token with exactly these claims (an expired one, for instance), signed like the server's development tokens. */
+function tokenWith(server, claims) {
+  const encode = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const body = `${encode({ alg: "HS256", typ: "JWT" })}.${encode({ iss: "auditstream", aud: "auditstream", ...claims })}`;
+  return `${body}.${createHmac("sha256", server.secret).update(body).digest("base64url")}`;
+}
+
+describe("the web console in Chromium, served by the real server at /", { timeout: 180_000 }, () => {
+  let browser;
+  let server;
+
+  before(async () => {
+    if (!existsSync(executablePath)) {
+      throw new Error(`Chromium is not installed at ${executablePath}: run "apt-get install chromium" (./test.sh does) or set AUDITSTREAM_CHROMIUM to a Chromium binary.`);
+    }
+
+    [browser, server] = await Promise.all([
+      // playwright gives every launch a fresh temporary profile (its own --user-data-dir).
+      chromium.launch({
+        executablePath,
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      }),
+      AuditStreamServer.start(),
+    ]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+  });
+
+  /** A page in a fresh context (its own sessionStorage and localStorage) that records script errors and CSP violations. */
+  async function openConsole(path = "/") {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+    const page = await context.newPage();
+    const problems = [];
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    page.on("console", (message) => message.type() === "error" && problems.push(`console: ${message.text()}`));
+    await page.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+    });
+    await page.goto(`${server.url}${path}`);
+    return { page, problems, close: () => context.close() };
+  }
+
+  const row = (page, seq) => page.locator(`#rows-window .row[data-seq="${seq}"]`);
+  const shownSeqs = (page) => page.locator("#rows-window .row[data-seq]").evaluateAll((rows) => rows.map((r) => Number(r.dataset.seq)));
+  const live = (page) => page.locator('#status[data-state="live"]').waitFor({ timeout: WAIT_MS });
+
+  test("sign-in by #token= reads the fragment, removes it from the address bar, shows role, tenant and expiry, and signs out", async () => {
+    const token = server.token({ role: "auditor", tenant: "acme" });
+    const { page, problems, close } = await openConsole(`/#token=${token}`);
+    try {
+      await live(page);
+      assert.equal(new URL(page.url()).hash, "", "the token is gone from the address bar");
+      assert.ok(!page.url().includes(token));
+      const identity = await page.locator("#identity").textContent();
+      assert.match(identity, /^auditor · acme · expires /);
+      assert.equal(await page.evaluate(() => sessionStorage.getItem("auditstream.console.token")), token);
+      await page.screenshot({ path: join(screenshots, "console-live.png") });
+
+      // A reload keeps the tab's session; signing out forgets it.
+      await page.reload();
+      await live(page);
+      await page.click("#signout");
+      await page.locator("#signin").waitFor({ timeout: WAIT_MS });
+      assert.equal(await page.evaluate(() => sessionStorage.getItem("auditstream.console.token")), null);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("sign-in by pasting a token; an expired token leads back to sign-in with the reason", async () => {
+    const { page, problems, close } = await openConsole();
+    try {
+      await page.locator("#signin").waitFor({ timeout: WAIT_MS });
+      await page.screenshot({ path: join(screenshots, "console-signin.png") });
+      const now = Math.floor(Date.now() / 1000);
+      await page.fill("#token-input", tokenWith(server, { role: "admin", tenants: "*", sub: "old", iat: now - 7200, nbf: now - 7200, exp: now - 3600 }));
+      await page.click("#signin button[type=submit]");
+      await page.locator("#signin-reason", { hasText: "The token expired at" }).waitFor({ timeout: WAIT_MS });
+      assert.ok(await page.locator("#console").isHidden());
+
+      await page.fill("#token-input", server.token({ role: "security", tenant: "acme" }));
+      await page.click("#signin button[type=submit]");
+      await live(page);
+      assert.match(await page.locator("#identity").textContent(), /^security · acme · /);
+
+      // A token that expires while the console is open signs it out, saying so.
+      await page.click("#signout");
+      await page.fill("#token-input", tokenWith(server, { role: "admin", tenants: "*", sub: "brief", iat: now, nbf: now, exp: now + 3 }));
+      await page.click("#signin button[type=submit]");
+      await live(page);
+      await page.locator("#signin-reason", { hasText: "The token expired at" }).waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("live rows arrive as events are published, newest first, each seq once; a tenant sees only its tenant", async () => {
+    const { page, problems, close } = await openConsole(`/#token=${server.token({ role: "auditor", tenant: "acme" })}`);
+    try {
+      await live(page);
+      const globex = server.token({ role: "operator", tenant: "globex", scope: "audit:write" });
+      const acme = await publish(server, [event(1, "auth.failure", "error"), event(2), event(3, "consent.granted", "warning")]);
+      const other = await publish(server, [event(4), event(5)], globex);
+      const marker = await publish(server, [event(6, "data.exported", "critical")]);
+      await row(page, marker[0].seq).waitFor({ timeout: WAIT_MS });
+
+      const expected = [...acme, ...marker].map((r) => r.seq).reverse();
+      assert.deepEqual(await shownSeqs(page), expected, "acme's events only, newest first");
+      assert.ok(other.every((r) => r.seq < marker[0].seq));
+      const first = await row(page, acme[0].seq).locator(".cell").allTextContents();
+      assert.deepEqual([first[0], first[2], first[3], first[4], first[5], first[6]], [String(acme[0].seq), "error", "auth.failure", "user-1 → record-1", "success", "acme"]);
+      assert.equal(await page.locator('#rows-window .cell.tenant:text-is("globex")').count(), 0);
+      assert.deepEqual(problems, [], "no script error and no CSP violation (the WebSocket is same-origin under connect-src 'self')");
+    } finally {
+      await close();
+    }
+  });
+
+  test("pause (button or Space) holds new rows and counts them; Jump to live shows them", async () => {
+    const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
+    try {
+      await live(page);
+      const before = await publish(server, [event(1)]);
+      await row(page, before[0].seq).waitFor({ timeout: WAIT_MS });
+
+      await page.locator("#rows").focus();
+      await page.keyboard.press("Space");
+      await page.locator('#status[data-state="paused"]', { hasText: "Paused — 0 new" }).waitFor({ timeout: WAIT_MS });
+      const held = await publish(server, [event(2), event(3), event(4), event(5), event(6)]);
+      await page.locator("#status", { hasText: "Paused — 5 new" }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await row(page, held[0].seq).count(), 0, "held rows are not shown while paused");
+      await page.screenshot({ path: join(screenshots, "console-paused.png") });
+
+      await page.click("#jump");
+      await row(page, held[4].seq).waitFor({ timeout: WAIT_MS });
+      await live(page);
+      assert.deepEqual((await shownSeqs(page)).slice(0, 6), [...held.map((r) => r.seq).reverse(), before[0].seq]);
+
+      // The button pauses too.
+      await page.click("#pause");
+      await page.locator('#status[data-state="paused"]').waitFor({ timeout: WAIT_MS });
+      await page.click("#jump");
+      await live(page);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("Verify proves a real event is in the signed ledger, and reports failure when the proof is tampered with in transit", async () => {
+    const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
+    try {
+      await live(page);
+      const receipts = await publish(server, [event(1, "consent.granted"), event(2), event(3), event(4)]);
+      const seq = receipts[1].seq;
+      await row(page, receipts[3].seq).waitFor({ timeout: WAIT_MS });
+      await row(page, seq).click();
+      await page.locator("#drawer-title", { hasText: `Event seq ${seq}` }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await page.locator('#fields dd[data-field="hash"]').textContent(), receipts[1].hash);
+
+      await page.click("#verify");
+      const result = page.locator("#verify-result");
+      await page.locator('#verify-result[data-result="ok"]').waitFor({ timeout: WAIT_MS });
+      const size = Number(/Verified \(tree size (\d+)\)/.exec(await result.textContent())[1]);
+      assert.ok(size >= receipts[3].seq - 3 && size >= seq, `tree size ${size} covers seq ${seq}`);
+      assert.match(await result.textContent(), /recomputed from its canonical form/);
+      const pinned = await page.evaluate(() => JSON.parse(localStorage.getItem("auditstream.console.pinned-key")).key);
+      assert.equal(pinned, (await (await fetch(`${server.url}/api/v1/ledger/public-key`)).text()).trim());
+      await page.screenshot({ path: join(screenshots, "console-verified.png") });
+
+      // The drawer stays on its seq while rows stream in.
+      await publish(server, [event(5), event(6)]);
+      assert.equal(await page.locator("#drawer").getAttribute("data-seq"), String(seq));
+
+      // A proof altered on its way to the browser: one sibling hash changed.
+      await page.route("**/api/v1/ledger/proofs/inclusion**", async (route) => {
+        const response = await route.fetch();
+        const proof = await response.json();
+        assert.ok(proof.hashes.length > 0, "a proof in a tree of several events has sibling hashes");
+        proof.hashes[0] = proof.hashes[0].replace(/^./, (c) => (c === "0" ? "1" : "0"));
+        await route.fulfill({ response, json: proof });
+      });
+      await page.click("#verify");
+      await page.locator('#verify-result[data-result="fail"]').waitFor({ timeout: WAIT_MS });
+      assert.match(await result.textContent(), /Verification failed.*the inclusion proof for seq \d+ does not lead to the signed checkpoint's root at tree size \d+/);
+
+      // A checkpoint altered in transit fails its signature against the pinned key.
+      await page.unroute("**/api/v1/ledger/proofs/inclusion**");
+      await page.route("**/api/v1/ledger/checkpoint", async (route) => {
+        const response = await route.fetch();
+        const note = await response.text();
+        const lines = note.split("\n");
+        lines[1] = String(Number(lines[1]) + 1);
+        await route.fulfill({ response, body: lines.join("\n") });
+      });
+      await page.click("#verify");
+      await page.locator("#verify-result", { hasText: "does not verify: the checkpoint was altered or forged" }).waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("an auditor sees pii masked in the drawer, and Verify says it checked the stored hash only", async () => {
+    const { page, problems, close } = await openConsole(`/#token=${server.token({ role: "auditor", tenant: "acme" })}`);
+    try {
+      await live(page);
+      const [receipt] = await publish(server, [{ ...event(1, "consent.granted"), subject_id: "subject-1", pii: { email: "ada@example.com" } }]);
+      await row(page, receipt.seq).click();
+      await page.locator("#drawer-title", { hasText: `Event seq ${receipt.seq}` }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await page.locator('#fields dd[data-field="pii"]').textContent(), "[masked]");
+      assert.ok(!(await page.locator("#drawer").textContent()).includes("ada@example.com"));
+
+      await page.click("#verify");
+      await page.locator('#verify-result[data-result="ok"]').waitFor({ timeout: WAIT_MS });
+      const text = await page.locator("#verify-result").textContent();
+      assert.match(text, /Verified \(tree size \d+\) — stored hash only/);
+      assert.match(text, /pii is masked for your role, so the event's hash cannot be recomputed/);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+});
