@@ -61,12 +61,17 @@ export interface VerifierKey {
 
 /** Parses a verifier key and checks that its key ID is the one its name and key hash to; a string says what is wrong. */
 export async function parseVerifierKey(text: string): Promise<VerifierKey | string> {
-  const parts = text.trim().split("+");
-  if (parts.length !== 3) {
+  // Names and key IDs have no '+'; the base64 key may.
+  const trimmed = text.trim();
+  const first = trimmed.indexOf("+");
+  const second = first < 0 ? -1 : trimmed.indexOf("+", first + 1);
+  if (first <= 0 || second < 0) {
     return "the verifier key is not name+keyid+key";
   }
 
-  const [name, idHex, keyBase64] = parts as [string, string, string];
+  const name = trimmed.slice(0, first);
+  const idHex = trimmed.slice(first + 1, second);
+  const keyBase64 = trimmed.slice(second + 1);
   const keyId = hexToBytes(idHex);
   const typed = base64ToBytes(keyBase64);
   if (!keyId || keyId.length !== 4 || !typed || typed.length !== 33 || typed[0] !== 0x01) {
@@ -79,7 +84,7 @@ export async function parseVerifierKey(text: string): Promise<VerifierKey | stri
     return "the verifier key's ID does not match its name and key";
   }
 
-  return { text: text.trim(), name, keyId, publicKey: typed.slice(1) };
+  return { text: trimmed, name, keyId, publicKey: typed.slice(1) };
 }
 
 /** A checkpoint whose signature by the pinned key verified. */

@@ -78,6 +78,15 @@ describe("the web console in Chromium, served by the real server at /", { timeou
 
   const row = (page, seq) => page.locator(`#rows-window .row[data-seq="${seq}"]`);
   const shownSeqs = (page) => page.locator("#rows-window .row[data-seq]").evaluateAll((rows) => rows.map((r) => Number(r.dataset.seq)));
+  /** Waits for Verify to finish and asserts it succeeded, showing what the drawer said otherwise. */
+  const verified = async (page) => {
+    const result = page.locator("#verify-result");
+    try {
+      await page.locator("#verify-result[data-result]").waitFor({ timeout: 30_000 });
+    } finally {
+      assert.equal(await result.getAttribute("data-result"), "ok", `the drawer says: ${await result.textContent()}`);
+    }
+  };
   const live = (page) => page.locator('#status[data-state="live"]').waitFor({ timeout: WAIT_MS });
 
   test("sign-in by #token= reads the fragment, removes it from the address bar, shows role, tenant and expiry, and signs out", async () => {
@@ -198,7 +207,7 @@ describe("the web console in Chromium, served by the real server at /", { timeou
 
       await page.click("#verify");
       const result = page.locator("#verify-result");
-      await page.locator('#verify-result[data-result="ok"]').waitFor({ timeout: WAIT_MS });
+      await verified(page);
       const size = Number(/Verified \(tree size (\d+)\)/.exec(await result.textContent())[1]);
       assert.ok(size >= receipts[3].seq - 3 && size >= seq, `tree size ${size} covers seq ${seq}`);
       assert.match(await result.textContent(), /recomputed from its canonical form/);
@@ -250,7 +259,7 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       assert.ok(!(await page.locator("#drawer").textContent()).includes("ada@example.com"));
 
       await page.click("#verify");
-      await page.locator('#verify-result[data-result="ok"]').waitFor({ timeout: WAIT_MS });
+      await verified(page);
       const text = await page.locator("#verify-result").textContent();
       assert.match(text, /Verified \(tree size \d+\) — stored hash only/);
       assert.match(text, /pii is masked for your role, so the event's hash cannot be recomputed/);
