@@ -38,21 +38,25 @@ function tokenWith(server, claims) {
   return `${body}.${createHmac("sha256", server.secret).update(body).digest("base64url")}`;
 }
 
+/** The Debian chromium, headless, quiet (no first-run, update, sync or QUIC traffic); playwright gives every launch a fresh temporary profile. */
+function launchChromium() {
+  if (!existsSync(executablePath)) {
+    throw new Error(`Chromium is not installed at ${executablePath}: run "apt-get install chromium" (./test.sh does) or set AUDITSTREAM_CHROMIUM to a Chromium binary.`);
+  }
+
+  return chromium.launch({
+    executablePath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
 describe("the web console in Chromium, served by the real server at /", { timeout: 180_000 }, () => {
   let browser;
   let server;
 
   before(async () => {
-    if (!existsSync(executablePath)) {
-      throw new Error(`Chromium is not installed at ${executablePath}: run "apt-get install chromium" (./test.sh does) or set AUDITSTREAM_CHROMIUM to a Chromium binary.`);
-    }
-
     [browser, server] = await Promise.all([
-      // playwright gives every launch a fresh temporary profile (its own --user-data-dir).
-      chromium.launch({
-        executablePath,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      }),
+      launchChromium(),
       AuditStreamServer.start(),
     ]);
   });
@@ -63,7 +67,7 @@ describe("the web console in Chromium, served by the real server at /", { timeou
   });
 
   /** A page in a fresh context (its own sessionStorage and localStorage) that records script errors and CSP violations. */
-  async function openConsole(path = "/") {
+  async function openConsole(path = "/", { setup } = {}) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
     const page = await context.newPage();
     const problems = [];
@@ -72,6 +76,7 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     await page.addInitScript(() => {
       document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
     });
+    await setup?.(page);
     await page.goto(`${server.url}${path}`);
     return { page, problems, close: () => context.close() };
   }
@@ -99,7 +104,6 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       const identity = await page.locator("#identity").textContent();
       assert.match(identity, /^auditor · acme · expires /);
       assert.equal(await page.evaluate(() => sessionStorage.getItem("auditstream.console.token")), token);
-      await page.screenshot({ path: join(screenshots, "console-live.png") });
 
       // A reload keeps the tab's session; signing out forgets it.
       await page.reload();
@@ -157,6 +161,7 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       const first = await row(page, acme[0].seq).locator(".cell").allTextContents();
       assert.deepEqual([first[0], first[2], first[3], first[4], first[5], first[6]], [String(acme[0].seq), "error", "auth.failure", "user-1 → record-1", "success", "acme"]);
       assert.equal(await page.locator('#rows-window .cell.tenant:text-is("globex")').count(), 0);
+      await page.screenshot({ path: join(screenshots, "console-live.png") });
       assert.deepEqual(problems, [], "no script error and no CSP violation (the WebSocket is same-origin under connect-src 'self')");
     } finally {
       await close();
@@ -266,6 +271,134 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       assert.deepEqual(problems, []);
     } finally {
       await close();
+    }
+  });
+  test("an event altered on its way to the browser fails Verify: it does not hash to its hash field", async () => {
+    let target = null;
+    const setup = (page) => page.routeWebSocket(/\/ws\/audit/, (ws) => {
+      const upstream = ws.connectToServer();
+      upstream.onMessage((message) => {
+        const frame = JSON.parse(message);
+        if (frame.type === "audit.event.published" && frame.audit_event.actor_id === "mallory-target") {
+          target = frame.seq;
+          frame.audit_event.outcome = "failure";
+        }
+
+        ws.send(JSON.stringify(frame));
+      });
+      ws.onMessage((message) => upstream.send(message));
+    });
+    const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`, { setup });
+    try {
+      await live(page);
+      const [receipt] = await publish(server, [{ ...event(1), actor_id: "mallory-target" }]);
+      await row(page, receipt.seq).click();
+      assert.equal(target, receipt.seq);
+      assert.equal(await page.locator('#fields dd[data-field="outcome"]').textContent(), "failure", "the altered event is what the page shows");
+      await page.click("#verify");
+      await page.locator('#verify-result[data-result="fail"]').waitFor({ timeout: WAIT_MS });
+      assert.match(await page.locator("#verify-result").textContent(), new RegExp(`seq ${receipt.seq} does not hash to its hash field`));
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("a severity chip changes the stream without reconnecting, is kept in the URL, and a deep link restores the filters", async () => {
+    const token = server.readerToken();
+    const { page, problems, close } = await openConsole(`/#token=${token}`);
+    const sockets = [];
+    page.on("websocket", (socket) => sockets.push(socket.url()));
+    try {
+      await live(page);
+      const opened = sockets.length;
+      await page.click('[data-severity="error"]');
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+      assert.equal(new URL(page.url()).searchParams.get("severities"), "error");
+      const receipts = await publish(server, [event(1, "data.accessed", "info"), event(2, "auth.failure", "error"), event(3, "data.accessed", "critical"), event(4, "auth.failure", "error")]);
+      await row(page, receipts[3].seq).waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(await shownSeqs(page), [receipts[3].seq, receipts[1].seq]);
+      assert.equal(sockets.length, opened, "update_filters on the open connection, no new WebSocket");
+
+      // The deep link: severities and types from the query, applied from the first connection on.
+      const link = `/?severities=critical&event_types=auth.*#token=${token}`;
+      const second = await openConsole(link);
+      try {
+        await live(second.page);
+        assert.equal(await second.page.locator('[data-severity="critical"]').getAttribute("aria-pressed"), "true");
+        assert.equal(await second.page.locator('[data-severity="error"]').getAttribute("aria-pressed"), "false");
+        assert.equal(await second.page.inputValue("#types-input"), "auth.*");
+        const more = await publish(server, [event(5, "auth.failure", "error"), event(6, "data.accessed", "critical"), event(7, "auth.failure", "critical")]);
+        await row(second.page, more[2].seq).waitFor({ timeout: WAIT_MS });
+        assert.deepEqual(await shownSeqs(second.page), [more[2].seq]);
+        assert.equal(new URL(second.page.url()).search, "?severities=critical&event_types=auth.*");
+        assert.deepEqual(second.problems, []);
+      } finally {
+        await second.close();
+      }
+
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("across a server restart the console shows Reconnecting, resumes by seq, and loses and repeats no row", async () => {
+    const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
+    try {
+      await live(page);
+      const first = await publish(server, Array.from({ length: 5 }, (_, i) => event(i)));
+      await row(page, first[4].seq).waitFor({ timeout: WAIT_MS });
+
+      const restarted = server.restart();
+      await page.locator('#status[data-connection="reconnecting"]').waitFor({ timeout: WAIT_MS });
+      await restarted;
+      await live(page);
+      const second = await publish(server, Array.from({ length: 5 }, (_, i) => event(i + 5)));
+      await row(page, second[4].seq).waitFor({ timeout: WAIT_MS });
+
+      assert.deepEqual(await shownSeqs(page), [...first, ...second].map((r) => r.seq).reverse());
+      // A refused connection attempt while the server was down is logged by Chromium; anything else is a problem.
+      assert.deepEqual(problems.filter((p) => !p.includes("WebSocket connection") && !p.includes("Failed to load resource")), []);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("the web console under a per-client rate limit", { timeout: 120_000 }, () => {
+  let browser;
+  let server;
+
+  before(async () => {
+    [browser, server] = await Promise.all([
+      launchChromium(),
+      AuditStreamServer.start({ env: { AuditStream__Hub__RateLimitPerSecond: "3", AuditStream__Hub__RateLimitPerMinute: "0" } }),
+    ]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+  });
+
+  test("audit.stream.gap shows inline as the exact skipped seq range and why", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${server.url}/#token=${server.readerToken()}`);
+      await page.locator('#status[data-state="live"]').waitFor({ timeout: WAIT_MS });
+      const receipts = await publish(server, Array.from({ length: 10 }, (_, i) => event(i)));
+      const from = receipts[3].seq;
+      const to = receipts[9].seq;
+      const gap = page.locator(`#rows-window .row.gap[data-gap="${from}-${to}"]`);
+      await gap.waitFor({ timeout: WAIT_MS });
+      assert.equal(await gap.textContent(), `Gap: seqs ${from}–${to} not sent to this console (rate limited); they are in the ledger`);
+      const shown = await page.locator("#rows-window .row[data-seq]").evaluateAll((rows) => rows.map((r) => Number(r.dataset.seq)));
+      assert.deepEqual(shown, receipts.slice(0, 3).map((r) => r.seq).reverse());
+      await page.screenshot({ path: join(screenshots, "console-gap.png") });
+    } finally {
+      await context.close();
     }
   });
 });
