@@ -57,7 +57,8 @@ describe("the web console in Chromium, served by the real server at /", { timeou
   before(async () => {
     [browser, server] = await Promise.all([
       launchChromium(),
-      AuditStreamServer.start(),
+      // No per-client delivery limit here (the defaults, 100/s and 1,000/min, would turn the cap test's burst into a gap).
+      AuditStreamServer.start({ env: { AuditStream__Hub__RateLimitPerSecond: "0", AuditStream__Hub__RateLimitPerMinute: "0" } }),
     ]);
   });
 
@@ -188,11 +189,18 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       await live(page);
       assert.deepEqual((await shownSeqs(page)).slice(0, 6), [...held.map((r) => r.seq).reverse(), before[0].seq]);
 
-      // The button pauses too.
+      // The button pauses too, and so does scrolling away from the newest row.
       await page.click("#pause");
       await page.locator('#status[data-state="paused"]').waitFor({ timeout: WAIT_MS });
       await page.click("#jump");
       await live(page);
+      const many = await publish(server, Array.from({ length: 60 }, (_, i) => event(i + 10)));
+      await row(page, many[59].seq).waitFor({ timeout: WAIT_MS });
+      await page.locator("#rows").evaluate((rows) => rows.scrollTo(0, 300));
+      await page.locator('#status[data-state="paused"]').waitFor({ timeout: WAIT_MS });
+      await page.click("#jump");
+      await live(page);
+      assert.equal(await page.locator("#rows").evaluate((rows) => rows.scrollTop), 0);
       assert.deepEqual(problems, []);
     } finally {
       await close();
@@ -337,6 +345,28 @@ describe("the web console in Chromium, served by the real server at /", { timeou
         await second.close();
       }
 
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("past the 5,000-row buffer the oldest rows leave the view and a notice says how many", async () => {
+    const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
+    try {
+      await live(page);
+      const receipts = [];
+      for (let batch = 0; batch < 6; batch++) {
+        receipts.push(...(await publish(server, Array.from({ length: batch === 5 ? 50 : 1000 }, (_, i) => event(batch * 1000 + i)))));
+      }
+
+      const last = receipts.at(-1).seq;
+      await row(page, last).waitFor({ timeout: 30_000 });
+      await page.locator("#cap-notice", { hasText: "50 older ones were dropped" }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await page.locator("#cap-notice").textContent(), "Showing the newest 5,000 events: 50 older ones were dropped from this view (they are still in the ledger).");
+      // Only the visible rows are in the DOM.
+      assert.ok((await page.locator("#rows-window .row").count()) < 100);
+      assert.equal(await page.locator("#rows-spacer").evaluate((e) => e.style.height), `${5000 * 28}px`);
       assert.deepEqual(problems, []);
     } finally {
       await close();
