@@ -2,7 +2,8 @@
 // in-browser verification, and severity/type filters kept in the URL.
 import { AuthError, connect, type AuditStreamConnection } from "../../js/src/index.js";
 import type { AuditEvent, StreamFilter } from "../../js/src/types.js";
-import { forgetPinnedKey, pinnedKey, verifyEvent } from "./ledger.js";
+import { checkConsistency, EMPTY_TREE, forgetPinnedKey, latestCheckpoint, pinnedKey, verifyEvent } from "./ledger.js";
+import type { VerifiedCheckpoint } from "./verify.js";
 import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
 import { LiveTable } from "./table.js";
 
@@ -14,6 +15,9 @@ let expiryTimer: ReturnType<typeof setTimeout> | null = null;
 let connection: "connecting" | "live" | "reconnecting" | "disconnected" = "connecting";
 let connectionDetail = "";
 let drawerSeq: number | null = null;
+/** The last signed checkpoint this console checked; each reconnect proves the ledger still extends it. */
+let baseline: VerifiedCheckpoint | null = null;
+let opens = 0;
 
 const table = new LiveTable({
   scroller: $("rows"),
@@ -100,6 +104,10 @@ function start(): void {
   }
 
   table.clear();
+  baseline = null;
+  opens = 0;
+  $("ledger-warning").hidden = true;
+  $("ledger-status").textContent = "";
   connection = "connecting";
   connectionDetail = "";
   showStatus();
@@ -108,10 +116,11 @@ function start(): void {
     url: location.origin,
     token,
     filters: currentFilters(),
-    onOpen: () => {
+    onOpen: (m) => {
       connection = "live";
       connectionDetail = "";
       showStatus();
+      void checkLedger(token, opens++ > 0, m.last_seq);
     },
     onEvent: (m) => table.addEvent(m.seq, m.audit_event),
     onReconnect: (m) => {
@@ -138,6 +147,57 @@ function start(): void {
       showStatus();
     },
   });
+}
+
+/** On the first connection, notes the signed checkpoint; after each reconnect, proves the ledger extends it (RFC 9162 consistency). */
+async function checkLedger(token: string, reconnected: boolean, lastSeq: number): Promise<void> {
+  const status = $("ledger-status");
+  const warn = (text: string) => {
+    const warning = $("ledger-warning");
+    warning.textContent = text;
+    warning.hidden = false;
+  };
+
+  if (!baseline) {
+    // An empty ledger has no checkpoint yet, and every later one extends it.
+    const checkpoint = lastSeq === 0 ? EMPTY_TREE : await latestCheckpoint();
+    if (session?.token !== token) {
+      return;
+    }
+
+    if (checkpoint === null) {
+      status.textContent = "Ledger: no signed checkpoint yet";
+      return;
+    }
+
+    if (typeof checkpoint === "string") {
+      status.textContent = "Ledger not checked";
+      status.title = checkpoint;
+      if (reconnected) warn(`Could not check the ledger after reconnecting: ${checkpoint}`);
+      return;
+    }
+
+    baseline = checkpoint;
+    status.textContent = `Ledger: signed tree size ${checkpoint.treeSize}`;
+    status.title = "The latest checkpoint, signed by the pinned key; each reconnect proves the ledger still extends it.";
+    return;
+  }
+
+  const before = baseline;
+  const result = await checkConsistency(before, token);
+  if (session?.token !== token) {
+    return;
+  }
+
+  if ("failure" in result) {
+    warn(result.rewritten ? `Warning: the ledger this console follows was rewritten — ${result.failure}.` : `Could not check the ledger after reconnecting: ${result.failure}.`);
+    status.textContent = result.rewritten ? "Ledger REWRITTEN" : "Ledger not checked";
+    return;
+  }
+
+  baseline = result.checkpoint;
+  status.textContent = `Ledger: consistent ${before.treeSize} → ${result.checkpoint.treeSize}`;
+  status.title = `After reconnecting, a consistency proof showed the signed tree of ${result.checkpoint.treeSize} events extends the one of ${before.treeSize} seen before.`;
 }
 
 function showStatus(): void {

@@ -184,6 +184,85 @@ export async function verifyInclusion(leafHash: Uint8Array, leafIndex: number, t
   return sn === 0 && equal(r, root);
 }
 
+function isPowerOfTwo(n: number): boolean {
+  while (n > 1 && n % 2 === 0) {
+    n /= 2;
+  }
+
+  return n === 1;
+}
+
+/**
+ * RFC 9162 §2.1.4.2: whether `path` proves that the tree of `first` leaves with root `firstHash` is a prefix of the
+ * tree of `second` leaves with root `secondHash`.
+ */
+export async function verifyConsistency(first: number, second: number, firstHash: Uint8Array, secondHash: Uint8Array, path: Uint8Array[]): Promise<boolean> {
+  if (first < 1 || first > second) {
+    return false;
+  }
+
+  if (first === second) {
+    return path.length === 0 && equal(firstHash, secondHash);
+  }
+
+  // A first tree that is a complete subtree is its own starting node.
+  const proof = isPowerOfTwo(first) ? [firstHash, ...path] : path;
+  if (proof.length === 0) {
+    return false;
+  }
+
+  let fn = first - 1;
+  let sn = second - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+
+  let fr = proof[0]!;
+  let sr = proof[0]!;
+  const node = Uint8Array.of(0x01);
+  for (const c of proof.slice(1)) {
+    if (sn === 0) {
+      return false;
+    }
+
+    if (fn % 2 === 1 || fn === sn) {
+      fr = await sha256(node, c, fr);
+      sr = await sha256(node, c, sr);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn /= 2;
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      sr = await sha256(node, sr, c);
+    }
+
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+
+  return sn === 0 && equal(fr, firstHash) && equal(sr, secondHash);
+}
+
+/** Parses a list of hex SHA-256 hashes; a string names the first bad one. */
+export function parseHashes(hashes: unknown): Uint8Array[] | string {
+  if (!Array.isArray(hashes)) {
+    return "the proof has no hashes list";
+  }
+
+  const path: Uint8Array[] = [];
+  for (const [i, hex] of hashes.entries()) {
+    const bytes = hexToBytes(hex as string);
+    if (!bytes || bytes.length !== 32) {
+      return `proof hash ${i} is not a hex SHA-256`;
+    }
+
+    path.push(bytes);
+  }
+
+  return path;
+}
+
 /** The server's answer to `GET /api/v1/ledger/proofs/inclusion` (docs/api.md). */
 export interface InclusionProof {
   seq: number;
@@ -236,14 +315,9 @@ export async function checkProof(seq: number, eventHash: Uint8Array, proof: Incl
     return `the proof is for seq ${proof.seq} (leaf ${proof.leaf_index}) in a tree of ${proof.tree_size}, not seq ${seq} in ${checkpoint.treeSize}`;
   }
 
-  const path: Uint8Array[] = [];
-  for (const [i, hex] of (proof.hashes ?? []).entries()) {
-    const bytes = hexToBytes(hex);
-    if (!bytes || bytes.length !== 32) {
-      return `proof hash ${i} is not a hex SHA-256`;
-    }
-
-    path.push(bytes);
+  const path = parseHashes(proof.hashes);
+  if (typeof path === "string") {
+    return path;
   }
 
   // The leaf is recomputed from the event's hash (RFC 9162 §2.1.1); the server's leaf_hash and root_hash are not trusted.

@@ -351,6 +351,59 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     }
   });
 
+  test("after each reconnect the console proves the ledger extends the checkpoint it saw, and warns when it does not", async () => {
+    let socket = null;
+    const setup = (page) => page.routeWebSocket(/\/ws\/audit/, (ws) => {
+      socket = ws;
+      ws.connectToServer();
+    });
+    /** Resolves once the server has signed a checkpoint covering `seq` (it signs every 200 ms here). */
+    const signedThrough = async (seq) => {
+      const deadline = Date.now() + WAIT_MS;
+      while (Number((await (await fetch(`${server.url}/api/v1/ledger/checkpoint`)).text()).split("\n")[1]) < seq) {
+        assert.ok(Date.now() < deadline, `no checkpoint covering seq ${seq} within ${WAIT_MS} ms`);
+        await new Promise((resolveSoon) => setTimeout(resolveSoon, 50));
+      }
+    };
+    const reconnect = async (page) => {
+      const before = socket;
+      await before.close({ code: 4000, reason: "test" });
+      await page.locator('#status[data-connection="reconnecting"]').waitFor({ timeout: WAIT_MS });
+      await live(page);
+    };
+    const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`, { setup });
+    try {
+      await live(page);
+      await page.locator("#ledger-status", { hasText: /^Ledger: signed tree size \d+$/ }).waitFor({ timeout: WAIT_MS });
+      const seen = Number(/size (\d+)/.exec(await page.locator("#ledger-status").textContent())[1]);
+
+      const first = await publish(server, [event(1), event(2), event(3)]);
+      await signedThrough(first[2].seq);
+      await reconnect(page);
+      await page.locator("#ledger-status", { hasText: `Ledger: consistent ${seen} → ` }).waitFor({ timeout: WAIT_MS });
+      const now = Number(/→ (\d+)/.exec(await page.locator("#ledger-status").textContent())[1]);
+      assert.ok(now >= first[2].seq);
+
+      // A consistency proof altered in transit: what the console would see if history had been rewritten.
+      await page.route("**/api/v1/ledger/proofs/consistency**", async (route) => {
+        const response = await route.fetch();
+        const proof = await response.json();
+        proof.hashes[0] = proof.hashes[0].replace(/^./, (c) => (c === "0" ? "1" : "0"));
+        await route.fulfill({ response, json: proof });
+      });
+      const second = await publish(server, [event(4), event(5)]);
+      await signedThrough(second[1].seq);
+      await reconnect(page);
+      await page.locator("#ledger-warning", { hasText: "Warning: the ledger this console follows was rewritten" }).waitFor({ timeout: WAIT_MS });
+      assert.match(await page.locator("#ledger-warning").textContent(), new RegExp(`does not extend the one of ${now} seen before`));
+      assert.equal(await page.locator("#ledger-status").textContent(), "Ledger REWRITTEN");
+      await row(page, second[1].seq).waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
   test("past the 5,000-row buffer the oldest rows leave the view and a notice says how many", async () => {
     const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
     try {
@@ -388,6 +441,8 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       await row(page, second[4].seq).waitFor({ timeout: WAIT_MS });
 
       assert.deepEqual(await shownSeqs(page), [...first, ...second].map((r) => r.seq).reverse());
+      await page.locator("#ledger-status", { hasText: /^Ledger: consistent \d+ → \d+$/ }).waitFor({ timeout: WAIT_MS });
+      assert.ok(await page.locator("#ledger-warning").isHidden());
       // A refused connection attempt while the server was down is logged by Chromium; anything else is a problem.
       assert.deepEqual(problems.filter((p) => !p.includes("WebSocket connection") && !p.includes("Failed to load resource")), []);
     } finally {

@@ -15,7 +15,7 @@ const bundle = await build({
   write: false,
   logLevel: "silent",
 });
-const { canonicalize, checkEventHash, checkProof, openCheckpoint, parseVerifierKey, verifyInclusion, bytesToHex } = await import(
+const { canonicalize, checkEventHash, checkProof, openCheckpoint, parseVerifierKey, verifyInclusion, verifyConsistency, bytesToHex } = await import(
   `data:text/javascript;base64,${Buffer.from(bundle.outputFiles[0].contents).toString("base64")}`
 );
 
@@ -37,6 +37,16 @@ function path(m, leaves) {
   let k = 1;
   while (k * 2 < leaves.length) k *= 2;
   return m < k ? [...path(m, leaves.slice(0, k)), root(leaves.slice(k))] : [...path(m - k, leaves.slice(k)), root(leaves.slice(0, k))];
+}
+
+/** RFC 9162 §2.1.4.1 PROOF(m, D[n]) = SUBPROOF(m, D[n], true) over leaf hashes. */
+function consistency(m, leaves, complete = true) {
+  if (m === leaves.length) return complete ? [] : [root(leaves)];
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return m <= k
+    ? [...consistency(m, leaves.slice(0, k), complete), root(leaves.slice(k))]
+    : [...consistency(m - k, leaves.slice(k), false), root(leaves.slice(0, k))];
 }
 
 /** A note signer whose verifier key's base64 contains '+' when `plus` is set (the parser once split on every '+'). */
@@ -107,6 +117,28 @@ describe("console verification (src/verify.ts)", () => {
         }
       }
     }
+  });
+
+  test("consistency proofs verify between every pair of sizes up to 17, and fail for a changed hash, root or size", async () => {
+    const leaves = Array.from({ length: 17 }, (_, i) => leafHash(sha(`event ${i}`)));
+    for (let n = 1; n <= 17; n++) {
+      const newRoot = root(leaves.slice(0, n));
+      for (let m = 1; m <= n; m++) {
+        const oldRoot = root(leaves.slice(0, m));
+        const proof = consistency(m, leaves.slice(0, n));
+        assert.ok(await verifyConsistency(m, n, oldRoot, newRoot, proof), `${m} → ${n}`);
+        assert.equal(await verifyConsistency(m, n, sha("other"), newRoot, proof), false, `${m} → ${n} from another root`);
+        if (proof.length > 0) {
+          assert.equal(await verifyConsistency(m, n, oldRoot, newRoot, proof.map((p, i) => (i === 0 ? sha(p) : p))), false, `${m} → ${n} altered`);
+        }
+
+        if (m < n) {
+          assert.equal(await verifyConsistency(m, n, oldRoot, sha("rewritten"), proof), false, `${m} → ${n} to a rewritten root`);
+        }
+      }
+    }
+
+    assert.equal(await verifyConsistency(3, 2, sha("a"), sha("a"), []), false, "a tree never shrinks");
   });
 
   test("an event's hash is recomputed from its canonical body, a modified event is caught, and masked pii is said to prevent it", async () => {
