@@ -2,6 +2,7 @@
 // in-browser verification, and severity/type filters kept in the URL.
 import { AuthError, connect, type AuditStreamConnection } from "../../js/src/index.js";
 import type { AuditEvent, StreamFilter } from "../../js/src/types.js";
+import { AlertsPanel } from "./alerts.js";
 import { checkConsistency, EMPTY_TREE, forgetPinnedKey, latestCheckpoint, pinnedKey, verifyEvent } from "./ledger.js";
 import type { VerifiedCheckpoint } from "./verify.js";
 import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
@@ -27,6 +28,8 @@ const table = new LiveTable({
   onSelect: (seq) => openDrawer(seq),
   onRender: () => showStatus(),
 });
+
+const alerts = new AlertsPanel($("alerts"), $("alerts-list"), $("alerts-title"), (seq) => openDrawer(seq));
 
 // ---- sign-in ----
 
@@ -87,6 +90,7 @@ function signOut(reason = ""): void {
   forget();
   closeDrawer();
   table.clear();
+  alerts.clear();
   showSignIn(reason);
 }
 
@@ -104,6 +108,7 @@ function start(): void {
   }
 
   table.clear();
+  alerts.clear();
   baseline = null;
   opens = 0;
   $("ledger-warning").hidden = true;
@@ -119,10 +124,12 @@ function start(): void {
     onOpen: (m) => {
       connection = "live";
       connectionDetail = "";
+      alerts.forRole(m.role);
       showStatus();
       void checkLedger(token, opens++ > 0, m.last_seq);
     },
     onEvent: (m) => table.addEvent(m.seq, m.audit_event),
+    onAlert: (m) => alerts.add(m),
     onReconnect: (m) => {
       connection = "reconnecting";
       connectionDetail = `attempt ${m.attempt}, ${m.reason}`;

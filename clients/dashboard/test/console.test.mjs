@@ -404,6 +404,50 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     }
   });
 
+  test("the alerts panel shows the alerts the role receives, marks resolved ones, and an auditor has no panel", async () => {
+    const admin = await openConsole(`/#token=${server.readerToken()}`);
+    const auditor = await openConsole(`/#token=${server.token({ role: "auditor", tenant: "acme" })}`);
+    try {
+      await live(admin.page);
+      await live(auditor.page);
+      const failures = await publish(server, [event(1, "auth.failure", "error"), event(2, "auth.failure", "error")]);
+      const alert = (type, summary) => ({
+        type, severity: "critical", category: "security", actor_id: "alert-rules", action: "alert",
+        metadata: { alert: { rule: "brute_force", summary, related_seqs: failures.map((r) => r.seq), group_key: "user-1" } },
+      });
+      const [raised] = await publish(server, [alert("alert.raised", "2 auth.failure for user-1 in 60 s")]);
+      const item = admin.page.locator(`#alerts-list .alert[data-seq="${raised.seq}"]`);
+      await item.waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(await item.locator("span").allTextContents(), ["security", "critical", "brute_force", "2 auth.failure for user-1 in 60 s"]);
+      assert.equal(await admin.page.locator("#alerts-title").textContent(), "Alerts: 1 open");
+      assert.equal(await row(admin.page, raised.seq).count(), 0, "an alert is not an event row");
+
+      // A related seq opens that event in the drawer.
+      await item.locator("button.related", { hasText: `#${failures[0].seq}` }).click();
+      await admin.page.locator("#drawer-title", { hasText: `Event seq ${failures[0].seq}` }).waitFor({ timeout: WAIT_MS });
+      await admin.page.keyboard.press("Escape");
+      assert.ok(await admin.page.locator("#drawer").isHidden());
+
+      const [resolved] = await publish(server, [alert("alert.resolved", "no auth.failure for user-1 in 5 min")]);
+      await admin.page.locator(`#alerts-list .alert[data-seq="${resolved.seq}"]`).waitFor({ timeout: WAIT_MS });
+      await item.locator(".alert-state", { hasText: `resolved (seq ${resolved.seq})` }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await admin.page.locator("#alerts-title").textContent(), "Alerts: 0 open");
+      await admin.page.screenshot({ path: join(screenshots, "console-alerts.png") });
+
+      // The auditor got the failures as rows but neither alert, and has no panel.
+      await row(auditor.page, failures[1].seq).waitFor({ timeout: WAIT_MS });
+      const marker = await publish(server, [event(3)]);
+      await row(auditor.page, marker[0].seq).waitFor({ timeout: WAIT_MS });
+      assert.ok(await auditor.page.locator("#alerts").isHidden());
+      assert.equal(await auditor.page.locator("#alerts-list .alert").count(), 0);
+      assert.equal(await row(auditor.page, raised.seq).count(), 0);
+      assert.deepEqual([...admin.problems, ...auditor.problems], []);
+    } finally {
+      await admin.close();
+      await auditor.close();
+    }
+  });
+
   test("past the 5,000-row buffer the oldest rows leave the view and a notice says how many", async () => {
     const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
     try {
