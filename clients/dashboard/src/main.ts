@@ -245,10 +245,22 @@ $("rows").addEventListener("scroll", () => {
 
 document.addEventListener("keydown", (e) => {
   const target = e.target as HTMLElement;
-  const typing = target.closest("input, textarea, button, select, [contenteditable]");
+  // Letters go to text fields; Space also activates a focused button, so it pauses only elsewhere.
+  const typing = target.closest("input, textarea, select, [contenteditable]");
+  const onButton = target.closest("button");
   if (e.key === "Escape") {
     closeDrawer();
-  } else if (e.key === " " && !typing && session) {
+  } else if ((e.key === "j" || e.key === "k") && !typing && session && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    // j older, k newer: moves the drawer (and the selection) along the table.
+    const next = table.neighbour(drawerSeq, e.key === "j" ? 1 : -1);
+    if (next !== null) {
+      table.reveal(next);
+      openDrawer(next);
+    }
+  } else if (e.key === "/" && !typing && session) {
+    e.preventDefault();
+    $("types-input").focus();
+  } else if (e.key === " " && !typing && !onButton && session) {
     e.preventDefault();
     if (table.paused) {
       jumpToLive();
@@ -315,6 +327,21 @@ async function applyFilters(): Promise<void> {
   }
 }
 
+/** Adds a drawer value to the filters and applies them. */
+function filterBy(field: "severity" | "type" | string, value: string): void {
+  if (field === "severity") {
+    document.querySelector(`[data-severity="${value}"]`)?.setAttribute("aria-pressed", "true");
+  } else {
+    const input = $<HTMLInputElement>("types-input");
+    const types = input.value.split(",").map((t) => t.trim()).filter(Boolean);
+    if (!types.includes(value)) {
+      input.value = [...types, value].join(", ");
+    }
+  }
+
+  void applyFilters();
+}
+
 for (const chip of document.querySelectorAll<HTMLButtonElement>("[data-severity]")) {
   chip.addEventListener("click", () => {
     chip.setAttribute("aria-pressed", String(chip.getAttribute("aria-pressed") !== "true"));
@@ -354,6 +381,16 @@ function openDrawer(seq: number): void {
     const dd = document.createElement("dd");
     dd.textContent = fieldText(value);
     dd.dataset.field = name;
+    if ((name === "severity" && SEVERITIES.includes(value as string)) || name === "type") {
+      const filter = document.createElement("button");
+      filter.type = "button";
+      filter.className = "filter-by";
+      filter.textContent = "filter";
+      filter.title = `Show only ${name} ${String(value)}`;
+      filter.addEventListener("click", () => filterBy(name, String(value)));
+      dd.append(" ", filter);
+    }
+
     fields.push(dt, dd);
   }
 

@@ -75,6 +75,41 @@ export class LiveTable {
     return row?.kind === "event" ? row.event : undefined;
   }
 
+  /** The event row next to `seq` in display order (`+1` older, `-1` newer), or the newest one when `seq` is null. */
+  neighbour(seq: number | null, direction: 1 | -1): number | null {
+    const events = this.#rows.filter((r) => r.kind === "event");
+    if (events.length === 0) {
+      return null;
+    }
+
+    if (seq === null) {
+      return events[events.length - 1]!.seq;
+    }
+
+    // Display order is newest first: older means a lower index in #rows.
+    const index = events.findIndex((r) => r.seq === seq);
+    const next = index < 0 ? undefined : events[index - direction];
+    return next ? next.seq : null;
+  }
+
+  /** Scrolls so that the row of `seq` is visible. */
+  reveal(seq: number): void {
+    const index = this.#rows.length - 1 - this.#rows.findIndex((r) => r.seq === seq && r.kind === "event");
+    if (index >= this.#rows.length) {
+      return;
+    }
+
+    const { scroller } = this.view;
+    const top = index * ROW_HEIGHT;
+    if (top < scroller.scrollTop) {
+      scroller.scrollTop = top;
+    } else if (top + ROW_HEIGHT > scroller.scrollTop + scroller.clientHeight) {
+      scroller.scrollTop = top + ROW_HEIGHT - scroller.clientHeight;
+    }
+
+    this.#schedule();
+  }
+
   addEvent(seq: number, event: AuditEvent): void {
     if (this.#seqs.has(seq)) {
       return;

@@ -448,6 +448,39 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     }
   });
 
+  test("j and k move the drawer along the rows, / focuses the filter, and a drawer value filters the stream", async () => {
+    const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
+    try {
+      await live(page);
+      const receipts = await publish(server, [event(1, "data.accessed", "info"), event(2, "auth.failure", "error"), event(3, "consent.granted", "warning")]);
+      await row(page, receipts[2].seq).waitFor({ timeout: WAIT_MS });
+      const title = page.locator("#drawer-title");
+      await page.locator("body").press("j");
+      await title.getByText(`Event seq ${receipts[2].seq}`).waitFor({ timeout: WAIT_MS });
+      await page.keyboard.press("j");
+      await title.getByText(`Event seq ${receipts[1].seq}`).waitFor({ timeout: WAIT_MS });
+      await page.keyboard.press("j");
+      await page.keyboard.press("k");
+      await title.getByText(`Event seq ${receipts[1].seq}`).waitFor({ timeout: WAIT_MS });
+      assert.equal(await page.locator("#rows-window .row.selected").getAttribute("data-seq"), String(receipts[1].seq));
+
+      await page.locator('#fields dd[data-field="type"] button.filter-by').click();
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await page.inputValue("#types-input"), "auth.failure");
+      assert.equal(new URL(page.url()).searchParams.get("event_types"), "auth.failure");
+      const more = await publish(server, [event(4, "data.accessed", "info"), event(5, "auth.failure", "critical")]);
+      await row(page, more[1].seq).waitFor({ timeout: WAIT_MS });
+      assert.equal(await row(page, more[0].seq).count(), 0);
+
+      await page.keyboard.press("Escape");
+      await page.locator("body").press("/");
+      assert.equal(await page.evaluate(() => document.activeElement?.id), "types-input");
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
   test("past the 5,000-row buffer the oldest rows leave the view and a notice says how many", async () => {
     const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
     try {
