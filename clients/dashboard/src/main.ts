@@ -19,6 +19,8 @@ let drawerSeq: number | null = null;
 /** The last signed checkpoint this console checked; each reconnect proves the ledger still extends it. */
 let baseline: VerifiedCheckpoint | null = null;
 let opens = 0;
+/** Set while a filter change waits for the server: rejects it with the server's field and rule. */
+let refuseFilter: ((why: string) => void) | null = null;
 
 const table = new LiveTable({
   scroller: $("rows"),
@@ -139,7 +141,12 @@ function start(): void {
       if (m.type === "audit.stream.gap") {
         table.addGap(m.from_seq, m.to_seq, m.reason);
       } else if (m.type === "audit.error") {
-        showFilterStatus(`${m.field ? `${m.field}: ` : ""}${m.message}`, true);
+        const why = m.field && !m.message.startsWith(m.field) ? `${m.field}: ${m.message}` : m.message;
+        if (m.code === "invalid_filter" && refuseFilter) {
+          refuseFilter(why);
+        } else {
+          showFilterStatus(why, true);
+        }
       }
     },
     onError: (error) => {
@@ -312,6 +319,7 @@ async function applyFilters(): Promise<void> {
     else params.delete(name);
   }
 
+  const previous = location.search;
   const query = params.toString();
   history.replaceState(history.state, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
   if (!stream) {
@@ -319,11 +327,22 @@ async function applyFilters(): Promise<void> {
   }
 
   showFilterStatus("Applying…");
+  const connection = stream;
+  const wanted = currentFilters() ?? {};
+  // The server answers a filter it refuses with audit.error (invalid_filter), not audit.filters.updated.
+  const refused = new Promise<never>((_, reject) => {
+    refuseFilter = (why) => reject(new Error(why));
+  });
   try {
-    await stream.updateFilters(currentFilters() ?? {});
+    await Promise.race([connection.updateFilters(wanted), refused]);
     showFilterStatus("Applied to new events.");
   } catch (error) {
+    // The filters in force are still the previous ones: keep them for reconnects and in the URL.
+    history.replaceState(history.state, "", `${location.pathname}${previous}${location.hash}`);
+    connection.updateFilters(currentFilters() ?? {}).catch(() => undefined);
     showFilterStatus(`Not applied: ${(error as Error).message}`, true);
+  } finally {
+    refuseFilter = null;
   }
 }
 

@@ -475,6 +475,16 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       await page.keyboard.press("Escape");
       await page.locator("body").press("/");
       assert.equal(await page.evaluate(() => document.activeElement?.id), "types-input");
+
+      // A type the server refuses: its field and rule are shown, and the filters in force stay (and stay in the URL).
+      await page.fill("#types-input", "Auth.Failure");
+      await page.keyboard.press("Enter");
+      await page.locator("#filter-status.error").waitFor({ timeout: WAIT_MS });
+      assert.match(await page.locator("#filter-status").textContent(), /^Not applied: filters\.event_types\[0\] must be an event type like consent\.granted or a prefix like auth\.\*/);
+      assert.equal(new URL(page.url()).searchParams.get("event_types"), "auth.failure");
+      const after = await publish(server, [event(6, "data.accessed", "info"), event(7, "auth.failure", "info")]);
+      await row(page, after[1].seq).waitFor({ timeout: WAIT_MS });
+      assert.equal(await row(page, after[0].seq).count(), 0);
       assert.deepEqual(problems, []);
     } finally {
       await close();
