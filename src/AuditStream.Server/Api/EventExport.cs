@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using AuditStream.Events;
@@ -11,6 +12,9 @@ internal static class EventExport
     /// <summary>Events read and written per page: memory stays bounded by one page whatever the export's size.</summary>
     public const int PageSize = 1_000;
 
+    /// <summary>Buffered NDJSON is written to the output once it reaches this many bytes (and at the end of each page).</summary>
+    private const int FlushBytes = 64 * 1024;
+
     private static readonly byte[] s_newLine = "\n"u8.ToArray();
 
     public static async Task WriteAsync(Stream output, ILedgerStore store, EventQuery query, bool csv, bool maskPii, CancellationToken cancellationToken)
@@ -20,7 +24,10 @@ internal static class EventExport
             await output.WriteAsync(Encoding.UTF8.GetBytes(CsvRow.Header), cancellationToken);
         }
 
-        await using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        // JSON goes to a buffer, then to the response asynchronously: the masked form is written by JsonSerializer,
+        // whose final Flush would write synchronously to a stream, which Kestrel's response body refuses.
+        var buffer = new ArrayBufferWriter<byte>(FlushBytes);
+        await using var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
         query = query with { Limit = PageSize };
         while (true)
         {
@@ -34,11 +41,21 @@ internal static class EventExport
                 else
                 {
                     EventJson.Write(json, record, maskPii);
-                    await json.FlushAsync(cancellationToken);
+                    json.Flush();
                     json.Reset();
-                    // Async only: Kestrel's response body refuses synchronous writes.
-                    await output.WriteAsync(s_newLine, cancellationToken);
+                    buffer.Write(s_newLine);
+                    if (buffer.WrittenCount >= FlushBytes)
+                    {
+                        await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                        buffer.Clear();
+                    }
                 }
+            }
+
+            if (buffer.WrittenCount > 0)
+            {
+                await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                buffer.Clear();
             }
 
             await output.FlushAsync(cancellationToken);
