@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -69,7 +70,7 @@ describe("the web console in Chromium, served by the real server at /", { timeou
 
   /** A page in a fresh context (its own sessionStorage and localStorage) that records script errors and CSP violations. */
   async function openConsole(path = "/", { setup } = {}) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 760 }, acceptDownloads: true });
     const page = await context.newPage();
     const problems = [];
     page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
@@ -485,6 +486,40 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       const after = await publish(server, [event(6, "data.accessed", "info"), event(7, "auth.failure", "info")]);
       await row(page, after[1].seq).waitFor({ timeout: WAIT_MS });
       assert.equal(await row(page, after[0].seq).count(), 0);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("export downloads the events matching the current filters, as NDJSON and CSV, masked as the role sees them", async () => {
+    const { page, problems, close } = await openConsole(`/?event_types=consent.granted#token=${server.token({ role: "auditor", tenant: "acme" })}`);
+    try {
+      await live(page);
+      const receipts = await publish(server, [{ ...event(1, "consent.granted"), subject_id: "s-1", pii: { email: "ada@example.com" } }, event(2)]);
+      await row(page, receipts[0].seq).waitFor({ timeout: WAIT_MS });
+
+      const download = async (button) => {
+        const [file] = await Promise.all([page.waitForEvent("download", { timeout: WAIT_MS }), page.click(button)]).catch(async (e) => {
+          throw new Error(`${e.message}; status: ${await page.locator("#filter-status").textContent()}; ${problems.join(" / ")}`);
+        });
+        assert.equal(file.failure ? await file.failure() : null, null);
+        return { name: file.suggestedFilename(), text: await readFile(await file.path(), "utf8") };
+      };
+      const ndjson = await download("#export-ndjson");
+      assert.equal(ndjson.name, "auditstream-export.ndjson");
+      const events = ndjson.text.trim().split("\n").map((line) => JSON.parse(line));
+      assert.ok(events.length >= 1);
+      assert.ok(events.every((e) => e.type === "consent.granted" && e.tenant_id === "acme"), "only the filtered type, only the tenant");
+      const exported = events.find((e) => e.seq === receipts[0].seq);
+      assert.equal(exported.pii, "[masked]");
+      assert.equal(exported.hash, receipts[0].hash);
+      assert.ok(!events.some((e) => e.seq === receipts[1].seq));
+
+      const csv = await download("#export-csv");
+      assert.equal(csv.name, "auditstream-export.csv");
+      assert.ok(csv.text.split("\n").some((line) => line.startsWith(`${receipts[0].seq},`)), csv.text.slice(0, 300));
+      assert.ok(!csv.text.includes("ada@example.com"));
       assert.deepEqual(problems, []);
     } finally {
       await close();
