@@ -502,6 +502,29 @@ $("forget-key").addEventListener("click", () => {
   showPinnedKey();
 });
 
+// ---- theme: the OS's unless chosen here (kept in localStorage) ----
+
+const THEMES = ["auto", "light", "dark"] as const;
+type Theme = (typeof THEMES)[number];
+
+function applyTheme(theme: Theme): void {
+  if (theme === "auto") {
+    delete document.documentElement.dataset.theme;
+  } else {
+    document.documentElement.dataset.theme = theme;
+  }
+
+  $("theme").textContent = `Theme: ${theme}`;
+}
+
+$("theme").addEventListener("click", () => {
+  const current = (localStorage.getItem("auditstream.console.theme") ?? "auto") as Theme;
+  const next = THEMES[(THEMES.indexOf(current) + 1) % THEMES.length] ?? "auto";
+  localStorage.setItem("auditstream.console.theme", next);
+  applyTheme(next);
+});
+applyTheme(THEMES.find((t) => t === localStorage.getItem("auditstream.console.theme")) ?? "auto");
+
 // ---- start ----
 
 showFilters();

@@ -526,6 +526,38 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     }
   });
 
+  test("the theme follows the OS until the Theme button picks one, which is remembered", async () => {
+    const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
+    try {
+      await live(page);
+      const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      await page.emulateMedia({ colorScheme: "dark" });
+      assert.equal(await background(), "rgb(15, 19, 24)", "auto follows a dark OS");
+      await page.emulateMedia({ colorScheme: "light" });
+      assert.equal(await background(), "rgb(255, 255, 255)", "auto follows a light OS");
+
+      await page.click("#theme");
+      assert.equal(await page.locator("#theme").textContent(), "Theme: light");
+      await page.emulateMedia({ colorScheme: "dark" });
+      assert.equal(await background(), "rgb(255, 255, 255)", "light whatever the OS");
+      await page.click("#theme");
+      assert.equal(await page.locator("#theme").textContent(), "Theme: dark");
+      await page.emulateMedia({ colorScheme: "light" });
+      assert.equal(await background(), "rgb(15, 19, 24)", "dark whatever the OS");
+
+      await page.reload();
+      await live(page);
+      assert.equal(await page.locator("#theme").textContent(), "Theme: dark");
+      assert.equal(await background(), "rgb(15, 19, 24)");
+      await page.click("#theme");
+      assert.equal(await page.locator("#theme").textContent(), "Theme: auto");
+      assert.equal(await background(), "rgb(255, 255, 255)");
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
   test("past the 5,000-row buffer the oldest rows leave the view and a notice says how many", async () => {
     const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
     try {
