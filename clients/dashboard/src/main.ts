@@ -1,12 +1,14 @@
 // The AuditStream web console: sign-in, the live table over the TypeScript client's stream, the detail drawer with
 // in-browser verification, and severity/type filters kept in the URL.
 import { AuthError, connect, type AuditStreamConnection } from "../../js/src/index.js";
-import type { AuditEvent, StreamFilter } from "../../js/src/types.js";
+import type { AuditEvent } from "../../js/src/types.js";
 import { AlertsPanel } from "./alerts.js";
 import { checkConsistency, EMPTY_TREE, forgetPinnedKey, latestCheckpoint, pinnedKey, verifyEvent } from "./ledger.js";
 import type { VerifiedCheckpoint } from "./verify.js";
 import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
+import { currentFilters, filterBy, refuseFilter, SEVERITIES, showFilterStatus, showFilters, wireFilters } from "./filters.js";
 import { LiveTable } from "./table.js";
+import { initTheme } from "./theme.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -19,8 +21,6 @@ let drawerSeq: number | null = null;
 /** The last signed checkpoint this console checked; each reconnect proves the ledger still extends it. */
 let baseline: VerifiedCheckpoint | null = null;
 let opens = 0;
-/** Set while a filter change waits for the server: rejects it with the server's field and rule. */
-let refuseFilter: ((why: string) => void) | null = null;
 
 const table = new LiveTable({
   scroller: $("rows"),
@@ -142,9 +142,7 @@ function start(): void {
         table.addGap(m.from_seq, m.to_seq, m.reason);
       } else if (m.type === "audit.error") {
         const why = m.field && !m.message.startsWith(m.field) ? `${m.field}: ${m.message}` : m.message;
-        if (m.code === "invalid_filter" && refuseFilter) {
-          refuseFilter(why);
-        } else {
+        if (m.code !== "invalid_filter" || !refuseFilter(why)) {
           showFilterStatus(why, true);
         }
       }
@@ -277,102 +275,6 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
-// ---- filters (in the URL: ?severities=error,critical&event_types=auth.*) ----
-
-const SEVERITIES = ["critical", "error", "warning", "info"];
-
-function listParam(params: URLSearchParams, name: string): string[] {
-  return (params.get(name) ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-}
-
-function currentFilters(): StreamFilter | undefined {
-  const params = new URLSearchParams(location.search);
-  const filters: StreamFilter = {};
-  const severities = listParam(params, "severities").filter((s) => SEVERITIES.includes(s));
-  const types = listParam(params, "event_types");
-  if (severities.length) filters.severities = severities;
-  if (types.length) filters.event_types = types;
-  return Object.keys(filters).length ? filters : undefined;
-}
-
-function showFilters(): void {
-  const filters = currentFilters() ?? {};
-  for (const chip of document.querySelectorAll<HTMLButtonElement>("[data-severity]")) {
-    chip.setAttribute("aria-pressed", String(filters.severities?.includes(chip.dataset.severity!) ?? false));
-  }
-
-  $<HTMLInputElement>("types-input").value = (filters.event_types ?? []).join(", ");
-}
-
-function showFilterStatus(text: string, error = false): void {
-  const element = $("filter-status");
-  element.textContent = text;
-  element.classList.toggle("error", error);
-}
-
-async function applyFilters(): Promise<void> {
-  const severities = [...document.querySelectorAll<HTMLButtonElement>("[data-severity][aria-pressed=true]")].map((c) => c.dataset.severity!);
-  const types = $<HTMLInputElement>("types-input").value.split(",").map((s) => s.trim()).filter(Boolean);
-  const params = new URLSearchParams(location.search);
-  for (const [name, values] of [["severities", severities], ["event_types", types]] as const) {
-    if (values.length) params.set(name, values.join(","));
-    else params.delete(name);
-  }
-
-  const previous = location.search;
-  const query = params.toString();
-  history.replaceState(history.state, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
-  if (!stream) {
-    return;
-  }
-
-  showFilterStatus("Applying…");
-  const connection = stream;
-  const wanted = currentFilters() ?? {};
-  // The server answers a filter it refuses with audit.error (invalid_filter), not audit.filters.updated.
-  const refused = new Promise<never>((_, reject) => {
-    refuseFilter = (why) => reject(new Error(why));
-  });
-  try {
-    await Promise.race([connection.updateFilters(wanted), refused]);
-    showFilterStatus("Applied to new events.");
-  } catch (error) {
-    // The filters in force are still the previous ones: keep them for reconnects and in the URL.
-    history.replaceState(history.state, "", `${location.pathname}${previous}${location.hash}`);
-    connection.updateFilters(currentFilters() ?? {}).catch(() => undefined);
-    showFilterStatus(`Not applied: ${(error as Error).message}`, true);
-  } finally {
-    refuseFilter = null;
-  }
-}
-
-/** Adds a drawer value to the filters and applies them. */
-function filterBy(field: "severity" | "type" | string, value: string): void {
-  if (field === "severity") {
-    document.querySelector(`[data-severity="${value}"]`)?.setAttribute("aria-pressed", "true");
-  } else {
-    const input = $<HTMLInputElement>("types-input");
-    const types = input.value.split(",").map((t) => t.trim()).filter(Boolean);
-    if (!types.includes(value)) {
-      input.value = [...types, value].join(", ");
-    }
-  }
-
-  void applyFilters();
-}
-
-for (const chip of document.querySelectorAll<HTMLButtonElement>("[data-severity]")) {
-  chip.addEventListener("click", () => {
-    chip.setAttribute("aria-pressed", String(chip.getAttribute("aria-pressed") !== "true"));
-    void applyFilters();
-  });
-}
-
-$("filters").addEventListener("submit", (e) => {
-  e.preventDefault();
-  void applyFilters();
-});
-
 // ---- export: the server's streaming export of the current filters ----
 
 async function exportEvents(format: "ndjson" | "csv"): Promise<void> {
@@ -439,7 +341,7 @@ function openDrawer(seq: number): void {
       filter.className = "filter-by";
       filter.textContent = "filter";
       filter.title = `Show only ${name} ${String(value)}`;
-      filter.addEventListener("click", () => filterBy(name, String(value)));
+      filter.addEventListener("click", () => filterBy(stream, name, String(value)));
       dd.append(" ", filter);
     }
 
@@ -502,31 +404,10 @@ $("forget-key").addEventListener("click", () => {
   showPinnedKey();
 });
 
-// ---- theme: the OS's unless chosen here (kept in localStorage) ----
-
-const THEMES = ["auto", "light", "dark"] as const;
-type Theme = (typeof THEMES)[number];
-
-function applyTheme(theme: Theme): void {
-  if (theme === "auto") {
-    delete document.documentElement.dataset.theme;
-  } else {
-    document.documentElement.dataset.theme = theme;
-  }
-
-  $("theme").textContent = `Theme: ${theme}`;
-}
-
-$("theme").addEventListener("click", () => {
-  const current = (localStorage.getItem("auditstream.console.theme") ?? "auto") as Theme;
-  const next = THEMES[(THEMES.indexOf(current) + 1) % THEMES.length] ?? "auto";
-  localStorage.setItem("auditstream.console.theme", next);
-  applyTheme(next);
-});
-applyTheme(THEMES.find((t) => t === localStorage.getItem("auditstream.console.theme")) ?? "auto");
-
 // ---- start ----
 
+initTheme($("theme"));
+wireFilters(() => stream);
 showFilters();
 const token = takeToken();
 if (token) {
