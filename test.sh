@@ -71,6 +71,25 @@ if [ "$reported" -lt "$expected" ]; then
   failed=$((failed + 1))
 fi
 
+# Adds the counts of a node test runner's spec report ($2, exit code $3) to the totals, naming the suite ($1).
+add_node_results() {
+  local name=$1 log=$2 exit_code=$3 n_passed n_failed n_cancelled
+  n_passed=$(sed -nE 's/^ℹ pass ([0-9]+)$/\1/p' "$log" | tail -n 1)
+  n_failed=$(sed -nE 's/^ℹ fail ([0-9]+)$/\1/p' "$log" | tail -n 1)
+  # Tests cancelled because a before hook threw (no server, no Chromium) count as failed, not as nothing.
+  n_cancelled=$(sed -nE 's/^ℹ cancelled ([0-9]+)$/\1/p' "$log" | tail -n 1)
+  n_failed=$(( ${n_failed:-0} + ${n_cancelled:-0} ))
+  [ "$exit_code" -ne 0 ] && [ "$n_failed" -eq 0 ] && n_failed=1
+  if [ -z "$n_passed" ]; then
+    echo "$name: the node test runner reported no result:"; cat "$log"
+    failed=$((failed + 1))
+  else
+    [ "$n_failed" -gt 0 ] && cat "$log"
+    echo "$name tests: ${n_passed} passed, ${n_failed} failed"
+    passed=$((passed + n_passed)); failed=$((failed + n_failed))
+  fi
+}
+
 # The TypeScript client (clients/js): built with tsc, tested with node's runner against the auditstream binary built above,
 # in Node and in Chromium (test/browser.test.mjs).
 js_log="$log_dir/js.log"
@@ -82,21 +101,29 @@ elif ! (cd clients/js && npm ci --no-audit --no-fund --loglevel=error && npm run
   failed=$((failed + 1))
 else
   (cd clients/js && node --experimental-websocket --no-warnings --test --test-reporter=spec test/*.test.mjs) >"$js_log" 2>&1
-  js_exit=$?
-  js_passed=$(sed -nE 's/^ℹ pass ([0-9]+)$/\1/p' "$js_log" | tail -n 1)
-  js_failed=$(sed -nE 's/^ℹ fail ([0-9]+)$/\1/p' "$js_log" | tail -n 1)
-  # Tests cancelled because a before hook threw (no server, no Chromium) count as failed, not as nothing.
-  js_cancelled=$(sed -nE 's/^ℹ cancelled ([0-9]+)$/\1/p' "$js_log" | tail -n 1)
-  js_failed=$(( ${js_failed:-0} + ${js_cancelled:-0} ))
-  [ "$js_exit" -ne 0 ] && [ "$js_failed" -eq 0 ] && js_failed=1
-  if [ -z "$js_passed" ]; then
-    echo "clients/js: the node test runner reported no result:"; cat "$js_log"
-    failed=$((failed + 1))
+  add_node_results clients/js "$js_log" $?
+fi
+
+# The web console (clients/dashboard): its built assets are committed in src/AuditStream.Server/wwwroot (so `dotnet run`
+# serves it with only the .NET SDK); one test checks that esbuild rebuilds them from the source byte for byte and that
+# the bundle stays under 150 kB gzipped, then the browser tests drive Chromium against the auditstream binary built above.
+console_log="$log_dir/console.log"
+if ! command -v npm >/dev/null 2>&1; then
+  echo "clients/dashboard: npm is not installed (Node.js 20+ is needed for the console's tests)"
+  failed=$((failed + 1))
+elif ! (cd clients/dashboard && npm ci --no-audit --no-fund --loglevel=error) >"$console_log" 2>&1; then
+  echo "clients/dashboard: npm ci failed:"; cat "$console_log"
+  failed=$((failed + 1))
+else
+  if (cd clients/dashboard && node build.mjs --check) >"$console_log" 2>&1; then
+    echo "console bundle: 1 passed ($(tail -n 1 "$console_log"))"
+    passed=$((passed + 1))
   else
-    [ "${js_failed:-0}" -gt 0 ] && cat "$js_log"
-    echo "clients/js tests: ${js_passed} passed, ${js_failed:-0} failed"
-    passed=$((passed + js_passed)); failed=$((failed + ${js_failed:-0}))
+    echo "console bundle check failed:"; cat "$console_log"
+    failed=$((failed + 1))
   fi
+  (cd clients/dashboard && node --test --test-reporter=spec test/*.test.mjs) >"$console_log" 2>&1
+  add_node_results clients/dashboard "$console_log" $?
 fi
 
 # The benchmark harness (issue 7) must not rot: a seconds-long smoke run of every system (AuditStream, SignalR,

@@ -6,6 +6,7 @@ using AuditStream.Server.Auth;
 using AuditStream.Server.Operations;
 using AuditStream.Server.Sinks;
 using AuditStream.Server.Streaming;
+using AuditStream.Server.WebConsole;
 using AuditStream.Sinks.Configuration;
 using AuditStream.Streaming.Hub;
 using AuditStream.Validation;
@@ -83,6 +84,9 @@ public static partial class ServerHost
         app.UseAuditStreamResponseHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+
+        // The web console's files (wwwroot) need no token: the page signs in itself and calls the API with a bearer token.
+        app.UseWebConsole();
         CoalescingUpgradeFeature.UseCoalescingWebSockets(app, StreamEndpoints.Path);
         app.UseWebSockets();
 

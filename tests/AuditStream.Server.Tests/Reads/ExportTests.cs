@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using AuditStream.Ledger.Verification;
 using AuditStream.Server.Tests.Support;
 
@@ -61,6 +62,22 @@ public sealed class ExportTests
         var report = await ExportVerifier.VerifyAsync(text, new VerificationOptions { TrustedCheckpoint = checkpoint, VerifierKey = key }, CancellationToken.None);
         Assert.True(report.IsValid, report.ToString());
         Assert.Equal(Total, report.EventsChecked);
+    }
+
+    [Fact]
+    public async Task Ndjson_export_for_a_role_that_may_not_read_pii_is_complete_with_pii_masked()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var producer = server.Producer();
+        await Json.PostEventsAsync(producer, Json.Event(1, extra: "\"subject_id\":\"s-1\",\"pii\":{\"email\":\"ada@example.com\"}"), Json.Event(2));
+        using var reader = server.Reader("auditor", "acme");
+
+        var ndjson = await reader.GetStringAsync("api/v1/events/export?format=ndjson");
+
+        var lines = ndjson.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToArray();
+        Assert.Equal([1L, 2L], lines.Select(l => l["seq"]!.GetValue<long>()));
+        Assert.Equal("[masked]", lines[0]["pii"]!.GetValue<string>());
+        Assert.DoesNotContain("ada@example.com", ndjson, StringComparison.Ordinal);
     }
 
     [Fact]

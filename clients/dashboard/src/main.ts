@@ -1,0 +1,417 @@
+// The AuditStream web console: sign-in, the live table over the TypeScript client's stream, the detail drawer with
+// in-browser verification, and severity/type filters kept in the URL.
+import { AuthError, connect, type AuditStreamConnection } from "../../js/src/index.js";
+import type { AuditEvent } from "../../js/src/types.js";
+import { AlertsPanel } from "./alerts.js";
+import { checkConsistency, EMPTY_TREE, forgetPinnedKey, latestCheckpoint, pinnedKey, verifyEvent } from "./ledger.js";
+import type { VerifiedCheckpoint } from "./verify.js";
+import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
+import { currentFilters, filterBy, refuseFilter, SEVERITIES, showFilterStatus, showFilters, wireFilters } from "./filters.js";
+import { LiveTable } from "./table.js";
+import { initTheme } from "./theme.js";
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let session: Session | null = null;
+let stream: AuditStreamConnection | null = null;
+let expiryTimer: ReturnType<typeof setTimeout> | null = null;
+let connection: "connecting" | "live" | "reconnecting" | "disconnected" = "connecting";
+let connectionDetail = "";
+let drawerSeq: number | null = null;
+/** The last signed checkpoint this console checked; each reconnect proves the ledger still extends it. */
+let baseline: VerifiedCheckpoint | null = null;
+let opens = 0;
+
+const table = new LiveTable({
+  scroller: $("rows"),
+  spacer: $("rows-spacer"),
+  window: $("rows-window"),
+  capNotice: $("cap-notice"),
+  onSelect: (seq) => openDrawer(seq),
+  onRender: () => showStatus(),
+});
+
+const alerts = new AlertsPanel($("alerts"), $("alerts-list"), $("alerts-title"), (seq) => openDrawer(seq));
+
+// ---- sign-in ----
+
+function showSignIn(reason = ""): void {
+  $("console").hidden = true;
+  $("signin").hidden = false;
+  $("signin-reason").textContent = reason;
+  $<HTMLTextAreaElement>("token-input").value = "";
+}
+
+function signIn(token: string): void {
+  const result = sessionFor(token);
+  if (typeof result === "string") {
+    forget();
+    showSignIn(result);
+    return;
+  }
+
+  session = result;
+  keep(result);
+  $("signin").hidden = true;
+  $("console").hidden = false;
+  const expires = result.expiresAt === null ? "no expiry" : `expires ${new Date(result.expiresAt).toLocaleString()}`;
+  $("identity").textContent = `${result.role} · ${result.tenant} · ${expires}`;
+  $("identity").title = result.subject ? `subject ${result.subject}` : "";
+  if (result.expiresAt !== null) {
+    armExpiry(result.expiresAt);
+  }
+
+  start();
+}
+
+function armExpiry(expiresAt: number): void {
+  // setTimeout holds at most 2^31-1 ms (24.8 days); a longer-lived token is looked at again then.
+  expiryTimer = setTimeout(() => {
+    if (session && typeof sessionFor(session.token) === "string") {
+      signOut(expiredReason());
+    } else if (session) {
+      armExpiry(expiresAt);
+    }
+  }, Math.min(Math.max(0, expiresAt - Date.now()) + 50, 2_147_483_647));
+}
+
+function expiredReason(): string {
+  const check = session ? sessionFor(session.token) : "Signed out.";
+  return typeof check === "string" ? check : "Signed out.";
+}
+
+function signOut(reason = ""): void {
+  stream?.close();
+  stream = null;
+  if (expiryTimer) {
+    clearTimeout(expiryTimer);
+    expiryTimer = null;
+  }
+
+  session = null;
+  forget();
+  closeDrawer();
+  table.clear();
+  alerts.clear();
+  showSignIn(reason);
+}
+
+$("signin-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  signIn($<HTMLTextAreaElement>("token-input").value);
+});
+$("signout").addEventListener("click", () => signOut());
+
+// ---- the stream ----
+
+function start(): void {
+  if (!session) {
+    return;
+  }
+
+  table.clear();
+  alerts.clear();
+  baseline = null;
+  opens = 0;
+  $("ledger-warning").hidden = true;
+  $("ledger-status").textContent = "";
+  connection = "connecting";
+  connectionDetail = "";
+  showStatus();
+  const token = session.token;
+  stream = connect({
+    url: location.origin,
+    token,
+    filters: currentFilters(),
+    onOpen: (m) => {
+      connection = "live";
+      connectionDetail = "";
+      alerts.forRole(m.role);
+      showStatus();
+      void checkLedger(token, opens++ > 0, m.last_seq);
+    },
+    onEvent: (m) => table.addEvent(m.seq, m.audit_event),
+    onAlert: (m) => alerts.add(m),
+    onReconnect: (m) => {
+      connection = "reconnecting";
+      connectionDetail = `attempt ${m.attempt}, ${m.reason}`;
+      showStatus();
+    },
+    onMessage: (m) => {
+      if (m.type === "audit.stream.gap") {
+        table.addGap(m.from_seq, m.to_seq, m.reason);
+      } else if (m.type === "audit.error") {
+        const why = m.field && !m.message.startsWith(m.field) ? `${m.field}: ${m.message}` : m.message;
+        if (m.code !== "invalid_filter" || !refuseFilter(why)) {
+          showFilterStatus(why, true);
+        }
+      }
+    },
+    onError: (error) => {
+      if (error instanceof AuthError) {
+        const expired = session ? typeof sessionFor(session.token) === "string" : false;
+        signOut(expired ? expiredReason() : `The server refused the token (${error.status}): ${error.message}`);
+        return;
+      }
+
+      connection = "disconnected";
+      connectionDetail = error.message;
+      showStatus();
+    },
+  });
+}
+
+/** On the first connection, notes the signed checkpoint; after each reconnect, proves the ledger extends it (RFC 9162 consistency). */
+async function checkLedger(token: string, reconnected: boolean, lastSeq: number): Promise<void> {
+  const status = $("ledger-status");
+  const warn = (text: string) => {
+    const warning = $("ledger-warning");
+    warning.textContent = text;
+    warning.hidden = false;
+  };
+
+  if (!baseline) {
+    // An empty ledger has no checkpoint yet, and every later one extends it.
+    const checkpoint = lastSeq === 0 ? EMPTY_TREE : await latestCheckpoint();
+    if (session?.token !== token) {
+      return;
+    }
+
+    if (checkpoint === null) {
+      status.textContent = "Ledger: no signed checkpoint yet";
+      return;
+    }
+
+    if (typeof checkpoint === "string") {
+      status.textContent = "Ledger not checked";
+      status.title = checkpoint;
+      if (reconnected) warn(`Could not check the ledger after reconnecting: ${checkpoint}`);
+      return;
+    }
+
+    baseline = checkpoint;
+    status.textContent = `Ledger: signed tree size ${checkpoint.treeSize}`;
+    status.title = "The latest checkpoint, signed by the pinned key; each reconnect proves the ledger still extends it.";
+    return;
+  }
+
+  const before = baseline;
+  const result = await checkConsistency(before, token);
+  if (session?.token !== token) {
+    return;
+  }
+
+  if ("failure" in result) {
+    warn(result.rewritten ? `Warning: the ledger this console follows was rewritten — ${result.failure}.` : `Could not check the ledger after reconnecting: ${result.failure}.`);
+    status.textContent = result.rewritten ? "Ledger REWRITTEN" : "Ledger not checked";
+    return;
+  }
+
+  baseline = result.checkpoint;
+  status.textContent = `Ledger: consistent ${before.treeSize} → ${result.checkpoint.treeSize}`;
+  status.title = `After reconnecting, a consistency proof showed the signed tree of ${result.checkpoint.treeSize} events extends the one of ${before.treeSize} seen before.`;
+}
+
+function showStatus(): void {
+  const status = $("status");
+  const paused = table.paused;
+  const state = paused ? "paused" : connection;
+  status.dataset.state = state;
+  status.dataset.connection = connection;
+  const label = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", disconnected: "Disconnected" }[connection];
+  status.textContent = paused ? `Paused — ${table.newCount.toLocaleString("en")} new` : label;
+  status.title = connectionDetail ? `${label} (${connectionDetail})` : label;
+  if (paused && connection !== "live") {
+    status.textContent += ` · ${label}`;
+  }
+
+  $("pause").hidden = paused;
+  $("jump").hidden = !paused;
+}
+
+function pause(): void {
+  if (!table.paused) {
+    table.pause();
+  }
+}
+
+function jumpToLive(): void {
+  table.resume();
+}
+
+$("pause").addEventListener("click", pause);
+$("jump").addEventListener("click", jumpToLive);
+// Scrolling away from the newest row pauses, so rows do not move under the reader.
+$("rows").addEventListener("scroll", () => {
+  if ($("rows").scrollTop > 0) {
+    pause();
+  }
+}, { passive: true });
+
+document.addEventListener("keydown", (e) => {
+  const target = e.target as HTMLElement;
+  // Letters go to text fields; Space also activates a focused button, so it pauses only elsewhere.
+  const typing = target.closest("input, textarea, select, [contenteditable]");
+  const onButton = target.closest("button");
+  if (e.key === "Escape") {
+    closeDrawer();
+  } else if ((e.key === "j" || e.key === "k") && !typing && session && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    // j older, k newer: moves the drawer (and the selection) along the table.
+    const next = table.neighbour(drawerSeq, e.key === "j" ? 1 : -1);
+    if (next !== null) {
+      table.reveal(next);
+      openDrawer(next);
+    }
+  } else if (e.key === "/" && !typing && session) {
+    e.preventDefault();
+    $("types-input").focus();
+  } else if (e.key === " " && !typing && !onButton && session) {
+    e.preventDefault();
+    if (table.paused) {
+      jumpToLive();
+    } else {
+      pause();
+    }
+  }
+});
+
+// ---- export: the server's streaming export of the current filters ----
+
+async function exportEvents(format: "ndjson" | "csv"): Promise<void> {
+  if (!session) {
+    return;
+  }
+
+  // The export needs the bearer token, which a plain link cannot carry: fetch it, then hand the file to the browser.
+  const params = new URLSearchParams(location.search);
+  params.set("format", format);
+  showFilterStatus(`Exporting ${format.toUpperCase()}…`);
+  try {
+    const response = await fetch(`/api/v1/events/export?${params}`, { headers: { authorization: `Bearer ${session.token}` } });
+    if (!response.ok) {
+      showFilterStatus(`Export failed: the server answered ${response.status}`, true);
+      return;
+    }
+
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = `auditstream-export.${format}`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    showFilterStatus(`Exported ${format.toUpperCase()}.`);
+  } catch (error) {
+    showFilterStatus(`Export failed: ${(error as Error).message}`, true);
+  }
+}
+
+$("export-ndjson").addEventListener("click", () => void exportEvents("ndjson"));
+$("export-csv").addEventListener("click", () => void exportEvents("csv"));
+
+// ---- the detail drawer ----
+
+function fieldText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function openDrawer(seq: number): void {
+  const event = table.event(seq);
+  if (!event) {
+    return;
+  }
+
+  drawerSeq = seq;
+  table.select(seq);
+  $("drawer").hidden = false;
+  $("drawer").dataset.seq = String(seq);
+  $("drawer-title").textContent = `Event seq ${seq}`;
+  const result = $("verify-result");
+  result.textContent = "";
+  delete result.dataset.result;
+  const fields: HTMLElement[] = [];
+  for (const [name, value] of Object.entries(event)) {
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = fieldText(value);
+    dd.dataset.field = name;
+    if ((name === "severity" && SEVERITIES.includes(value as string)) || name === "type") {
+      const filter = document.createElement("button");
+      filter.type = "button";
+      filter.className = "filter-by";
+      filter.textContent = "filter";
+      filter.title = `Show only ${name} ${String(value)}`;
+      filter.addEventListener("click", () => filterBy(stream, name, String(value)));
+      dd.append(" ", filter);
+    }
+
+    fields.push(dt, dd);
+  }
+
+  $("fields").replaceChildren(...fields);
+  $("json").textContent = JSON.stringify(event, null, 2);
+  showPinnedKey();
+}
+
+function closeDrawer(): void {
+  drawerSeq = null;
+  table.select(null);
+  $("drawer").hidden = true;
+}
+
+function showPinnedKey(): void {
+  const pinned = pinnedKey();
+  $("pinned-key").textContent = pinned ? `Pinned key ${pinned.key} (since ${new Date(pinned.pinnedAt).toLocaleString()})` : "No key pinned yet: Verify pins the server's key on first use.";
+  $("forget-key").hidden = !pinned;
+}
+
+async function verifyShown(): Promise<void> {
+  const seq = drawerSeq;
+  const event: AuditEvent | undefined = seq === null ? undefined : table.event(seq);
+  if (seq === null || !event || !session) {
+    return;
+  }
+
+  const result = $("verify-result");
+  delete result.dataset.result;
+  const outcome = await verifyEvent(event, session.token, (step) => {
+    if (drawerSeq === seq) result.textContent = step;
+  });
+  if (drawerSeq !== seq) {
+    return;
+  }
+
+  const note = document.createElement("small");
+  if (outcome.ok) {
+    result.dataset.result = "ok";
+    result.textContent = `Verified (tree size ${outcome.treeSize})${outcome.recomputed ? "" : " — stored hash only"}`;
+    note.textContent = outcome.note;
+  } else {
+    result.dataset.result = "fail";
+    result.textContent = "Verification failed";
+    note.textContent = outcome.failure;
+  }
+
+  result.append(note);
+  showPinnedKey();
+}
+
+$("verify").addEventListener("click", () => void verifyShown());
+$("close-drawer").addEventListener("click", closeDrawer);
+$("copy-json").addEventListener("click", () => void navigator.clipboard?.writeText($("json").textContent ?? ""));
+$("forget-key").addEventListener("click", () => {
+  forgetPinnedKey();
+  showPinnedKey();
+});
+
+// ---- start ----
+
+initTheme($("theme"));
+wireFilters(() => stream);
+showFilters();
+const token = takeToken();
+if (token) {
+  signIn(token);
+} else {
+  showSignIn();
+}

@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.StaticFiles;
+
+namespace AuditStream.Server.WebConsole;
+
+/// <summary>
+/// Serves the web console (clients/dashboard, built into wwwroot and committed) at <c>/</c>: <c>index.html</c>,
+/// <c>app.js</c> and <c>app.css</c>, each answer with a strict Content-Security-Policy, so that event data the console
+/// shows can never run as script even if it slipped into markup.
+/// </summary>
+internal static class WebConsoleFiles
+{
+    /// <summary>
+    /// Same-origin scripts, styles, images and connections only (CSP Level 3: <c>'self'</c> also matches the page's own
+    /// <c>ws:</c>/<c>wss:</c> origin), no inline script or style, no plugins, no framing, no form posts.
+    /// </summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+        "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    /// <summary>Adds the default document (<c>/</c> → <c>/index.html</c>) and the static files of the web root, with the console's headers.</summary>
+    public static IApplicationBuilder UseWebConsole(this IApplicationBuilder app)
+    {
+        var types = new FileExtensionContentTypeProvider();
+        types.Mappings[".html"] = "text/html; charset=utf-8";
+        types.Mappings[".js"] = "text/javascript; charset=utf-8";
+        types.Mappings[".css"] = "text/css; charset=utf-8";
+        app.UseDefaultFiles();
+        return app.UseStaticFiles(new StaticFileOptions
+        {
+            ContentTypeProvider = types,
+            OnPrepareResponse = context => AddHeaders(context.Context.Response.Headers),
+        });
+    }
+
+    private static void AddHeaders(IHeaderDictionary headers)
+    {
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+
+        // Revalidate every time (the answer is an ETag match, 304, when nothing changed): a new server version's
+        // bundle is never mixed with a cached page of the previous one.
+        headers.CacheControl = "no-cache";
+    }
+}
