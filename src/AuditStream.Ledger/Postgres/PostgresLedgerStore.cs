@@ -19,7 +19,7 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
     private const string InsertSubtreesSql =
         "INSERT INTO subtrees(level, idx, hash) SELECT * FROM unnest(@level::int[], @idx::bigint[], @hash::bytea[])";
 
-    // The join expression must match the index events_tenant_id for PostgreSQL to use it.
+    // The join expression must match the index events_id_tenant for PostgreSQL to use it.
     private const string FindByIdsSql =
         "SELECT k.tenant, e.id, e.seq, e.ts, e.hash, e.body FROM unnest(@tenants::text[], @ids::uuid[]) AS k(tenant, id) " +
         "JOIN events e ON coalesce(e.tenant_id, '') = k.tenant AND e.id = k.id";

@@ -34,7 +34,7 @@ internal static class PostgresSchema
             hash      bytea  NOT NULL,
             body      bytea  NOT NULL
         );
-        CREATE UNIQUE INDEX events_tenant_id ON events ((coalesce(tenant_id, '')), id);
+        CREATE UNIQUE INDEX events_id_tenant ON events (id, (coalesce(tenant_id, '')));
         CREATE INDEX events_ts ON events (ts);
         CREATE INDEX events_type ON events (type, seq);
         CREATE INDEX events_actor ON events (actor_id, seq);

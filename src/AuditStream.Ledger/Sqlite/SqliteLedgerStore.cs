@@ -20,8 +20,8 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
 
     private const string InsertSubtreeSql = "INSERT INTO subtrees(level, idx, hash) VALUES (?1, ?2, ?3)";
 
-    // The expression must match the index events_tenant_id exactly for SQLite to use it.
-    private const string FindByIdSql = "SELECT seq, ts, hash, body FROM events WHERE ifnull(tenant_id, '') = ?1 AND id = ?2";
+    // The expression must match the index events_id_tenant exactly for SQLite to use it.
+    private const string FindByIdSql = "SELECT seq, ts, hash, body FROM events WHERE id = ?2 AND ifnull(tenant_id, '') = ?1";
 
     private readonly string _path;
     private readonly string _readConnectionString;

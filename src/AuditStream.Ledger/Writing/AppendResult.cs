@@ -28,7 +28,7 @@ public readonly record struct AppendedEvent(AppendReceipt Receipt, bool WasDupli
 
 /// <summary>An event of a refused request whose id is already committed in its tenant with other content.</summary>
 /// <param name="Index">Its index in the request.</param>
-/// <param name="Existing">The receipt of the committed event with that tenant and id; null when the id clashes with an earlier event of the same request.</param>
+/// <param name="Existing">The receipt of the committed event with that tenant and id; null when the id clashes with an event of the same request or of a request being committed with it.</param>
 public readonly record struct IdConflict(int Index, AppendReceipt? Existing);
 
 /// <summary>The outcome of <c>LedgerWriter.AppendAsync</c>: a status and, when committed, one entry per event in request order.</summary>

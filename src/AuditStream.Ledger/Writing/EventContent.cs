@@ -15,15 +15,24 @@ namespace AuditStream.Ledger.Writing;
 /// </remarks>
 internal static class EventContent
 {
+    // The writer thread's buffer for the bytes that are fingerprinted (one-shot hashing allocates nothing).
+    [ThreadStatic]
+    private static byte[]? s_scratch;
+
     /// <summary>The fingerprint of a prepared event (Head without <c>compliance</c>, Mid, Tail).</summary>
     public static UInt128 Of(PreparedEvent prepared)
     {
         var canonical = prepared.Canonical.AsSpan();
         var (complianceStart, complianceLength) = prepared.Compliance.GetOffsetAndLength(canonical.Length);
-        var hash = new XxHash128();
-        hash.Append(canonical[..complianceStart]);
-        hash.Append(canonical[(complianceStart + complianceLength)..]);
-        return hash.GetCurrentHashAsUInt128();
+        if (complianceLength == 0)
+        {
+            return XxHash128.HashToUInt128(canonical);
+        }
+
+        var kept = Scratch(canonical.Length);
+        canonical[..complianceStart].CopyTo(kept);
+        canonical[(complianceStart + complianceLength)..].CopyTo(kept[complianceStart..]);
+        return XxHash128.HashToUInt128(kept[..(canonical.Length - complianceLength)]);
     }
 
     /// <summary>
@@ -32,10 +41,11 @@ internal static class EventContent
     /// </summary>
     public static UInt128 OfStoredBody(ReadOnlySpan<byte> body)
     {
-        var hash = new XxHash128();
+        var kept = Scratch(body.Length);
+        var length = 0;
         var reader = new Utf8JsonReader(body);
         reader.Read();
-        var kept = 0;
+        var from = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var memberStart = (int)reader.TokenStartIndex;
@@ -48,12 +58,24 @@ internal static class EventContent
             var memberEnd = (int)reader.BytesConsumed;
             if (serverSet)
             {
-                hash.Append(body[kept..memberStart]);
-                kept = memberEnd + (body[memberEnd] == (byte)',' ? 1 : 0);
+                body[from..memberStart].CopyTo(kept[length..]);
+                length += memberStart - from;
+                from = memberEnd + (body[memberEnd] == (byte)',' ? 1 : 0);
             }
         }
 
-        hash.Append(body[kept..]);
-        return hash.GetCurrentHashAsUInt128();
+        body[from..].CopyTo(kept[length..]);
+        length += body.Length - from;
+        return XxHash128.HashToUInt128(kept[..length]);
+    }
+
+    private static Span<byte> Scratch(int length)
+    {
+        if (s_scratch is not { } scratch || scratch.Length < length)
+        {
+            s_scratch = scratch = new byte[Math.Max(length, 4096)];
+        }
+
+        return scratch;
     }
 }

@@ -30,7 +30,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     private readonly List<LedgerRecord> _published = [];
     private readonly List<EventKey> _idsToLookUp = [];
     private readonly Dictionary<EventKey, KnownId> _batchIds = [];
-    private readonly Dictionary<EventKey, UInt128> _requestIds = [];
+    private readonly Dictionary<EventKey, int> _requestIds = [];
     private readonly List<IdConflict> _conflicts = [];
     private static readonly IReadOnlyDictionary<EventKey, IdMatch> s_noHits = new Dictionary<EventKey, IdMatch>();
     private IReadOnlyDictionary<EventKey, IdMatch> _storeHits = s_noHits;
@@ -353,19 +353,25 @@ public sealed partial class LedgerWriter : IAsyncDisposable
             {
                 if (existing.Content != EventContent.Of(prepared))
                 {
-                    _conflicts.Add(new IdConflict(i, existing.Receipt));
+                    // An event of this batch may yet fail to commit: name its seq only once it is durable.
+                    _conflicts.Add(new IdConflict(i, _batchIds.ContainsKey(key) ? null : existing.Receipt));
                 }
             }
             else if (events.Count > 1)
             {
-                // The first event with a new id is written; a later one in the same request must match it.
-                var content = EventContent.Of(prepared);
-                if (_requestIds.TryGetValue(key, out var first) && first != content)
+                // The first event with a new id is written; a later one in the same request must match it (fingerprints
+                // only on such a repeat: most requests have none).
+                if (_requestIds.TryGetValue(key, out var first))
                 {
-                    _conflicts.Add(new IdConflict(i, Existing: null));
+                    if (EventContent.Of(events[first]) != EventContent.Of(prepared))
+                    {
+                        _conflicts.Add(new IdConflict(i, Existing: null));
+                    }
                 }
-
-                _requestIds.TryAdd(key, content);
+                else
+                {
+                    _requestIds.Add(key, i);
+                }
             }
         }
 

@@ -14,7 +14,7 @@ internal static class LedgerEndpoints
         app.MapGet("/api/v1/ledger/proofs/consistency", GetConsistencyAsync).RequireAuthorization();
     }
 
-    internal static async Task<IResult> GetCheckpointAsync(LedgerService ledgers, CancellationToken cancellationToken)
+    private static async Task<IResult> GetCheckpointAsync(LedgerService ledgers, CancellationToken cancellationToken)
     {
         var ledger = ledgers.Ledger;
         var checkpoint = ledger.Checkpoints.Latest;

@@ -34,7 +34,7 @@ internal static class Problems
             $"{conflicts.Count} event(s) reuse an id with different content. Re-send the original content to get its receipt, or use a new id.",
             conflicts.Select(c => new ProblemError(c.Index, "id", c.Existing is { } existing
                 ? $"is already used in this tenant by the event at seq {existing.Seq} with different content"
-                : "is used by an earlier event of this request with different content")).ToArray());
+                : "is used, in this request or one being committed with it, by an event with different content")).ToArray());
 
     public static IResult NotFound(string detail) =>
         Problem(StatusCodes.Status404NotFound, "not-found", "Not found.", detail);

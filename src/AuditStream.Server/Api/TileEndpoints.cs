@@ -14,8 +14,20 @@ internal static class TileEndpoints
 
     public static void MapTileEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Prefix + "/checkpoint", LedgerEndpoints.GetCheckpointAsync).AllowAnonymous();
+        app.MapGet(Prefix + "/checkpoint", GetCheckpoint).AllowAnonymous();
         app.MapGet(Prefix + "/tile/{**path}", GetTileAsync).AllowAnonymous();
+    }
+
+    /// <summary>
+    /// The latest checkpoint the timer signed (every CheckpointInterval): a mirror polling it must not make the server sign
+    /// and store a checkpoint per request. Tiles exist for every committed size, so an older checkpoint is always complete.
+    /// </summary>
+    private static IResult GetCheckpoint(HttpResponse response, LedgerService ledgers)
+    {
+        response.Headers.CacheControl = "no-cache";
+        return ledgers.Ledger.Checkpoints.Latest is { } checkpoint
+            ? Results.Text(checkpoint.SignedNote, "text/plain; charset=utf-8")
+            : Problems.NotFound("No checkpoint has been signed yet.");
     }
 
     private static async Task<IResult> GetTileAsync(string? path, HttpResponse response, LedgerService ledgers, CancellationToken cancellationToken)

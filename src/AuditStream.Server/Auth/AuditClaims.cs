@@ -26,4 +26,7 @@ public static class AuditClaims
 
     /// <summary>Authorization policy: admin only.</summary>
     public const string AdminPolicy = "audit:admin";
+
+    /// <summary>Authorization policy: an admin whose token grants all tenants (server-wide state such as the sinks).</summary>
+    public const string ServerAdminPolicy = "audit:server-admin";
 }

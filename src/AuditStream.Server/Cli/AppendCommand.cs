@@ -74,7 +74,7 @@ internal static class AppendCommand
             {
                 foreach (var conflict in result.Append.Conflicts)
                 {
-                    Console.Error.WriteLine($"line {line - batch.Count + conflict.Index + 1}: id is already used with different content{(conflict.Existing is { } e ? $" (seq {e.Seq})" : " earlier in the batch")}; nothing of this batch was written");
+                    Console.Error.WriteLine($"line {line - batch.Count + conflict.Index + 1}: id is already used with different content{(conflict.Existing is { } e ? $" (seq {e.Seq})" : " in the same batch")}; nothing of this batch was written");
                 }
 
                 return 1;

@@ -12,9 +12,10 @@ internal static class SinkEndpoints
 
     public static void MapSinks(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/sinks", ListAsync).RequireAuthorization(AuditClaims.AdminPolicy);
-        app.MapGet("/api/v1/sinks/{name}/dead-letters", DeadLettersAsync).RequireAuthorization(AuditClaims.AdminPolicy);
-        app.MapPost("/api/v1/sinks/{name}/dead-letters/redrive", Redrive).RequireAuthorization(AuditClaims.AdminPolicy);
+        // Sinks forward every tenant's events: their status, dead letters (seqs, ids, errors) and re-drive are server-wide.
+        app.MapGet("/api/v1/sinks", ListAsync).RequireAuthorization(AuditClaims.ServerAdminPolicy);
+        app.MapGet("/api/v1/sinks/{name}/dead-letters", DeadLettersAsync).RequireAuthorization(AuditClaims.ServerAdminPolicy);
+        app.MapPost("/api/v1/sinks/{name}/dead-letters/redrive", Redrive).RequireAuthorization(AuditClaims.ServerAdminPolicy);
     }
 
     private static async Task<IResult> ListAsync(SinksService sinks, CancellationToken cancellationToken)

@@ -187,6 +187,11 @@ public sealed partial class AlertEvaluator : FeedCursor
                         {
                             Recorded(alerts[index], existing.Seq);
                         }
+                        else
+                        {
+                            // Two alerts with one id and other details in one batch: a rule bug; the first one stands.
+                            Log.DuplicateAlert(_logger, alerts[index].Id!.Value, alerts[index].ActorId ?? "");
+                        }
                     }
 
                     alerts = [.. alerts.Where((_, i) => !conflicting.Contains(i))];
@@ -231,6 +236,9 @@ public sealed partial class AlertEvaluator : FeedCursor
 
         [LoggerMessage(EventId = 821, EventName = "AlertInvalid", Level = LogLevel.Error, Message = "An alert event was refused by the ledger: {Errors}")]
         public static partial void Invalid(ILogger logger, string errors);
+
+        [LoggerMessage(EventId = 825, EventName = "AlertDuplicate", Level = LogLevel.Error, Message = "Alert {Id} of rule {Rule} was produced twice with different details in one batch; the first one is kept")]
+        public static partial void DuplicateAlert(ILogger logger, Guid id, string rule);
 
         [LoggerMessage(EventId = 822, EventName = "AlertAppendFailed", Level = LogLevel.Warning, Message = "Appending an alert failed; retrying")]
         public static partial void AppendFailed(ILogger logger, Exception exception);

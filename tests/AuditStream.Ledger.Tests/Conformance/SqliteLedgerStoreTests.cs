@@ -28,7 +28,7 @@ public sealed class SqliteLedgerStoreTests : LedgerStoreConformanceTests, IDispo
             // Schema version 1 as the first release wrote it.
             connection.Open();
             using var cmd = connection.CreateCommand();
-            cmd.CommandText = "DROP INDEX events_tenant_id; CREATE UNIQUE INDEX events_id ON events(id); PRAGMA user_version = 1;";
+            cmd.CommandText = "DROP INDEX events_id_tenant; CREATE UNIQUE INDEX events_id ON events(id); PRAGMA user_version = 1;";
             cmd.ExecuteNonQuery();
         }
 

@@ -100,6 +100,14 @@ public sealed class SinkServerTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
         }
 
+        // Dead letters and re-drive cover every tenant's events: an admin of one tenant may not see or re-drive them.
+        foreach (var (method, path) in new[] { ("GET", "api/v1/sinks"), ("GET", "api/v1/sinks/hook/dead-letters"), ("POST", "api/v1/sinks/hook/dead-letters/redrive?seq=2") })
+        {
+            using var tenantAdmin = await server.Reader("admin", "acme").SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+            Assert.Equal(HttpStatusCode.Forbidden, tenantAdmin.StatusCode);
+            Assert.Equal("tenants", (await Json.ReadAsync(tenantAdmin))["errors"]![0]!["field"]!.GetValue<string>());
+        }
+
         var admin = server.Reader("admin");
         var page = await Json.ReadAsync(await admin.GetAsync("api/v1/sinks/hook/dead-letters"));
         var letter = Assert.Single(page["dead_letters"]!.AsArray())!;
