@@ -70,13 +70,21 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
         }
 
         await PostgresSchema.MigrateAsync(_dataSource, cancellationToken);
-        await using var cmd = _dataSource.CreateCommand("SELECT seq, hash, ts FROM events ORDER BY seq DESC LIMIT 1");
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        var head = await reader.ReadAsync(cancellationToken)
-            ? new StoreHead(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetInt64(2))
-            : new StoreHead(0, new byte[32], 0);
+        var head = await ReadLastAsync(cancellationToken);
         _initialized = true;
         return head;
+    }
+
+    /// <inheritdoc />
+    public Task<StoreHead> ReadHeadAsync(CancellationToken cancellationToken) => ReadLastAsync(cancellationToken);
+
+    private async Task<StoreHead> ReadLastAsync(CancellationToken cancellationToken)
+    {
+        await using var cmd = _dataSource.CreateCommand("SELECT seq, hash, ts FROM events ORDER BY seq DESC LIMIT 1");
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new StoreHead(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetInt64(2))
+            : new StoreHead(0, new byte[32], 0);
     }
 
     /// <inheritdoc />

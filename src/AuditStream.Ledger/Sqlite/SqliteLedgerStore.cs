@@ -136,6 +136,19 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc />
+    public Task<StoreHead> ReadHeadAsync(CancellationToken cancellationToken)
+    {
+        var writer = _writer ?? throw new InvalidOperationException("InitializeAsync must be called first.");
+        lock (_writerLock)
+        {
+            // Read on the writer's connection and re-seed the contiguity check: another process may have committed.
+            var head = ReadHead(writer);
+            _lastSeq = head.LastSeq;
+            return Task.FromResult(head);
+        }
+    }
+
+    /// <inheritdoc />
     public Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);

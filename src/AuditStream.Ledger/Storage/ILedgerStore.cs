@@ -13,6 +13,12 @@ public interface ILedgerStore : IAsyncDisposable
     Task<StoreHead> InitializeAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// Where the ledger ends as the store has it now: after another process committed, or after a commit whose answer
+    /// was lost. The writer asks after a failed commit, to tell "nothing was written" from "written" and from "moved on".
+    /// </summary>
+    Task<StoreHead> ReadHeadAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Durably commits <paramref name="batch"/> in one transaction: when this completes the records survive a crash.
     /// The first record must follow the last committed one (seq contiguity is the store's invariant to check).
     /// </summary>

@@ -244,7 +244,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
         }
     }
 
-    private async Task<AppendResult[]> CommitBatchAsync()
+    private async Task<AppendResult[]> CommitBatchAsync(bool mayRetry = true)
     {
         await LookUpProducerIdsAsync();
 
@@ -308,10 +308,22 @@ public sealed partial class LedgerWriter : IAsyncDisposable
                 await _store.CommitAsync(_batch, CancellationToken.None);
             }
         }
-        catch
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            merkle.Restore(rollback);
-            throw;
+            switch (await RecoverAsync(ex))
+            {
+                case Recovery.Committed:
+                    // The answer was lost, not the commit: the batch is durable exactly as built.
+                    break;
+                case Recovery.Reloaded when mayRetry:
+                    // Another writer moved the ledger on: this batch wrote nothing; build it again on the new head.
+                    return await CommitBatchAsync(mayRetry: false);
+                case Recovery.Reloaded:
+                    throw;
+                default:
+                    merkle.Restore(rollback);
+                    throw;
+            }
         }
 
         if (_batch.Records.Count > 0)
@@ -382,6 +394,79 @@ public sealed partial class LedgerWriter : IAsyncDisposable
         _batchIds.TryGetValue(key, out var inBatch) ? inBatch
         : _storeHits.TryGetValue(key, out var stored) ? new KnownId(stored.Receipt, EventContent.OfStoredBody(stored.Body))
         : _recentIds.TryGet(key);
+
+    private enum Recovery
+    {
+        /// <summary>The store is where the writer was: nothing of the batch was written (or the store cannot tell).</summary>
+        Unchanged,
+
+        /// <summary>The store ends with exactly this batch: it was committed and only the answer failed.</summary>
+        Committed,
+
+        /// <summary>The store ends elsewhere (another writer committed): head, Merkle frontier and feed were reloaded from it.</summary>
+        Reloaded,
+    }
+
+    /// <summary>
+    /// After a failed commit, asks the store where the ledger ends, so a lost answer is not reported as "nothing was
+    /// written" and a ledger another writer extended is followed instead of failing every later commit.
+    /// </summary>
+    private async Task<Recovery> RecoverAsync(Exception failure)
+    {
+        StoreHead stored;
+        try
+        {
+            stored = await _store.ReadHeadAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.RecoveryFailed(_logger, ex);
+            return Recovery.Unchanged;
+        }
+
+        var head = _head;
+        if (stored.LastSeq == head.Size && stored.LastHash.AsSpan().SequenceEqual(head.LastHash))
+        {
+            return Recovery.Unchanged;
+        }
+
+        if (_batch.Records.Count > 0 && _batch.Records[^1].Record is var last
+            && stored.LastSeq == last.Seq && stored.LastHash.AsSpan().SequenceEqual(last.Hash))
+        {
+            Log.CommitAnswerLost(_logger, failure, last.Seq);
+            return Recovery.Committed;
+        }
+
+        if (stored.LastSeq < head.Size)
+        {
+            // Acknowledged events are gone from the store (a restored backup, a lagging replica promoted): continuing
+            // would hand out their seqs again. Keep failing, visibly, until an operator looks.
+            Log.StoreBehind(_logger, failure, head.Size, stored.LastSeq);
+            return Recovery.Unchanged;
+        }
+
+        // Someone else committed: continue the chain and the tree from the store, and give live readers its records.
+        var merkle = await MerkleFrontier.RestoreAsync(_store, stored.LastSeq, CancellationToken.None);
+        var others = new List<LedgerRecord>();
+        if (stored.LastSeq > head.Size)
+        {
+            await foreach (var record in _store.ReadRangeAsync(head.Size + 1, stored.LastSeq, CancellationToken.None))
+            {
+                others.Add(record);
+            }
+        }
+
+        _merkle = merkle;
+        Volatile.Write(ref _head, new LedgerHead(stored.LastSeq, stored.LastHash, merkle.Root(), Math.Max(stored.LastTimestampMicros, head.LastTimestampMicros)));
+        Log.Reloaded(_logger, failure, head.Size, stored.LastSeq);
+        if (others.Count > 0)
+        {
+            _feed.Advance(others);
+            _feed.Notify(others);
+        }
+
+        return Recovery.Reloaded;
+    }
 
     private void NotifyCommitted()
     {
@@ -464,6 +549,18 @@ public sealed partial class LedgerWriter : IAsyncDisposable
 
         [LoggerMessage(EventId = 101, EventName = "CommitFailed", Level = LogLevel.Error, Message = "Ledger commit of {Requests} requests failed; they were refused")]
         public static partial void CommitFailed(ILogger logger, Exception exception, int requests);
+
+        [LoggerMessage(EventId = 103, EventName = "CommitAnswerLost", Level = LogLevel.Warning, Message = "A commit up to seq {Seq} failed to answer but is in the store; it counts as committed")]
+        public static partial void CommitAnswerLost(ILogger logger, Exception exception, long seq);
+
+        [LoggerMessage(EventId = 104, EventName = "LedgerReloaded", Level = LogLevel.Warning, Message = "The store ends at seq {StoreSeq}, not {WriterSeq}: another writer committed; the writer continues from the store")]
+        public static partial void Reloaded(ILogger logger, Exception exception, long writerSeq, long storeSeq);
+
+        [LoggerMessage(EventId = 106, EventName = "StoreBehindWriter", Level = LogLevel.Critical, Message = "The store ends at seq {StoreSeq}, before the writer's {WriterSeq}: acknowledged events are missing from it; commits stay refused")]
+        public static partial void StoreBehind(ILogger logger, Exception exception, long writerSeq, long storeSeq);
+
+        [LoggerMessage(EventId = 105, EventName = "RecoveryFailed", Level = LogLevel.Error, Message = "After a failed commit the store could not say where the ledger ends")]
+        public static partial void RecoveryFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 102, EventName = "NotifyFailed", Level = LogLevel.Critical, Message = "A listener of the commit up to seq {Seq} failed; the events are committed and acknowledged")]
         public static partial void NotifyFailed(ILogger logger, Exception exception, long seq);

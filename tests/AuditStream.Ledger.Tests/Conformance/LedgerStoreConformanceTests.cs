@@ -165,6 +165,28 @@ public abstract class LedgerStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_head_is_read_from_the_store_including_what_another_writer_committed()
+    {
+        await Store.CommitAsync(Batch(1, 5, 3_000), CancellationToken.None);
+        Assert.Equal(5, (await Store.ReadHeadAsync(CancellationToken.None)).LastSeq);
+
+        await using (var other = OpenStore())
+        {
+            Assert.Equal(5, (await other.InitializeAsync(CancellationToken.None)).LastSeq);
+            await other.CommitAsync(Batch(6, 2, 4_000), CancellationToken.None);
+        }
+
+        var head = await Store.ReadHeadAsync(CancellationToken.None);
+        Assert.Equal(7, head.LastSeq);
+        Assert.Equal(HashOf(7), head.LastHash);
+        Assert.Equal(4_000, head.LastTimestampMicros);
+
+        // And the store continues from there, not from what it committed itself.
+        await Store.CommitAsync(Batch(8, 1, 5_000), CancellationToken.None);
+        Assert.NotNull(await Store.GetAsync(8, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Head_survives_reopening()
     {
         await Store.CommitAsync(Batch(1, 25, 7_000), CancellationToken.None);

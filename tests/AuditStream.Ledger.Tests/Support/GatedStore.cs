@@ -12,6 +12,9 @@ public sealed class GatedStore(ILedgerStore inner) : ILedgerStore
 
     public int FailNextCommits { get; set; }
 
+    /// <summary>Commit the next batch, then throw as if the answer was lost (a connection dropped during COMMIT).</summary>
+    public bool LoseNextCommitAnswer { get; set; }
+
     public int Commits { get; private set; }
 
     /// <summary>Reads of event or subtree hashes (what proofs cost).</summary>
@@ -36,7 +39,14 @@ public sealed class GatedStore(ILedgerStore inner) : ILedgerStore
 
         Commits++;
         await inner.CommitAsync(batch, cancellationToken);
+        if (LoseNextCommitAnswer)
+        {
+            LoseNextCommitAnswer = false;
+            throw new IOException("simulated connection loss after COMMIT");
+        }
     }
+
+    public Task<StoreHead> ReadHeadAsync(CancellationToken cancellationToken) => inner.ReadHeadAsync(cancellationToken);
 
     public Task<StoreHead> InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
 

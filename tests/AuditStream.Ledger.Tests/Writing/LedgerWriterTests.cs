@@ -154,6 +154,52 @@ public sealed class LedgerWriterTests
     }
 
     [Fact]
+    public async Task A_commit_whose_answer_was_lost_is_acknowledged_once_and_the_chain_goes_on()
+    {
+        GatedStore? gated = null;
+        await using var h = await WriterHarness.StartAsync(decorate: s => gated = new GatedStore(s));
+        gated!.LoseNextCommitAnswer = true;
+        var id = Guid.CreateVersion7();
+        var result = await h.Writer.AppendAsync([TestEvents.Prepare(1, id), TestEvents.Prepare(2)]);
+        Assert.Equal(AppendStatus.Committed, result.Status);
+        Assert.Equal([1L, 2], result.Events.Select(e => e.Receipt.Seq));
+        Assert.True(h.Feed.TryGet(2, out _));
+
+        // The retry a producer would send finds the original; the next event continues the chain.
+        Assert.True((await h.Writer.AppendAsync(TestEvents.Prepare(1, id))).Events[0].WasDuplicate);
+        Assert.Equal(3, (await h.Writer.AppendAsync(TestEvents.Prepare(3))).Events[0].Receipt.Seq);
+        var report = await new AuditStream.Ledger.Verification.LedgerVerifier(h.Store).VerifyAsync(new AuditStream.Ledger.Verification.VerificationOptions(), CancellationToken.None);
+        Assert.True(report.IsValid, report.ToString());
+        Assert.Equal(3, report.EventsChecked);
+    }
+
+    [Fact]
+    public async Task After_another_writer_committed_the_writer_continues_from_the_store_instead_of_failing()
+    {
+        await using var h = await WriterHarness.StartAsync();
+        Assert.Equal(1, (await h.Writer.AppendAsync(TestEvents.Prepare(1))).Events[0].Receipt.Seq);
+
+        // A second process (say `auditstream append` on the same file) commits seq 2 behind the writer's back.
+        await using (var other = new AuditStream.Ledger.Sqlite.SqliteLedgerStore(h.DatabasePath))
+        {
+            var otherWriter = new LedgerWriter(other, new AuditStream.Ledger.Feed.CommittedFeed(other, 16), new LedgerOptions());
+            await otherWriter.StartAsync(CancellationToken.None);
+            Assert.Equal(2, (await otherWriter.AppendAsync(TestEvents.Prepare(2))).Events[0].Receipt.Seq);
+            await otherWriter.StopAsync();
+        }
+
+        var next = await h.Writer.AppendAsync(TestEvents.Prepare(3));
+        Assert.Equal(AppendStatus.Committed, next.Status);
+        Assert.Equal(3, next.Events[0].Receipt.Seq);
+        Assert.True(h.Feed.TryGet(2, out var theirs) && theirs.Event.TargetId == "record-2");
+        Assert.Equal(3, h.Writer.Head.Size);
+        var report = await new AuditStream.Ledger.Verification.LedgerVerifier(h.Store).VerifyAsync(new AuditStream.Ledger.Verification.VerificationOptions(), CancellationToken.None);
+        Assert.True(report.IsValid, report.ToString());
+        Assert.Equal(3, report.EventsChecked);
+        Assert.Equal((await new AuditStream.Ledger.Proofs.LedgerProofs(h.Store, () => 3).RootAsync(3, CancellationToken.None)), h.Writer.Head.RootHash);
+    }
+
+    [Fact]
     public async Task A_failing_commit_listener_does_not_fail_the_committed_append()
     {
         await using var h = await WriterHarness.StartAsync();
