@@ -81,8 +81,44 @@ internal static class EventReadEndpoints
             return Problems.NotFound($"No event with seq {seq} is visible to this token.");
         }
 
-        return new RecordResult(record, !scope.CanReadPii);
+        if (http.Request.Query["proof"].ToString() is { Length: > 0 } proof)
+        {
+            if (proof is not ("true" or "false"))
+            {
+                return Problems.BadRequest($"proof={proof} is not a boolean.", "proof", "must be true or false");
+            }
+
+            if (proof == "true")
+            {
+                return await ProvedAsync(record, !scope.CanReadPii, ledgers.Ledger, cancellationToken);
+            }
+        }
+
+        return new RecordResult(record, !scope.CanReadPii, null);
     }
+
+    /// <summary>
+    /// A proof-carrying read: the event with its RFC 9162 inclusion proof against a signed checkpoint that covers it (the
+    /// latest one, or one signed now when the event is newer), so the reader checks it with the public key alone.
+    /// </summary>
+    private static async Task<IResult> ProvedAsync(LedgerRecord record, bool maskPii, AuditStream.Ledger.AuditLedger ledger, CancellationToken cancellationToken)
+    {
+        var checkpoint = ledger.Checkpoints.Latest;
+        if (checkpoint is null || checkpoint.TreeSize < record.Seq)
+        {
+            checkpoint = await ledger.Checkpoints.PublishNowAsync(cancellationToken) ?? checkpoint;
+        }
+
+        if (checkpoint is null || checkpoint.TreeSize < record.Seq)
+        {
+            return Problems.Unavailable("No signed checkpoint covers this event yet.", 1);
+        }
+
+        var inclusion = await ledger.Proofs.InclusionAsync(record.Seq, checkpoint.TreeSize, cancellationToken);
+        return new RecordResult(record, maskPii, new AttachedProof(record.Seq - 1, checkpoint.TreeSize, inclusion.Path, checkpoint.SignedNote));
+    }
+
+    private sealed record AttachedProof(long LeafIndex, long TreeSize, IReadOnlyList<byte[]> Hashes, string Checkpoint);
 
     private static async Task ExportAsync(HttpContext http, LedgerService ledgers, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -157,13 +193,37 @@ internal static class EventReadEndpoints
         return $"{request.PathBase}{request.Path}?{string.Join('&', pairs)}";
     }
 
-    private sealed class RecordResult(LedgerRecord record, bool maskPii) : IResult
+    /// <summary>The event as stored (masked per role); with a proof, <c>{"event", "proof": {leaf_index, tree_size, hashes}, "checkpoint"}</c>.</summary>
+    private sealed class RecordResult(LedgerRecord record, bool maskPii, AttachedProof? proof) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.ContentType = "application/json; charset=utf-8";
             await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
-            EventJson.Write(writer, record, maskPii);
+            if (proof is null)
+            {
+                EventJson.Write(writer, record, maskPii);
+            }
+            else
+            {
+                writer.WriteStartObject();
+                writer.WritePropertyName("event");
+                EventJson.Write(writer, record, maskPii);
+                writer.WriteStartObject("proof");
+                writer.WriteNumber("leaf_index", proof.LeafIndex);
+                writer.WriteNumber("tree_size", proof.TreeSize);
+                writer.WriteStartArray("hashes");
+                foreach (var hash in proof.Hashes)
+                {
+                    writer.WriteStringValue(Convert.ToHexStringLower(hash));
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+                writer.WriteString("checkpoint", proof.Checkpoint);
+                writer.WriteEndObject();
+            }
+
             await writer.FlushAsync();
         }
     }

@@ -48,6 +48,39 @@ public sealed class ProofTests
     }
 
     [Fact]
+    public async Task A_read_with_proof_true_carries_an_inclusion_proof_against_a_signed_checkpoint_that_covers_the_event()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var producer = server.Producer();
+        await Json.PostEventsAsync(producer, [.. Enumerable.Range(0, 40).Select(i => Json.Event(i))]);
+        await Json.PostEventsAsync(server.Producer("beta"), Json.Event(99));
+        var key = (await server.Client().GetStringAsync("api/v1/ledger/public-key")).Trim();
+
+        using var auditor = server.Client(server.Token("auditor", "acme"));
+        foreach (var seq in new long[] { 1, 17, 40 })
+        {
+            var body = await Json.ReadAsync(await auditor.GetAsync($"api/v1/events/{seq}?proof=true"));
+            Assert.Equal(seq, body["event"]!["seq"]!.GetValue<long>());
+            var opened = new CheckpointVerifier(NoteVerifier.Parse(key)).Open(body["checkpoint"]!.GetValue<string>());
+            Assert.True(opened.Checkpoint is not null, opened.Error);
+            var proof = body["proof"]!;
+            Assert.Equal(opened.Checkpoint!.TreeSize, proof["tree_size"]!.GetValue<long>());
+            Assert.True(opened.Checkpoint.TreeSize >= seq);
+            Assert.Equal(seq - 1, proof["leaf_index"]!.GetValue<long>());
+            var path = proof["hashes"]!.AsArray().Select(h => Convert.FromHexString(h!.GetValue<string>())).ToList();
+            var leaf = MerkleHash.Leaf(Convert.FromHexString(body["event"]!["hash"]!.GetValue<string>()));
+            Assert.True(MerkleProofs.VerifyInclusion(leaf, seq - 1, opened.Checkpoint.TreeSize, path, opened.Checkpoint.RootHash), $"seq {seq}");
+        }
+
+        // The plain read is unchanged; another tenant's event stays a 404 with or without a proof; the flag is a boolean.
+        Assert.Equal(5, (await Json.ReadAsync(await auditor.GetAsync("api/v1/events/5")))["seq"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.NotFound, (await auditor.GetAsync("api/v1/events/41?proof=true")).StatusCode);
+        using var bad = await auditor.GetAsync("api/v1/events/5?proof=yes");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("proof", (await Json.ReadAsync(bad))["errors"]![0]!["field"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Proof_requests_outside_the_tree_are_400_naming_the_parameter_and_need_a_token()
     {
         await using var server = await TestServer.StartAsync();
