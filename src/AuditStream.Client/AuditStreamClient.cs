@@ -202,6 +202,37 @@ public sealed partial class AuditStreamClient : IAsyncDisposable
         return InclusionCheck.Verify(receipt, signed, proof, key);
     }
 
+    /// <summary>
+    /// Reads the event at <paramref name="seq"/> with its proof in one request and checks it without trusting the server:
+    /// the checkpoint's signature with <see cref="AuditStreamClientOptions.TrustedPublicKey"/>, the inclusion proof from the
+    /// event's <c>hash</c> to the checkpoint's root, and that the event's own content hashes to that <c>hash</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No <see cref="AuditStreamClientOptions.TrustedPublicKey"/> is configured.</exception>
+    /// <exception cref="AuditStreamException">The server refused the read (404 for a seq this token may not see).</exception>
+    public async Task<VerifiedEvent> GetVerifiedEventAsync(long seq, CancellationToken cancellationToken = default)
+    {
+        var key = NoteVerifier.Parse(_options.TrustedPublicKey ?? throw new InvalidOperationException(
+            "Set AuditStreamClientOptions.TrustedPublicKey to the checkpoint key (GET /api/v1/ledger/public-key) you obtained and trust."));
+        var json = await GetStringAsync(FormattableString.Invariant($"api/v1/events/{seq}?proof=true"), cancellationToken).ConfigureAwait(false);
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var e = root.GetProperty("event").Clone();
+        var proof = root.GetProperty("proof");
+        var hash = e.TryGetProperty("hash", out var h) ? h.GetString() ?? "" : "";
+        var dto = new InclusionProofDto(
+            seq,
+            proof.GetProperty("leaf_index").GetInt64(),
+            proof.GetProperty("tree_size").GetInt64(),
+            hash,
+            "",
+            "",
+            [.. proof.GetProperty("hashes").EnumerateArray().Select(x => x.GetString() ?? "")]);
+        var receipt = new AuditReceipt(Guid.Empty, seq, hash, default, false);
+        var inclusion = InclusionCheck.Verify(receipt, root.GetProperty("checkpoint").GetString() ?? "", dto, key);
+        var content = ContentCheck.Verify(e);
+        return new VerifiedEvent(e, inclusion, content is null, content);
+    }
+
     private async Task<string> GetStringAsync(string relative, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_options.Base, relative));

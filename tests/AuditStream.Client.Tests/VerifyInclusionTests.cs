@@ -32,6 +32,56 @@ public sealed class VerifyInclusionTests
     }
 
     [Fact]
+    public async Task A_verified_read_checks_the_proof_and_the_events_own_content_and_catches_an_altered_field()
+    {
+        await using var server = await RestartableServer.StartAsync();
+        await using var producer = server.Client(server.ProducerToken());
+        await producer.PublishAsync([.. Enumerable.Range(0, 10).Select(i => Sample.Event(i))]);
+        var withPii = await producer.PublishAsync(Sample.Event(10) with
+        {
+            SubjectId = "subject-1",
+            Pii = System.Text.Json.JsonDocument.Parse("""{"email":"a@example.com"}""").RootElement.Clone(),
+        });
+        var pinned = (await server.Server.Client().GetStringAsync("api/v1/ledger/public-key")).Trim();
+
+        await using var admin = server.Client(server.ReaderToken(), o => o.TrustedPublicKey = pinned);
+        foreach (var seq in new[] { 3L, withPii.Seq })
+        {
+            var read = await admin.GetVerifiedEventAsync(seq);
+            Assert.True(read.IsValid, read.Inclusion.Failure ?? read.ContentFailure);
+            Assert.Equal(seq, read.Event.GetProperty("seq").GetInt64());
+        }
+
+        // An auditor sees pii masked: the proof holds, the content cannot be hashed, and the result says so.
+        await using var auditor = server.Client(server.AuditorToken(), o => o.TrustedPublicKey = pinned);
+        var masked = await auditor.GetVerifiedEventAsync(withPii.Seq);
+        Assert.True(masked.Inclusion.IsValid, masked.Inclusion.Failure);
+        Assert.False(masked.ContentVerified);
+        Assert.Contains("pii is not shown", masked.ContentFailure, StringComparison.Ordinal);
+
+        // A field changed in transit: the proof of the stored hash still holds, the content does not.
+        await using var fooled = server.Client(server.ReaderToken(), o => o.TrustedPublicKey = pinned, new RewritingHandler("\"user-2\"", "\"user-9\""));
+        var altered = await fooled.GetVerifiedEventAsync(3);
+        Assert.Equal("user-9", altered.Event.GetProperty("actor_id").GetString());
+        Assert.False(altered.IsValid);
+        Assert.Contains("does not hash to its hash", altered.ContentFailure, StringComparison.Ordinal);
+    }
+
+    /// <summary>Rewrites every answer's body, as a party in the middle would.</summary>
+    private sealed class RewritingHandler(string from, string to) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            var type = response.Content.Headers.ContentType;
+            response.Content = new StringContent(body.Replace(from, to, StringComparison.Ordinal));
+            response.Content.Headers.ContentType = type;
+            return response;
+        }
+    }
+
+    [Fact]
     public void Inclusion_check_fails_on_a_tampered_proof_or_checkpoint()
     {
         using var signer = NoteSigner.Generate("test.example/log");

@@ -77,6 +77,9 @@ internal sealed class RestartableServer : IAsyncDisposable
     public string ProducerToken() => new AuditStream.Server.Auth.TokenIssuer(_secret, new AuditStream.Server.Auth.AuthOptions(), TimeProvider.System)
         .Issue("operator", "acme", [AuditStream.Server.Auth.AuditClaims.WriteScope], TimeSpan.FromHours(1));
 
+    public string AuditorToken() => new AuditStream.Server.Auth.TokenIssuer(_secret, new AuditStream.Server.Auth.AuthOptions(), TimeProvider.System)
+        .Issue("auditor", "acme", [], TimeSpan.FromHours(1));
+
     public string ReaderToken() => new AuditStream.Server.Auth.TokenIssuer(_secret, new AuditStream.Server.Auth.AuthOptions(), TimeProvider.System)
         .Issue("admin", "*", [], TimeSpan.FromHours(1));
 
