@@ -32,6 +32,11 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     private readonly Dictionary<EventKey, KnownId> _batchIds = [];
     private readonly Dictionary<EventKey, int> _requestIds = [];
     private readonly List<IdConflict> _conflicts = [];
+
+    // Per event of the request being built, what FindConflicts learned: an earlier record with its id, or the index of
+    // the earlier event of the same request that it repeats (-1: none), so the loop that writes looks nothing up again.
+    private readonly List<KnownId?> _existing = [];
+    private readonly List<int> _repeats = [];
     private static readonly IReadOnlyDictionary<EventKey, IdMatch> s_noHits = new Dictionary<EventKey, IdMatch>();
     private IReadOnlyDictionary<EventKey, IdMatch> _storeHits = s_noHits;
     private LedgerRecord[]? _notify;
@@ -273,13 +278,19 @@ public sealed partial class LedgerWriter : IAsyncDisposable
             results[r] = new AppendResult(AppendStatus.Committed, outcome);
             for (var i = 0; i < events.Count; i++)
             {
-                var prepared = events[i];
-                var key = EventKey.For(prepared.Event.TenantId, prepared.Id);
-                if (prepared.IdSuppliedByProducer && FindExisting(key) is { } existing)
+                if (_existing[i] is { } existing)
                 {
                     outcome[i] = new AppendedEvent(existing.Receipt, WasDuplicate: true);
                     continue;
                 }
+
+                if (_repeats[i] is >= 0 and var first)
+                {
+                    outcome[i] = outcome[first] with { WasDuplicate = true };
+                    continue;
+                }
+
+                var prepared = events[i];
 
                 seq++;
                 var body = WriteBody(prepared, prevHash, seq, timestamp);
@@ -293,7 +304,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
                 if (prepared.IdSuppliedByProducer)
                 {
                     // Only a producer's own ids can come back; a generated one resent later is found in the store.
-                    _batchIds[key] = new KnownId(receipt, EventContent.Of(prepared));
+                    _batchIds[EventKey.For(prepared.Event.TenantId, prepared.Id)] = new KnownId(receipt, EventContent.Of(prepared));
                 }
 
                 outcome[i] = new AppendedEvent(receipt, WasDuplicate: false);
@@ -346,45 +357,53 @@ public sealed partial class LedgerWriter : IAsyncDisposable
 
     /// <summary>
     /// The events of one request whose id is already taken in their tenant by other content: committed, earlier in this
-    /// batch, or earlier in the request itself. Null when there are none, so the request can be written.
+    /// batch, or earlier in the request itself. Null when there are none, so the request can be written; either way
+    /// <see cref="_existing"/> and <see cref="_repeats"/> say, per event, which earlier record or event it duplicates.
     /// </summary>
     private IdConflict[]? FindConflicts(IReadOnlyList<PreparedEvent> events)
     {
         _conflicts.Clear();
         _requestIds.Clear();
+        _existing.Clear();
+        _repeats.Clear();
         for (var i = 0; i < events.Count; i++)
         {
             var prepared = events[i];
-            if (!prepared.IdSuppliedByProducer)
+            KnownId? existing = null;
+            var repeats = -1;
+            if (prepared.IdSuppliedByProducer)
             {
-                continue;
-            }
-
-            var key = EventKey.For(prepared.Event.TenantId, prepared.Id);
-            if (FindExisting(key) is { } existing)
-            {
-                if (existing.Content != EventContent.Of(prepared))
+                var key = EventKey.For(prepared.Event.TenantId, prepared.Id);
+                existing = FindExisting(key);
+                if (existing is { } known)
                 {
-                    // An event of this batch may yet fail to commit: name its seq only once it is durable.
-                    _conflicts.Add(new IdConflict(i, _batchIds.ContainsKey(key) ? null : existing.Receipt));
-                }
-            }
-            else if (events.Count > 1)
-            {
-                // The first event with a new id is written; a later one in the same request must match it (fingerprints
-                // only on such a repeat: most requests have none).
-                if (_requestIds.TryGetValue(key, out var first))
-                {
-                    if (EventContent.Of(events[first]) != EventContent.Of(prepared))
+                    if (known.Content != EventContent.Of(prepared))
                     {
-                        _conflicts.Add(new IdConflict(i, Existing: null));
+                        // An event of this batch may yet fail to commit: name its seq only once it is durable.
+                        _conflicts.Add(new IdConflict(i, _batchIds.ContainsKey(key) ? null : known.Receipt));
                     }
                 }
-                else
+                else if (events.Count > 1)
                 {
-                    _requestIds.Add(key, i);
+                    // The first event with a new id is written; a later one in the same request must match it (fingerprints
+                    // only on such a repeat: most requests have none).
+                    if (_requestIds.TryGetValue(key, out var first))
+                    {
+                        repeats = first;
+                        if (EventContent.Of(events[first]) != EventContent.Of(prepared))
+                        {
+                            _conflicts.Add(new IdConflict(i, Existing: null));
+                        }
+                    }
+                    else
+                    {
+                        _requestIds.Add(key, i);
+                    }
                 }
             }
+
+            _existing.Add(existing);
+            _repeats.Add(repeats);
         }
 
         return _conflicts.Count == 0 ? null : [.. _conflicts];
@@ -437,16 +456,10 @@ public sealed partial class LedgerWriter : IAsyncDisposable
             return Recovery.Committed;
         }
 
-        if (stored.LastSeq < head.Size)
-        {
-            // Acknowledged events are gone from the store (a restored backup, a lagging replica promoted): continuing
-            // would hand out their seqs again. Keep failing, visibly, until an operator looks.
-            Log.StoreBehind(_logger, failure, head.Size, stored.LastSeq);
-            return Recovery.Unchanged;
-        }
-
-        // Someone else committed: continue the chain and the tree from the store, and give live readers its records.
-        var merkle = await MerkleFrontier.RestoreAsync(_store, stored.LastSeq, CancellationToken.None);
+        // Someone else committed: continue the chain and the tree from the store, and give live readers its records —
+        // but only if the store still holds what this writer acknowledged. Behind it, or forked from it below its head
+        // (a restored backup, a lagging replica promoted), continuing would hand out acknowledged seqs again: keep
+        // failing, visibly, until an operator looks.
         var others = new List<LedgerRecord>();
         if (stored.LastSeq > head.Size)
         {
@@ -456,15 +469,19 @@ public sealed partial class LedgerWriter : IAsyncDisposable
             }
         }
 
+        if (others.Count == 0 || !others[0].PrevHash.AsSpan().SequenceEqual(head.LastHash))
+        {
+            Log.StoreBehind(_logger, failure, head.Size, stored.LastSeq);
+            return Recovery.Unchanged;
+        }
+
+        var merkle = await MerkleFrontier.RestoreAsync(_store, stored.LastSeq, CancellationToken.None);
+
         _merkle = merkle;
         Volatile.Write(ref _head, new LedgerHead(stored.LastSeq, stored.LastHash, merkle.Root(), Math.Max(stored.LastTimestampMicros, head.LastTimestampMicros)));
         Log.Reloaded(_logger, failure, head.Size, stored.LastSeq);
-        if (others.Count > 0)
-        {
-            _feed.Advance(others);
-            _feed.Notify(others);
-        }
-
+        _feed.Advance(others);
+        _feed.Notify(others);
         return Recovery.Reloaded;
     }
 
@@ -556,7 +573,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
         [LoggerMessage(EventId = 104, EventName = "LedgerReloaded", Level = LogLevel.Warning, Message = "The store ends at seq {StoreSeq}, not {WriterSeq}: another writer committed; the writer continues from the store")]
         public static partial void Reloaded(ILogger logger, Exception exception, long writerSeq, long storeSeq);
 
-        [LoggerMessage(EventId = 106, EventName = "StoreBehindWriter", Level = LogLevel.Critical, Message = "The store ends at seq {StoreSeq}, before the writer's {WriterSeq}: acknowledged events are missing from it; commits stay refused")]
+        [LoggerMessage(EventId = 106, EventName = "StoreBehindWriter", Level = LogLevel.Critical, Message = "The store ends at seq {StoreSeq} and does not continue the writer's seq {WriterSeq}: acknowledged events are missing from it; commits stay refused")]
         public static partial void StoreBehind(ILogger logger, Exception exception, long writerSeq, long storeSeq);
 
         [LoggerMessage(EventId = 105, EventName = "RecoveryFailed", Level = LogLevel.Error, Message = "After a failed commit the store could not say where the ledger ends")]

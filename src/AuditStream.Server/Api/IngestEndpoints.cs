@@ -69,12 +69,15 @@ internal static class IngestEndpoints
                     ? "is required: the token grants every tenant, so each event must name its tenant"
                     : $"must be absent or '{tenant}', the token's tenant"))
                 .ToArray();
+            if (misplaced.Length > 0 && tenant is not null)
+            {
+                return Problems.Forbidden("The token may not write events for other tenants; nothing was written.", misplaced);
+            }
+
             if (misplaced.Length > 0)
             {
                 metrics.Invalid(parsed.Events.Length);
-                return tenant is null
-                    ? Problems.Invalid($"{misplaced.Length} event(s) name no tenant.", misplaced)
-                    : Problems.Forbidden("The token may not write events for other tenants; nothing was written.", misplaced);
+                return Problems.Invalid($"{misplaced.Length} event(s) name no tenant.", misplaced);
             }
 
             LedgerAppendResult result;

@@ -27,6 +27,6 @@ public static class AuditClaims
     /// <summary>Authorization policy: admin only.</summary>
     public const string AdminPolicy = "audit:admin";
 
-    /// <summary>Authorization policy: an admin whose token grants all tenants (server-wide state such as the sinks).</summary>
+    /// <summary>Authorization policy: an admin whose token grants all tenants (server-wide state: the sinks, the debug stats, metrics and configuration).</summary>
     public const string ServerAdminPolicy = "audit:server-admin";
 }

@@ -99,7 +99,7 @@ internal static partial class AuthSetup
         var readsEvents = new ClaimRule(AuditClaims.Role, "must be a role that receives audit events: admin, security, compliance, operator or auditor",
             u => u.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent));
         var isAdmin = new ClaimRule(AuditClaims.Role, "must be admin", u => u.GetRole() == Role.Admin);
-        var allTenants = new ClaimRule(AuditClaims.Tenants, "must be \"*\": this covers every tenant's events", u => u.HasAllTenants());
+        var allTenants = new ClaimRule(AuditClaims.Tenants, "must be \"*\": this covers every tenant", u => u.HasAllTenants());
 
         // Every policy, the default one included (RequireAuthorization() without a name), checks the tenant claims first.
         var tenant = new ValidTenantRequirement();

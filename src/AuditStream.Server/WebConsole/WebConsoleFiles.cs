@@ -34,8 +34,8 @@ internal static class WebConsoleFiles
 
     private static void AddHeaders(IHeaderDictionary headers)
     {
+        // X-Content-Type-Options comes with every answer (ResponseHeaders).
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
 
