@@ -1,12 +1,13 @@
 // The AuditStream web console: sign-in, the live table over the TypeScript client's stream, the detail drawer with
 // in-browser verification, and severity/type filters kept in the URL.
-import { AuthError, connect, type AuditStreamConnection } from "../../js/src/index.js";
+import { AuthError, connect, FilterError, type AuditStreamConnection } from "../../js/src/index.js";
 import type { AuditEvent } from "../../js/src/types.js";
 import { AlertsPanel } from "./alerts.js";
 import { checkConsistency, EMPTY_TREE, forgetPinnedKey, latestCheckpoint, pinnedKey, verifyEvent } from "./ledger.js";
 import type { VerifiedCheckpoint } from "./verify.js";
 import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
-import { currentFilters, filterBy, refuseFilter, SEVERITIES, showFilterStatus, showFilters, wireFilters } from "./filters.js";
+import { currentFilters, filterable, filterBy, refuseFilter, showFilterStatus, showFilters, wireFilters } from "./filters.js";
+import { loadOlder, problemText } from "./history.js";
 import { LiveTable } from "./table.js";
 import { initTheme } from "./theme.js";
 
@@ -18,6 +19,14 @@ let expiryTimer: ReturnType<typeof setTimeout> | null = null;
 let connection: "connecting" | "live" | "reconnecting" | "disconnected" = "connecting";
 let connectionDetail = "";
 let drawerSeq: number | null = null;
+/** The drawer's event, kept apart from the table so that it stays while the table changes under new filters. */
+let drawerEvent: AuditEvent | null = null;
+/** The highest seq this console knows is in the ledger (the connection's last_seq, then each event's). */
+let headSeq = 0;
+/** Every matching seq from here up has been read back from the ledger (older pages), or null before any. */
+let historyFrom: number | null = null;
+let historyLoading = false;
+let historyDone = false;
 /** The last signed checkpoint this console checked; each reconnect proves the ledger still extends it. */
 let baseline: VerifiedCheckpoint | null = null;
 let opens = 0;
@@ -28,6 +37,7 @@ const table = new LiveTable({
   window: $("rows-window"),
   capNotice: $("cap-notice"),
   onSelect: (seq) => openDrawer(seq),
+  onFilter: (field, value) => filterBy(field, value),
   onRender: () => showStatus(),
 });
 
@@ -93,6 +103,7 @@ function signOut(reason = ""): void {
   closeDrawer();
   table.clear();
   alerts.clear();
+  resetHistory();
   showSignIn(reason);
 }
 
@@ -111,8 +122,10 @@ function start(): void {
 
   table.clear();
   alerts.clear();
+  resetHistory();
   baseline = null;
   opens = 0;
+  headSeq = 0;
   $("ledger-warning").hidden = true;
   $("ledger-status").textContent = "";
   connection = "connecting";
@@ -122,15 +135,21 @@ function start(): void {
   stream = connect({
     url: location.origin,
     token,
+    // A bearer.<jwt> subprotocol: the token is in no URL the server or a proxy could log.
+    tokenIn: "subprotocol",
     filters: currentFilters(),
     onOpen: (m) => {
+      headSeq = Math.max(headSeq, m.last_seq);
       connection = "live";
       connectionDetail = "";
       alerts.forRole(m.role);
       showStatus();
       void checkLedger(token, opens++ > 0, m.last_seq);
     },
-    onEvent: (m) => table.addEvent(m.seq, m.audit_event),
+    onEvent: (m) => {
+      headSeq = Math.max(headSeq, m.seq);
+      table.addEvent(m.seq, m.audit_event);
+    },
     onAlert: (m) => alerts.add(m),
     onReconnect: (m) => {
       connection = "reconnecting";
@@ -148,6 +167,17 @@ function start(): void {
       }
     },
     onError: (error) => {
+      if (error instanceof FilterError) {
+        // Filters from a link that the server refuses at connect: its field and rule; nothing streams until they are fixed.
+        stream = null;
+        connection = "disconnected";
+        connectionDetail = "the server refused the filters";
+        showStatus();
+        const rules = error.errors.map((e) => `${e.field} ${e.rule}`).join("; ");
+        showFilterStatus(`Not applied: ${rules || error.message}. Correct the filters and Apply.`, true);
+        return;
+      }
+
       if (error instanceof AuthError) {
         const expired = session ? typeof sessionFor(session.token) === "string" : false;
         signOut(expired ? expiredReason() : `The server refused the token (${error.status}): ${error.message}`);
@@ -237,14 +267,24 @@ function pause(): void {
 
 function jumpToLive(): void {
   table.resume();
+  // Back at live the buffer is the newest rows again: older pages start over from its oldest row.
+  historyFrom = null;
+  historyDone = false;
+  showHistory("");
 }
 
 $("pause").addEventListener("click", pause);
 $("jump").addEventListener("click", jumpToLive);
 // Scrolling away from the newest row pauses, so rows do not move under the reader.
 $("rows").addEventListener("scroll", () => {
-  if ($("rows").scrollTop > 0) {
+  const rows = $("rows");
+  if (rows.scrollTop > 0) {
     pause();
+  }
+
+  // Scrolling down past the buffer reads older pages from the ledger.
+  if (rows.scrollTop > 0 && rows.scrollTop + rows.clientHeight >= rows.scrollHeight - 3 * 28) {
+    void loadOlderEvents();
   }
 }, { passive: true });
 
@@ -275,6 +315,61 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
+// ---- older pages: past and live in one view ----
+
+function resetHistory(): void {
+  historyFrom = null;
+  historyDone = false;
+  showHistory("");
+}
+
+function showHistory(text: string): void {
+  $("history-status").textContent = text;
+  $<HTMLButtonElement>("load-older").hidden = historyDone;
+  $<HTMLButtonElement>("load-older").disabled = historyLoading;
+}
+
+/** Reads the page of matching events just older than the oldest row shown (or than the head, for an empty table). */
+async function loadOlderEvents(): Promise<void> {
+  if (!session || historyLoading || historyDone) {
+    return;
+  }
+
+  const oldest = table.oldestSeq;
+  const from = historyFrom ?? Number.POSITIVE_INFINITY;
+  const before = oldest === null ? Math.min(headSeq + 1, from) : table.dropped > 0 ? oldest : Math.min(oldest, from);
+  const token = session.token;
+  const query = location.search;
+  historyLoading = true;
+  showHistory("Loading older events…");
+  try {
+    const page = await loadOlder(before, query, token);
+    if (session?.token !== token || location.search !== query) {
+      return;
+    }
+
+    if (!page.ok) {
+      showHistory(`Older events could not be loaded: ${page.failure}`);
+      return;
+    }
+
+    const added = table.addOlder(page.events);
+    historyFrom = page.scannedFrom;
+    historyDone = page.scannedFrom <= 1;
+    const through = page.events[0]?.seq;
+    showHistory(historyDone
+      ? "The start of the ledger: nothing older matches these filters."
+      : `${added.toLocaleString("en")} older events loaded${through ? ` (back to seq ${through})` : ""}; searched back to seq ${page.scannedFrom}.`);
+  } catch (error) {
+    showHistory(`Older events could not be loaded: ${(error as Error).message}`);
+  } finally {
+    historyLoading = false;
+    $<HTMLButtonElement>("load-older").disabled = false;
+  }
+}
+
+$("load-older").addEventListener("click", () => void loadOlderEvents());
+
 // ---- export: the server's streaming export of the current filters ----
 
 async function exportEvents(format: "ndjson" | "csv"): Promise<void> {
@@ -289,7 +384,7 @@ async function exportEvents(format: "ndjson" | "csv"): Promise<void> {
   try {
     const response = await fetch(`/api/v1/events/export?${params}`, { headers: { authorization: `Bearer ${session.token}` } });
     if (!response.ok) {
-      showFilterStatus(`Export failed: the server answered ${response.status}`, true);
+      showFilterStatus(`Export failed: the server answered ${await problemText(response)}`, true);
       return;
     }
 
@@ -314,6 +409,51 @@ function fieldText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/** A filter button for `path` = `value` (a list filter for type, severity, category, actor and target; `match` eq otherwise). */
+function filterButton(path: string, value: string): HTMLButtonElement {
+  const filter = document.createElement("button");
+  filter.type = "button";
+  filter.className = "filter-by";
+  filter.textContent = "filter";
+  filter.title = `Show only ${path} ${value}`;
+  filter.dataset.path = path;
+  filter.addEventListener("click", () => filterBy(path, value));
+  return filter;
+}
+
+/** The drawer's rows for one field: scalars get a filter button; source and metadata list their leaves, each filterable. */
+function fieldRows(path: string, value: unknown, depth = 0): HTMLElement[] {
+  const dt = document.createElement("dt");
+  dt.textContent = path;
+  const dd = document.createElement("dd");
+  dd.dataset.field = path;
+  const nested = (path === "source" || path.startsWith("metadata")) && value && typeof value === "object" && !Array.isArray(value) && depth < 4;
+  if (nested) {
+    const rows = Object.entries(value as Record<string, unknown>).flatMap(([key, child]) => fieldRows(`${path}.${key}`, child, depth + 1));
+    if (rows.length) {
+      return rows;
+    }
+  }
+
+  const text = document.createElement("span");
+  text.className = "field-value";
+  text.textContent = fieldText(value);
+  dd.append(text);
+  if (filterable(path) && path !== "hash" && path !== "prev_hash" && path !== "seq") {
+    if (Array.isArray(value) && path === "compliance") {
+      text.textContent = "";
+      value.forEach((tag, i) => {
+        if (i > 0) text.append(", ");
+        text.append(String(tag), " ", filterButton(path, String(tag)));
+      });
+    } else if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      dd.append(" ", filterButton(path, String(value)));
+    }
+  }
+
+  return [dt, dd];
+}
+
 function openDrawer(seq: number): void {
   const event = table.event(seq);
   if (!event) {
@@ -321,6 +461,7 @@ function openDrawer(seq: number): void {
   }
 
   drawerSeq = seq;
+  drawerEvent = event;
   table.select(seq);
   $("drawer").hidden = false;
   $("drawer").dataset.seq = String(seq);
@@ -328,33 +469,14 @@ function openDrawer(seq: number): void {
   const result = $("verify-result");
   result.textContent = "";
   delete result.dataset.result;
-  const fields: HTMLElement[] = [];
-  for (const [name, value] of Object.entries(event)) {
-    const dt = document.createElement("dt");
-    dt.textContent = name;
-    const dd = document.createElement("dd");
-    dd.textContent = fieldText(value);
-    dd.dataset.field = name;
-    if ((name === "severity" && SEVERITIES.includes(value as string)) || name === "type") {
-      const filter = document.createElement("button");
-      filter.type = "button";
-      filter.className = "filter-by";
-      filter.textContent = "filter";
-      filter.title = `Show only ${name} ${String(value)}`;
-      filter.addEventListener("click", () => filterBy(stream, name, String(value)));
-      dd.append(" ", filter);
-    }
-
-    fields.push(dt, dd);
-  }
-
-  $("fields").replaceChildren(...fields);
+  $("fields").replaceChildren(...Object.entries(event).flatMap(([name, value]) => fieldRows(name, value)));
   $("json").textContent = JSON.stringify(event, null, 2);
   showPinnedKey();
 }
 
 function closeDrawer(): void {
   drawerSeq = null;
+  drawerEvent = null;
   table.select(null);
   $("drawer").hidden = true;
 }
@@ -367,7 +489,7 @@ function showPinnedKey(): void {
 
 async function verifyShown(): Promise<void> {
   const seq = drawerSeq;
-  const event: AuditEvent | undefined = seq === null ? undefined : table.event(seq);
+  const event: AuditEvent | null = drawerEvent;
   if (seq === null || !event || !session) {
     return;
   }
@@ -407,7 +529,16 @@ $("forget-key").addEventListener("click", () => {
 // ---- start ----
 
 initTheme($("theme"));
-wireFilters(() => stream);
+wireFilters({
+  stream: () => stream,
+  restart: () => start(),
+  changed: (filters) => {
+    // The rows shown were chosen by the old filters: start again under the new ones; a time range reads its past at once.
+    table.clear();
+    resetHistory();
+    if (filters.time_range) void loadOlderEvents();
+  },
+});
 showFilters();
 const token = takeToken();
 if (token) {

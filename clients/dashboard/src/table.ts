@@ -15,6 +15,8 @@ export interface TableView {
   window: HTMLElement;
   capNotice: HTMLElement;
   onSelect: (seq: number) => void;
+  /** A value of a row was clicked: filter by it (`field` is the event field). */
+  onFilter: (field: string, value: string) => void;
   /** Told after each render, e.g. to update the "N new" count. */
   onRender: () => void;
 }
@@ -25,6 +27,34 @@ function cell(text: string, className: string): HTMLElement {
   element.setAttribute("role", "cell");
   element.textContent = text;
   element.title = text;
+  return element;
+}
+
+/** A cell whose value filters by itself when clicked (the rest of the row opens the drawer). */
+function valueCell(className: string, parts: Array<[field: string, value: string | undefined, shown?: string]>, onFilter: (field: string, value: string) => void, separator = ""): HTMLElement {
+  const element = document.createElement("span");
+  element.className = `cell ${className}`;
+  element.setAttribute("role", "cell");
+  const title: string[] = [];
+  parts.forEach(([field, value, shown], i) => {
+    if (i > 0) element.append(separator);
+    if (value === undefined || value === "") {
+      element.append(shown ?? "—");
+      return;
+    }
+
+    const span = document.createElement("span");
+    span.className = "value";
+    span.dataset.filter = field;
+    span.textContent = shown ?? value;
+    span.addEventListener("click", (e) => {
+      e.stopPropagation();
+      onFilter(field, value);
+    });
+    element.append(span);
+    title.push(`${field} ${value}`);
+  });
+  element.title = title.length ? `Click a value to filter by it: ${title.join(", ")}` : "";
   return element;
 }
 
@@ -68,6 +98,39 @@ export class LiveTable {
 
   get size(): number {
     return this.#rows.length;
+  }
+
+  /** Events dropped from the view by the cap (they are still in the ledger). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** The lowest seq of an event shown or waiting to be shown, or null for none. */
+  get oldestSeq(): number | null {
+    const row = this.#rows.find((r) => r.kind === "event") ?? this.#incoming.find((r) => r.kind === "event");
+    return row ? row.seq : null;
+  }
+
+  /**
+   * Older events from the ledger (GET /api/v1/events), put below the rows in seq order; seqs already here are skipped,
+   * so paging back and the live stream never show an event twice. Returns how many were added.
+   */
+  addOlder(events: AuditEvent[]): number {
+    const rows: Row[] = [];
+    for (const event of events) {
+      if (typeof event.seq === "number" && !this.#seqs.has(event.seq)) {
+        this.#seqs.add(event.seq);
+        rows.push({ kind: "event", seq: event.seq, event });
+      }
+    }
+
+    if (rows.length) {
+      this.#rows = [...rows, ...this.#rows].sort((a, b) => a.seq - b.seq);
+      this.#dropped = Math.max(0, this.#dropped - rows.length);
+      this.#schedule();
+    }
+
+    return rows.length;
   }
 
   event(seq: number): AuditEvent | undefined {
@@ -176,8 +239,16 @@ export class LiveTable {
   }
 
   #render(): void {
-    if (!this.#paused && this.#incoming.length > 0) {
+    if (!this.#paused) {
+      const last = this.#rows.at(-1)?.seq ?? 0;
+      const first = this.#incoming[0]?.seq;
       this.#rows.push(...this.#incoming.splice(0));
+      if (first !== undefined && first < last) {
+        // Older pages were loaded while these rows waited: keep seq order.
+        this.#rows.sort((x, y) => x.seq - y.seq);
+      }
+
+      // Older pages loaded while paused may take the buffer past its cap; back at live it is the newest `cap` again.
       if (this.#rows.length > this.cap) {
         this.#trim(this.#rows, this.#rows.length - this.cap);
       }
@@ -216,15 +287,15 @@ export class LiveTable {
     element.className = `row sev-${e.severity}${row.seq === this.#selected ? " selected" : ""}`;
     element.dataset.seq = String(row.seq);
     element.tabIndex = -1;
-    const who = `${e.actor_id ?? "—"} → ${e.target_id ?? "—"}`;
+    const filter = this.view.onFilter;
     element.append(
       cell(String(row.seq), "seq"),
       cell(time(e.timestamp), "time"),
-      cell(e.severity, "severity"),
-      cell(e.type, "type"),
-      cell(who, "who"),
-      cell(e.outcome ?? "", "outcome"),
-      cell(e.tenant_id ?? "", "tenant"),
+      valueCell("severity", [["severity", e.severity]], filter),
+      valueCell("type", [["type", e.type]], filter),
+      valueCell("who", [["actor_id", e.actor_id], ["target_id", e.target_id]], filter, " → "),
+      valueCell("outcome", [["outcome", e.outcome, e.outcome ?? ""]], filter),
+      valueCell("tenant", [["tenant_id", e.tenant_id, e.tenant_id ?? ""]], filter),
     );
     element.addEventListener("click", () => this.view.onSelect(row.seq));
     return element;

@@ -215,7 +215,7 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       const receipts = await publish(server, [event(1, "consent.granted"), event(2), event(3), event(4)]);
       const seq = receipts[1].seq;
       await row(page, receipts[3].seq).waitFor({ timeout: WAIT_MS });
-      await row(page, seq).click();
+      await row(page, seq).locator(".cell.seq").click();
       await page.locator("#drawer-title", { hasText: `Event seq ${seq}` }).waitFor({ timeout: WAIT_MS });
       assert.equal(await page.locator('#fields dd[data-field="hash"]').textContent(), receipts[1].hash);
 
@@ -267,7 +267,7 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     try {
       await live(page);
       const [receipt] = await publish(server, [{ ...event(1, "consent.granted"), subject_id: "subject-1", pii: { email: "ada@example.com" } }]);
-      await row(page, receipt.seq).click();
+      await row(page, receipt.seq).locator(".cell.seq").click();
       await page.locator("#drawer-title", { hasText: `Event seq ${receipt.seq}` }).waitFor({ timeout: WAIT_MS });
       assert.equal(await page.locator('#fields dd[data-field="pii"]').textContent(), "[masked]");
       assert.ok(!(await page.locator("#drawer").textContent()).includes("ada@example.com"));
@@ -301,9 +301,9 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     try {
       await live(page);
       const [receipt] = await publish(server, [{ ...event(1), actor_id: "mallory-target" }]);
-      await row(page, receipt.seq).click();
+      await row(page, receipt.seq).locator(".cell.seq").click();
       assert.equal(target, receipt.seq);
-      assert.equal(await page.locator('#fields dd[data-field="outcome"]').textContent(), "failure", "the altered event is what the page shows");
+      assert.equal(await page.locator('#fields dd[data-field="outcome"] .field-value').textContent(), "failure", "the altered event is what the page shows");
       await page.click("#verify");
       await page.locator('#verify-result[data-result="fail"]').waitFor({ timeout: WAIT_MS });
       assert.match(await page.locator("#verify-result").textContent(), new RegExp(`seq ${receipt.seq} does not hash to its hash field`));
@@ -520,6 +520,209 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       assert.equal(csv.name, "auditstream-export.csv");
       assert.ok(csv.text.split("\n").some((line) => line.startsWith(`${receipts[0].seq},`)), csv.text.slice(0, 300));
       assert.ok(!csv.text.includes("ada@example.com"));
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("the filter bar maps onto every stream filter: a deep link sets the controls, changes go out with update_filters, and the token is in no URL", async () => {
+    const token = server.readerToken();
+    const link = "/?categories=fb-a,fb-b&actor_ids=ann,bob&target_ids=doc-1&compliance_only=true&match=metadata.region:eq:eu";
+    const { page, problems, close } = await openConsole(`${link}#token=${token}`);
+    const sockets = [];
+    page.on("websocket", (socket) => sockets.push(socket.url()));
+    try {
+      await live(page);
+      assert.equal(await page.inputValue("#categories-input"), "fb-a, fb-b");
+      assert.equal(await page.inputValue("#actors-input"), "ann, bob");
+      assert.equal(await page.inputValue("#targets-input"), "doc-1");
+      assert.equal(await page.inputValue("#match-input"), "metadata.region:eq:eu");
+      assert.ok(await page.locator("#compliance-only").isChecked());
+      assert.ok(!(await page.locator("#security-only").isChecked()));
+      const e = (i, over) => ({ ...event(i), category: "fb-a", actor_id: "ann", target_id: "doc-1", metadata: { region: "eu" }, ...over });
+      const receipts = await publish(server, [
+        e(1, { category: "compliance" }), // compliance_only holds for the category compliance, but the category filter does not
+        e(2, { type: "consent.granted" }), // classified gdpr: every filter holds
+        e(3, { type: "consent.granted", metadata: { region: "us" } }),
+        e(4, { type: "consent.granted", actor_id: "carl" }),
+        e(5, { type: "consent.granted", target_id: "doc-2" }),
+        e(6, { type: "report.viewed" }), // no compliance tag
+      ]);
+      const marker = await publish(server, [e(7, { type: "consent.granted", category: "fb-b", actor_id: "bob" })]);
+      await row(page, marker[0].seq).waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(await shownSeqs(page), [marker[0].seq, receipts[1].seq]);
+
+      // Security only, a relative time range and a second predicate, from the controls, on the same connection.
+      const opened = sockets.length;
+      await page.fill("#categories-input", "");
+      await page.fill("#actors-input", "");
+      await page.fill("#targets-input", "");
+      await page.fill("#match-input", "metadata.region:eq:eu; outcome:eq:failure");
+      await page.uncheck("#compliance-only");
+      await page.check("#security-only");
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+      await page.selectOption("#time-select", "1h");
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+      const query = new URL(page.url()).searchParams;
+      assert.equal(query.get("security_only"), "true");
+      assert.equal(query.get("relative"), "1h");
+      assert.deepEqual(query.getAll("match"), ["metadata.region:eq:eu", "outcome:eq:failure"]);
+      assert.equal(query.get("categories"), null);
+      const more = await publish(server, [
+        { ...e(8, { type: "auth.failure", category: "security", outcome: "failure" }) },
+        { ...e(9, { type: "auth.failure", category: "security", outcome: "success" }) },
+        { ...e(10, { type: "data.accessed", category: "data", outcome: "failure" }) },
+        { ...e(11, { type: "auth.login", category: "security", outcome: "failure" }) },
+      ]);
+      await row(page, more[3].seq).waitFor({ timeout: WAIT_MS });
+      const shown = await shownSeqs(page);
+      assert.ok(shown.includes(more[0].seq) && !shown.includes(more[1].seq) && !shown.includes(more[2].seq), `shown: ${shown}`);
+      assert.equal(sockets.length, opened, "update_filters on the open connection, no new WebSocket");
+      assert.ok(sockets.every((url) => !url.includes(token) && !url.includes("token=")), `the token is in no WebSocket URL: ${sockets}`);
+
+      // An absolute range: the datetime fields, sent as RFC 3339.
+      await page.selectOption("#time-select", "range");
+      await page.fill("#start-input", "2026-01-02T03:04:05");
+      await page.click("#filters button[type=submit]");
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+      const start = new URL(page.url()).searchParams.get("start");
+      assert.equal(new Date(start).getTime(), new Date(2026, 0, 2, 3, 4, 5).getTime());
+      assert.equal(new URL(page.url()).searchParams.get("relative"), null);
+
+      // A predicate the server refuses: its field and rule, and the filters in force stay.
+      const before = new URL(page.url()).search;
+      await page.fill("#match-input", "pii.email:eq:x");
+      await page.keyboard.press("Enter");
+      await page.locator("#filter-status.error").waitFor({ timeout: WAIT_MS });
+      assert.match(await page.locator("#filter-status").textContent(), /^Not applied: filters\.match\[0\]\.field cannot be filtered on: pii is personal data/);
+      assert.equal(new URL(page.url()).search, before);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("filters are saved by name and reopened; a value in a row or the drawer filters by it", async () => {
+    const { page, problems, close } = await openConsole(`/?severities=error#token=${server.readerToken()}`);
+    try {
+      await live(page);
+      await page.fill("#save-name", "errors");
+      await page.click("#save-filter");
+      await page.locator("#filter-status", { hasText: 'Saved as "errors"' }).waitFor({ timeout: WAIT_MS });
+      await page.click("#clear-filters");
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+      assert.equal(new URL(page.url()).search, "");
+      assert.equal(await page.locator('[data-severity="error"]').getAttribute("aria-pressed"), "false");
+      await page.selectOption("#saved-select", "errors");
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+      assert.equal(new URL(page.url()).search, "?severities=error");
+      assert.equal(await page.locator('[data-severity="error"]').getAttribute("aria-pressed"), "true");
+      assert.deepEqual(await page.evaluate(() => JSON.parse(localStorage.getItem("auditstream.console.saved-filters"))), { errors: "severities=error" });
+      await page.click("#clear-filters");
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+
+      // A row's actor filters by it (the rest of the row opens the drawer).
+      const receipts = await publish(server, [
+        { ...event(1), actor_id: "rowclick-1", metadata: { region: "eu", tier: { name: "gold" } } },
+        { ...event(2), actor_id: "rowclick-2" },
+      ]);
+      await row(page, receipts[1].seq).waitFor({ timeout: WAIT_MS });
+      await row(page, receipts[0].seq).locator('.value[data-filter="actor_id"]').click();
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await page.inputValue("#actors-input"), "rowclick-1");
+      assert.equal(new URL(page.url()).searchParams.get("actor_ids"), "rowclick-1");
+      assert.ok(await page.locator("#drawer").isHidden(), "a value click does not open the drawer");
+      const more = await publish(server, [{ ...event(3), actor_id: "rowclick-2" }, { ...event(4), actor_id: "rowclick-1", metadata: { region: "us" } }, { ...event(5), actor_id: "rowclick-1", metadata: { region: "eu", tier: { name: "gold" } } }]);
+      await row(page, more[2].seq).waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(await shownSeqs(page), [more[2].seq, more[1].seq], "the table starts again under the new filters");
+
+      // A nested metadata value in the drawer filters through a match predicate.
+      await row(page, more[2].seq).locator(".cell.seq").click();
+      await page.locator('#fields dd[data-field="metadata.tier.name"] button.filter-by').click();
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await page.inputValue("#match-input"), "metadata.tier.name:eq:gold");
+      assert.equal(await page.locator("#drawer").getAttribute("data-seq"), String(more[2].seq), "the drawer stays on its event");
+      const last = await publish(server, [{ ...event(6), actor_id: "rowclick-1", metadata: { region: "eu" } }, { ...event(7), actor_id: "rowclick-1", metadata: { tier: { name: "gold" } } }]);
+      await row(page, last[1].seq).waitFor({ timeout: WAIT_MS });
+      assert.equal(await row(page, last[0].seq).count(), 0);
+      await page.screenshot({ path: join(screenshots, "console-filters.png") });
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("a deep link whose filters the server refuses at connect shows the field and rule, and streams once they are fixed", async () => {
+    const { page, problems, close } = await openConsole(`/?event_types=Not.A.Type#token=${server.readerToken()}`);
+    try {
+      await page.locator("#filter-status.error").waitFor({ timeout: WAIT_MS });
+      assert.match(await page.locator("#filter-status").textContent(), /^Not applied: filters\.event_types\[0\] must be an event type like/);
+      assert.equal(await page.locator("#status").getAttribute("data-connection"), "disconnected");
+      assert.ok(await page.locator("#console").isVisible(), "still signed in");
+      await page.fill("#types-input", "deeplink.fixed");
+      await page.keyboard.press("Enter");
+      await live(page);
+      const receipts = await publish(server, [event(1, "deeplink.fixed"), event(2)]);
+      await row(page, receipts[0].seq).waitFor({ timeout: WAIT_MS });
+      assert.equal(await row(page, receipts[1].seq).count(), 0);
+      // Chromium logs the refused upgrade (a 400) itself.
+      assert.deepEqual(problems.filter((p) => !p.includes("WebSocket connection") && !p.includes("Failed to load resource")), []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("past and live in one view: older pages load from /api/v1/events below the live rows, each seq once", async () => {
+    const category = `hist-${Date.now()}`;
+    const past = [];
+    for (let batch = 0; batch < 2; batch++) {
+      past.push(...(await publish(server, Array.from({ length: 350 }, (_, i) => ({ ...event(batch * 350 + i), category })))));
+    }
+    // Other events between them and the console's start: not shown, the filter holds for the past too.
+    await publish(server, Array.from({ length: 20 }, (_, i) => event(i)));
+    const { page, problems, close } = await openConsole(`/?categories=${category}#token=${server.readerToken()}`);
+    try {
+      await live(page);
+      const [first] = await publish(server, [{ ...event(900), category }]);
+      await row(page, first.seq).waitFor({ timeout: WAIT_MS });
+
+      await page.click("#load-older");
+      await page.locator("#history-status", { hasText: "older events loaded" }).waitFor({ timeout: WAIT_MS });
+      const loaded = Number(/^([\d,]+) older/.exec(await page.locator("#history-status").textContent())[1].replace(",", ""));
+      assert.ok(loaded >= 200 && loaded < 700, `one load reads a few windows, not everything: ${loaded}`);
+      await page.screenshot({ path: join(screenshots, "console-history.png") });
+
+      // Scrolling to the bottom reads the next pages, until the start of the ledger.
+      const status = page.locator("#history-status");
+      const deadline = Date.now() + 30_000;
+      while (!(await status.textContent()).startsWith("The start of the ledger")) {
+        assert.ok(Date.now() < deadline, `still loading: ${await status.textContent()}`);
+        await page.locator("#rows").evaluate((rows) => rows.scrollTo(0, rows.scrollHeight));
+        await page.waitForFunction(() => !document.getElementById("load-older").disabled || document.getElementById("load-older").hidden, null, { timeout: WAIT_MS });
+      }
+
+      await page.locator('#status[data-state="paused"]').waitFor({ timeout: WAIT_MS });
+      // Live while paused, then Jump to live: every event of the category once, newest first.
+      const [second] = await publish(server, [{ ...event(901), category }]);
+      await page.locator("#status", { hasText: "Paused — 1 new" }).waitFor({ timeout: WAIT_MS });
+      await page.click("#jump");
+      await row(page, second.seq).waitFor({ timeout: WAIT_MS });
+      const all = await page.evaluate(() => [...document.querySelectorAll("#rows-window .row[data-seq]")].length);
+      assert.ok(all > 0);
+      const seqs = await page.evaluate(async () => {
+        // The whole buffer, not just the rows in the DOM: scroll through it.
+        const rows = document.getElementById("rows");
+        const seen = new Set();
+        for (let top = 0; top <= rows.scrollHeight; top += rows.clientHeight / 2) {
+          rows.scrollTop = top;
+          await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+          for (const r of document.querySelectorAll("#rows-window .row[data-seq]")) seen.add(Number(r.dataset.seq));
+        }
+        return [...seen];
+      });
+      const expected = [...past, first, second].map((r) => r.seq);
+      assert.deepEqual([...seqs].sort((a, b) => a - b), expected, "each event of the category exactly once");
       assert.deepEqual(problems, []);
     } finally {
       await close();

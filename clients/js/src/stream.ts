@@ -8,8 +8,14 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 export interface ConnectOptions {
   /** Server base address, e.g. `http://localhost:8080` (or `ws://…`). */
   url: string;
-  /** Bearer token (JWT) with a reading role; sent as `?token=`, which browsers need. */
+  /** Bearer token (JWT) with a reading role; sent as `?token=` unless `tokenIn` says otherwise. */
   token?: string;
+  /**
+   * Where the token travels: `"query"` (default, `?token=`, what the original browser clients do) or `"subprotocol"`
+   * (a `bearer.<jwt>` WebSocket subprotocol, the one header a browser can set, so the token is in no URL the server or
+   * a proxy logs; a refused connection is then diagnosed with an `Authorization` header).
+   */
+  tokenIn?: "query" | "subprotocol";
   /** Initial filters; `updateFilters` changes them later (and for reconnects). */
   filters?: StreamFilter;
   /** Replay every matching event after this seq first; without it the stream is live from the connection. */
@@ -157,7 +163,9 @@ class Connection implements AuditStreamConnection {
 
     const url = this.#address("ws/audit");
     let opened = false;
-    const socket = new WebSocketImpl(url.toString());
+    const socket = this.options.token && this.options.tokenIn === "subprotocol"
+      ? new WebSocketImpl(url.toString(), [`bearer.${this.options.token}`])
+      : new WebSocketImpl(url.toString());
     this.#socket = socket;
     socket.onopen = () => {
       opened = true;
@@ -272,7 +280,12 @@ class Connection implements AuditStreamConnection {
     try {
       const url = this.#address("api/v1/stream");
       url.protocol = url.protocol === "wss:" ? "https:" : url.protocol === "ws:" ? "http:" : url.protocol;
-      const response = await doFetch(url, { signal: controller.signal, headers: { accept: "text/event-stream" } });
+      const headers: Record<string, string> = { accept: "text/event-stream" };
+      if (this.options.token && this.options.tokenIn === "subprotocol") {
+        headers.authorization = `Bearer ${this.options.token}`;
+      }
+
+      const response = await doFetch(url, { signal: controller.signal, headers });
       if (response.ok) {
         return null;
       }
@@ -290,7 +303,7 @@ class Connection implements AuditStreamConnection {
     const base = new URL(path, withSlash(this.options.url));
     const ws = new URL(base);
     ws.protocol = base.protocol === "https:" ? "wss:" : base.protocol === "http:" ? "ws:" : base.protocol;
-    if (this.options.token) {
+    if (this.options.token && this.options.tokenIn !== "subprotocol") {
       ws.searchParams.set("token", this.options.token);
     }
 
