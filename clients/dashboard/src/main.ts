@@ -2,12 +2,14 @@
 // in-browser verification, and severity/type filters kept in the URL.
 import { AuthError, connect, FilterError, type AuditStreamConnection } from "../../js/src/index.js";
 import type { AuditEvent } from "../../js/src/types.js";
+import { AdminPanel } from "./admin.js";
 import { AlertsPanel } from "./alerts.js";
 import { checkConsistency, EMPTY_TREE, forgetPinnedKey, latestCheckpoint, pinnedKey, verifyEvent } from "./ledger.js";
 import type { VerifiedCheckpoint } from "./verify.js";
 import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
 import { currentFilters, filterable, filterBy, refuseFilter, showFilterStatus, showFilters, wireFilters } from "./filters.js";
 import { loadOlder, problemText } from "./history.js";
+import { StatsPanel } from "./stats.js";
 import { LiveTable } from "./table.js";
 import { initTheme } from "./theme.js";
 
@@ -40,6 +42,14 @@ const table = new LiveTable({
   onFilter: (field, value) => filterBy(field, value),
   onRender: () => showStatus(),
 });
+
+const stats = new StatsPanel($("stats"), $("totals"), $("rate-chart"));
+const admin = new AdminPanel($("admin-toggle"), $("admin"), { ledger: $("admin-ledger"), clients: $("admin-clients"), sinks: $("admin-sinks") });
+$("stats-toggle").addEventListener("click", () => {
+  stats.toggle();
+  $("stats-toggle").setAttribute("aria-expanded", String(stats.open));
+});
+$("admin-toggle").addEventListener("click", () => admin.toggle());
 
 const alerts = new AlertsPanel($("alerts"), $("alerts-list"), $("alerts-title"), (seq) => openDrawer(seq));
 
@@ -103,6 +113,8 @@ function signOut(reason = ""): void {
   closeDrawer();
   table.clear();
   alerts.clear();
+  stats.clear();
+  admin.clear();
   resetHistory();
   showSignIn(reason);
 }
@@ -122,6 +134,8 @@ function start(): void {
 
   table.clear();
   alerts.clear();
+  stats.clear();
+  admin.clear();
   resetHistory();
   baseline = null;
   opens = 0;
@@ -143,14 +157,19 @@ function start(): void {
       connection = "live";
       connectionDetail = "";
       alerts.forRole(m.role);
+      admin.forRole(m.role, token);
       showStatus();
       void checkLedger(token, opens++ > 0, m.last_seq);
     },
     onEvent: (m) => {
       headSeq = Math.max(headSeq, m.seq);
+      stats.event(m.audit_event.severity);
       table.addEvent(m.seq, m.audit_event);
     },
-    onAlert: (m) => alerts.add(m),
+    onAlert: (m) => {
+      stats.alert();
+      alerts.add(m);
+    },
     onReconnect: (m) => {
       connection = "reconnecting";
       connectionDetail = `attempt ${m.attempt}, ${m.reason}`;
@@ -159,6 +178,7 @@ function start(): void {
     onMessage: (m) => {
       if (m.type === "audit.stream.gap") {
         table.addGap(m.from_seq, m.to_seq, m.reason);
+        stats.gap(m.from_seq, m.to_seq);
       } else if (m.type === "audit.error") {
         const why = m.field && !m.message.startsWith(m.field) ? `${m.field}: ${m.message}` : m.message;
         if (m.code !== "invalid_filter" || !refuseFilter(why)) {

@@ -729,6 +729,65 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     }
   });
 
+  test("the stats panel counts what arrives by severity and charts events per second", async () => {
+    const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
+    try {
+      await live(page);
+      await page.click("#stats-toggle");
+      await page.locator("#rate-chart canvas").waitFor({ timeout: WAIT_MS });
+      const receipts = await publish(server, [event(1, "auth.failure", "error"), event(2), event(3, "security.incident", "critical"), event(4, "auth.failure", "error")]);
+      await row(page, receipts[3].seq).waitFor({ timeout: WAIT_MS });
+      const total = (name) => page.locator(`#totals dd[data-total="${name}"]`);
+      await total("received").getByText("4", { exact: true }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await total("error").textContent(), "2");
+      assert.equal(await total("critical").textContent(), "1");
+      assert.equal(await total("info").textContent(), "1");
+      assert.equal(await total("warning").textContent(), "0");
+      assert.match(await total("last minute").textContent(), /^0\.1\/s$/);
+      assert.deepEqual(await page.locator("#rate-chart .u-legend .u-label").allTextContents().then((l) => l.filter(Boolean)).then((l) => l.slice(-4)), ["critical", "error", "warning", "info"]);
+      await page.click("#stats-toggle");
+      assert.ok(await page.locator("#stats").isHidden());
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("admins get the admin views (clients, sinks, ledger status); a one-tenant admin sees the server's refusal; others get no Admin button", async () => {
+    const admin = await openConsole(`/#token=${server.readerToken()}`);
+    const tenantAdmin = await openConsole(`/#token=${server.token({ role: "admin", tenant: "acme" })}`);
+    const auditor = await openConsole(`/#token=${server.token({ role: "auditor", tenant: "acme" })}`);
+    try {
+      await Promise.all([live(admin.page), live(tenantAdmin.page), live(auditor.page)]);
+      const [receipt] = await publish(server, [event(1)]);
+      await admin.page.click("#admin-toggle");
+      await admin.page.locator("#admin[data-refreshed-at]").waitFor({ timeout: WAIT_MS });
+      const treeSize = Number(await admin.page.locator('#admin-ledger dd[data-fact="tree size"]').textContent());
+      assert.ok(treeSize >= receipt.seq, `tree size ${treeSize} ≥ ${receipt.seq}`);
+      assert.match(await admin.page.locator('#admin-ledger dd[data-fact="last checkpoint"]').textContent(), /^tree size \d+, signed [\d.]+ s ago$/);
+      assert.match(await admin.page.locator("#admin-ledger").textContent(), /Verifier key pinned in this browser: \S+/);
+      assert.equal(await admin.page.locator("#admin-sinks").textContent(), "No sinks are configured (AuditStream:Sinks).");
+      const roles = await admin.page.locator("#admin-clients tbody tr td:nth-child(2)").allTextContents();
+      assert.ok(roles.includes("admin") && roles.includes("auditor"), `clients' roles: ${roles}`);
+      await admin.page.screenshot({ path: join(screenshots, "console-admin.png") });
+
+      // An admin of one tenant: the server-wide views answer 403, shown with the problem's detail; clients are its tenant's.
+      await tenantAdmin.page.click("#admin-toggle");
+      await tenantAdmin.page.locator("#admin[data-refreshed-at]").waitFor({ timeout: WAIT_MS });
+      assert.match(await tenantAdmin.page.locator("#admin-ledger .admin-error").textContent(), /^GET \/debug\/websocket\/audit\/stats answered 403 \S/);
+      assert.match(await tenantAdmin.page.locator("#admin-sinks .admin-error").textContent(), /^GET \/api\/v1\/sinks answered 403 \S/);
+      const tenants = await tenantAdmin.page.locator("#admin-clients tbody tr td:nth-child(3)").allTextContents();
+      assert.ok(tenants.length > 0 && tenants.every((t) => t === "acme"), `tenants: ${tenants}`);
+
+      assert.ok(await auditor.page.locator("#admin-toggle").isHidden());
+      assert.deepEqual([...admin.problems, ...auditor.problems, ...tenantAdmin.problems.filter((p) => !p.includes("403"))], []);
+    } finally {
+      await admin.close();
+      await tenantAdmin.close();
+      await auditor.close();
+    }
+  });
+
   test("the theme follows the OS until the Theme button picks one, which is remembered", async () => {
     const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
     try {
