@@ -8,6 +8,8 @@ export type Row =
 
 export const ROW_HEIGHT = 28;
 const OVERSCAN = 10;
+/** The shortest interval between two renders caused by arrivals alone (ms). */
+const ARRIVAL_MS = 100;
 
 export interface TableView {
   scroller: HTMLElement;
@@ -82,6 +84,8 @@ export class LiveTable {
   #paused = false;
   #frame = 0;
   #selected: number | null = null;
+  #lastRender = 0;
+  #arrivalTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly view: TableView, readonly cap = 5000) {
     view.scroller.addEventListener("scroll", () => this.#schedule(), { passive: true });
@@ -217,7 +221,7 @@ export class LiveTable {
       this.#trim(this.#incoming, this.#incoming.length - this.cap);
     }
 
-    this.#schedule();
+    this.#scheduleArrival();
   }
 
   #trim(rows: Row[], count: number): void {
@@ -227,6 +231,27 @@ export class LiveTable {
         this.#dropped++;
       }
     }
+  }
+
+  /**
+   * Arrivals render at most every ARRIVAL_MS (a fast stream then costs ten renders a second, not sixty, which a reader
+   * cannot follow anyway); scrolling, selection and pause render on the next frame.
+   */
+  #scheduleArrival(): void {
+    if (this.#frame !== 0 || this.#arrivalTimer !== null) {
+      return;
+    }
+
+    const wait = this.#lastRender + ARRIVAL_MS - performance.now();
+    if (wait <= 0) {
+      this.#schedule();
+      return;
+    }
+
+    this.#arrivalTimer = setTimeout(() => {
+      this.#arrivalTimer = null;
+      this.#schedule();
+    }, wait);
   }
 
   #schedule(): void {
@@ -239,6 +264,7 @@ export class LiveTable {
   }
 
   #render(): void {
+    this.#lastRender = performance.now();
     if (!this.#paused) {
       const last = this.#rows.at(-1)?.seq ?? 0;
       const first = this.#incoming[0]?.seq;

@@ -70,6 +70,8 @@ class Connection implements AuditStreamConnection {
   #closed = false;
   #fatal: AuditStreamError | null = null;
   #queue: StreamMessage[] = [];
+  /** Whether messages are kept for `for await`: once iteration starts, or from the start when no callback takes them. */
+  #iterating: boolean;
   #readers: Array<{ resolve: (result: IteratorResult<StreamMessage>) => void; reject: (error: Error) => void }> = [];
   #pongs: Waiter<Pong>[] = [];
   #filterWaiters: Waiter<StreamFilter>[] = [];
@@ -80,6 +82,7 @@ class Connection implements AuditStreamConnection {
 
   constructor(private readonly options: ConnectOptions) {
     this.#filters = options.filters;
+    this.#iterating = !options.onMessage && !options.onEvent;
     this.#lastSeq = options.sinceSeq ?? null;
     this.ready = new Promise((resolve, reject) => {
       this.#readyResolve = resolve;
@@ -130,6 +133,7 @@ class Connection implements AuditStreamConnection {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<StreamMessage> {
+    this.#iterating = true;
     return {
       next: () => {
         const message = this.#queue.shift();
@@ -247,7 +251,7 @@ class Connection implements AuditStreamConnection {
     const reader = this.#readers.shift();
     if (reader) {
       reader.resolve({ value: message, done: false });
-    } else {
+    } else if (this.#iterating) {
       this.#queue.push(message);
     }
   }
