@@ -16,6 +16,8 @@ export type Verification =
 export interface PinnedKey {
   key: string;
   pinnedAt: string;
+  /** Pasted by the user rather than fetched from the server on first use. */
+  pasted?: boolean;
 }
 
 export function pinnedKey(): PinnedKey | null {
@@ -25,6 +27,18 @@ export function pinnedKey(): PinnedKey | null {
   } catch {
     return null;
   }
+}
+
+/** Pins a verifier key the user pasted (e.g. from `auditstream` or the server's operator) instead of trusting the server on first use; a string says why it cannot be pinned. */
+export async function pinKey(text: string): Promise<PinnedKey | string> {
+  const parsed = await parseVerifierKey(text);
+  if (typeof parsed === "string") {
+    return parsed;
+  }
+
+  const pinned = { key: parsed.text, pinnedAt: new Date().toISOString(), pasted: true };
+  localStorage.setItem(PIN_KEY, JSON.stringify(pinned));
+  return pinned;
 }
 
 export function forgetPinnedKey(): void {

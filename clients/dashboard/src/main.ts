@@ -4,7 +4,7 @@ import { AuthError, connect, FilterError, type AuditStreamConnection } from "../
 import type { AuditEvent } from "../../js/src/types.js";
 import { AdminPanel } from "./admin.js";
 import { AlertsPanel } from "./alerts.js";
-import { checkConsistency, EMPTY_TREE, forgetPinnedKey, latestCheckpoint, pinnedKey, verifyEvent } from "./ledger.js";
+import { checkConsistency, EMPTY_TREE, forgetPinnedKey, latestCheckpoint, pinKey, pinnedKey, verifyEvent } from "./ledger.js";
 import type { VerifiedCheckpoint } from "./verify.js";
 import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
 import { currentFilters, filterable, filterBy, refuseFilter, showFilterStatus, showFilters, wireFilters } from "./filters.js";
@@ -121,7 +121,22 @@ function signOut(reason = ""): void {
 
 $("signin-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  signIn($<HTMLTextAreaElement>("token-input").value);
+  const key = $<HTMLInputElement>("signin-key").value.trim();
+  if (!key) {
+    signIn($<HTMLTextAreaElement>("token-input").value);
+    return;
+  }
+
+  // Pinned before the stream connects, so that even the first checkpoint is checked against it.
+  void pinKey(key).then((pinned) => {
+    if (typeof pinned === "string") {
+      $("signin-reason").textContent = `The verifier key cannot be pinned: ${pinned}.`;
+      return;
+    }
+
+    $<HTMLInputElement>("signin-key").value = "";
+    signIn($<HTMLTextAreaElement>("token-input").value);
+  });
 });
 $("signout").addEventListener("click", () => signOut());
 
@@ -503,7 +518,9 @@ function closeDrawer(): void {
 
 function showPinnedKey(): void {
   const pinned = pinnedKey();
-  $("pinned-key").textContent = pinned ? `Pinned key ${pinned.key} (since ${new Date(pinned.pinnedAt).toLocaleString()})` : "No key pinned yet: Verify pins the server's key on first use.";
+  $("pinned-key").textContent = pinned
+    ? `Pinned key ${pinned.key} (${pinned.pasted ? "pasted" : "trusted on first use"}, since ${new Date(pinned.pinnedAt).toLocaleString()})`
+    : "No key pinned yet: Verify pins the server's key on first use, unless you pin one below.";
   $("forget-key").hidden = !pinned;
 }
 
@@ -541,6 +558,21 @@ async function verifyShown(): Promise<void> {
 $("verify").addEventListener("click", () => void verifyShown());
 $("close-drawer").addEventListener("click", closeDrawer);
 $("copy-json").addEventListener("click", () => void navigator.clipboard?.writeText($("json").textContent ?? ""));
+$("pin-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const status = $("pin-status");
+  void pinKey($<HTMLInputElement>("pin-input").value).then((pinned) => {
+    status.classList.toggle("error", typeof pinned === "string");
+    status.textContent = typeof pinned === "string" ? `Not pinned: ${pinned}.` : "Pinned.";
+    if (typeof pinned !== "string") {
+      $<HTMLInputElement>("pin-input").value = "";
+      // A new key: the ledger baseline was checked with the old one.
+      baseline = null;
+    }
+
+    showPinnedKey();
+  });
+});
 $("forget-key").addEventListener("click", () => {
   forgetPinnedKey();
   showPinnedKey();

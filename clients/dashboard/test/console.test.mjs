@@ -2,7 +2,7 @@
 // `/`, and the Debian chromium (playwright-core) signs in, watches events arrive, pauses, opens the drawer and verifies.
 // Every wait is for a condition with a timeout, never a sleep.
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
+import { createHash, createHmac, generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -785,6 +785,49 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       await admin.close();
       await tenantAdmin.close();
       await auditor.close();
+    }
+  });
+
+  test("a pasted verifier key is pinned instead of the server's: another key fails Verify, the server's own passes", async () => {
+    // A well-formed Ed25519 note key (signed-note: key ID = SHA-256(name ‖ "\n" ‖ 0x01 ‖ key)[:4]) that did not sign this ledger.
+    const name = "other.example/ledger";
+    const raw = Buffer.from(generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" }).x, "base64url");
+    const typed = Buffer.concat([Buffer.from([1]), raw]);
+    const id = createHash("sha256").update(Buffer.concat([Buffer.from(`${name}\n`), typed])).digest().subarray(0, 4).toString("hex");
+    const otherKey = `${name}+${id}+${typed.toString("base64")}`;
+    const serverKey = (await (await fetch(`${server.url}/api/v1/ledger/public-key`)).text()).trim();
+
+    const { page, problems, close } = await openConsole();
+    try {
+      await page.locator("#signin").waitFor({ timeout: WAIT_MS });
+      await page.fill("#token-input", server.readerToken());
+      await page.fill("#signin-key", "not a key");
+      await page.click("#signin button[type=submit]");
+      await page.locator("#signin-reason", { hasText: "The verifier key cannot be pinned: the verifier key is not name+keyid+key." }).waitFor({ timeout: WAIT_MS });
+      await page.fill("#signin-key", otherKey);
+      await page.click("#signin button[type=submit]");
+      await live(page);
+      assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem("auditstream.console.pinned-key")).key), otherKey);
+
+      const [receipt] = await publish(server, [event(1)]);
+      await row(page, receipt.seq).locator(".cell.seq").click();
+      assert.match(await page.locator("#pinned-key").textContent(), new RegExp(`^Pinned key ${otherKey.replace(/[+/]/g, "\\$&")} \\(pasted, since `));
+      await page.click("#verify");
+      await page.locator('#verify-result[data-result="fail"]').waitFor({ timeout: 30_000 });
+      assert.match(await page.locator("#verify-result").textContent(), /the checkpoint is not signed by the pinned key other\.example\/ledger\+/);
+
+      // A malformed paste is refused with the reason; the server's real key, pasted, verifies.
+      await page.fill("#pin-input", `${name}+00000000+${typed.toString("base64")}`);
+      await page.click("#pin-form button[type=submit]");
+      await page.locator("#pin-status.error", { hasText: "Not pinned: the verifier key's ID does not match its name and key." }).waitFor({ timeout: WAIT_MS });
+      await page.fill("#pin-input", serverKey);
+      await page.click("#pin-form button[type=submit]");
+      await page.locator("#pin-status", { hasText: "Pinned." }).waitFor({ timeout: WAIT_MS });
+      await page.click("#verify");
+      await verified(page);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
     }
   });
 
