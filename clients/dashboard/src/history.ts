@@ -72,3 +72,26 @@ export async function loadOlder(before: number, filterQuery: string, token: stri
 
   return { ok: true, events: found, scannedFrom: upper };
 }
+
+/** Reads every matching event with seq in [from, to] (what a gap skipped), following `next` links. */
+export async function loadRange(from: number, to: number, filterQuery: string, token: string): Promise<OlderPage> {
+  const params = new URLSearchParams(filterQuery);
+  params.set("since_seq", String(from - 1));
+  params.set("limit", String(Math.min(1000, to - from + 1)));
+  let url: string | null = `/api/v1/events?${params}`;
+  const found: AuditEvent[] = [];
+  for (let requests = 0; url && requests < REQUESTS * 5; requests++) {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, cache: "no-store" });
+    if (!response.ok) {
+      return { ok: false, failure: `GET /api/v1/events answered ${await problemText(response)}` };
+    }
+
+    const page = (await response.json()) as EventsPage;
+    const events = page.events ?? [];
+    found.push(...events.filter((e) => typeof e.seq === "number" && e.seq >= from && e.seq <= to));
+    const reached = (page.cursor ?? to) >= to || events.some((e) => (e.seq ?? 0) >= to);
+    url = reached || !page.next ? null : page.next;
+  }
+
+  return { ok: true, events: found, scannedFrom: from };
+}

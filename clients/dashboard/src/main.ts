@@ -8,7 +8,7 @@ import { checkConsistency, EMPTY_TREE, forgetPinnedKey, latestCheckpoint, pinKey
 import type { VerifiedCheckpoint } from "./verify.js";
 import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
 import { currentFilters, filterable, filterBy, refuseFilter, showFilterStatus, showFilters, wireFilters } from "./filters.js";
-import { loadOlder, problemText } from "./history.js";
+import { loadOlder, loadRange, problemText } from "./history.js";
 import { StatsPanel } from "./stats.js";
 import { LiveTable } from "./table.js";
 import { initTheme } from "./theme.js";
@@ -40,6 +40,7 @@ const table = new LiveTable({
   capNotice: $("cap-notice"),
   onSelect: (seq) => openDrawer(seq),
   onFilter: (field, value) => filterBy(field, value),
+  onFillGap: (from, to) => void fillGap(from, to),
   onRender: () => showStatus(),
 });
 
@@ -404,6 +405,28 @@ async function loadOlderEvents(): Promise<void> {
 }
 
 $("load-older").addEventListener("click", () => void loadOlderEvents());
+
+/** Reads the events a gap skipped (seqs from..to matching the filters) from the ledger and shows them in place. */
+async function fillGap(from: number, to: number): Promise<void> {
+  if (!session) {
+    return;
+  }
+
+  const token = session.token;
+  table.markGap(from, to, "Loading from the ledger…");
+  const page = await loadRange(from, to, location.search, token).catch((e: Error) => ({ ok: false as const, failure: e.message }));
+  if (session?.token !== token) {
+    return;
+  }
+
+  if (!page.ok) {
+    table.markGap(from, to, `Could not load them: ${page.failure}`);
+    return;
+  }
+
+  const added = table.addOlder(page.events);
+  table.markGap(from, to, `${page.events.length.toLocaleString("en")} matching events loaded from the ledger${added < page.events.length ? ` (${page.events.length - added} were already shown)` : ""}`);
+}
 
 // ---- export: the server's streaming export of the current filters ----
 

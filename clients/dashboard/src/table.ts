@@ -4,7 +4,7 @@ import type { AuditEvent } from "../../js/src/types.js";
 
 export type Row =
   | { kind: "event"; seq: number; event: AuditEvent }
-  | { kind: "gap"; seq: number; from: number; to: number; reason: string };
+  | { kind: "gap"; seq: number; from: number; to: number; reason: string; filled?: string };
 
 export const ROW_HEIGHT = 28;
 const OVERSCAN = 10;
@@ -17,6 +17,8 @@ export interface TableView {
   window: HTMLElement;
   capNotice: HTMLElement;
   onSelect: (seq: number) => void;
+  /** A gap's "Load them" was clicked: read its seqs from the ledger. */
+  onFillGap: (from: number, to: number) => void;
   /** A value of a row was clicked: filter by it (`field` is the event field). */
   onFilter: (field: string, value: string) => void;
   /** Told after each render, e.g. to update the "N new" count. */
@@ -187,7 +189,17 @@ export class LiveTable {
   }
 
   addGap(from: number, to: number, reason: string): void {
-    this.#push({ kind: "gap", seq: to, from, to, reason });
+    // Sorted just above the events it stands for, so that filling it from the ledger puts them beneath it.
+    this.#push({ kind: "gap", seq: to + 0.5, from, to, reason });
+  }
+
+  /** Says on the gap row what reading its seqs from the ledger gave (or is doing). */
+  markGap(from: number, to: number, text: string): void {
+    for (const row of [...this.#rows, ...this.#incoming]) {
+      if (row.kind === "gap" && row.from === from && row.to === to) row.filled = text;
+    }
+
+    this.#schedule();
   }
 
   clear(): void {
@@ -306,6 +318,18 @@ export class LiveTable {
       element.dataset.gap = `${row.from}-${row.to}`;
       const range = row.from === row.to ? `seq ${row.from}` : `seqs ${row.from}–${row.to}`;
       element.append(cell(`Gap: ${range} not sent to this console (${row.reason === "rate_limited" ? "rate limited" : row.reason}); they are in the ledger`, "gap-text"));
+      if (row.filled) {
+        element.append(cell(row.filled, "gap-filled"));
+      } else {
+        const load = document.createElement("button");
+        load.type = "button";
+        load.className = "fill-gap";
+        load.textContent = "Load them";
+        load.title = "Read the skipped events matching the filters from the ledger (GET /api/v1/events)";
+        load.addEventListener("click", () => this.view.onFillGap(row.from, row.to));
+        element.append(load);
+      }
+
       return element;
     }
 

@@ -937,10 +937,17 @@ describe("the web console under a per-client rate limit", { timeout: 120_000 }, 
       const to = receipts[9].seq;
       const gap = page.locator(`#rows-window .row.gap[data-gap="${from}-${to}"]`);
       await gap.waitFor({ timeout: WAIT_MS });
-      assert.equal(await gap.textContent(), `Gap: seqs ${from}–${to} not sent to this console (rate limited); they are in the ledger`);
-      const shown = await page.locator("#rows-window .row[data-seq]").evaluateAll((rows) => rows.map((r) => Number(r.dataset.seq)));
-      assert.deepEqual(shown, receipts.slice(0, 3).map((r) => r.seq).reverse());
+      assert.equal(await gap.locator(".gap-text").textContent(), `Gap: seqs ${from}–${to} not sent to this console (rate limited); they are in the ledger`);
+      const shownSeqs = () => page.locator("#rows-window .row[data-seq]").evaluateAll((rows) => rows.map((r) => Number(r.dataset.seq)));
+      assert.deepEqual(await shownSeqs(), receipts.slice(0, 3).map((r) => r.seq).reverse());
       await page.screenshot({ path: join(screenshots, "console-gap.png") });
+
+      // "Load them" reads the skipped seqs from the ledger (not rate limited) and shows them beneath the gap, each once.
+      await gap.locator("button.fill-gap").click();
+      await gap.locator(".gap-filled", { hasText: "7 matching events loaded from the ledger" }).waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(await shownSeqs(), receipts.map((r) => r.seq).reverse());
+      const order = await page.locator("#rows-window .row").evaluateAll((rows) => rows.map((r) => r.dataset.gap ? "gap" : r.dataset.seq));
+      assert.equal(order[0], "gap", "the gap row stays above the events it stood for");
     } finally {
       await context.close();
     }
