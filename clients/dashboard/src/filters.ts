@@ -143,6 +143,7 @@ export function showFilters(): void {
   const relative = params.get("relative");
   const range = !relative && (params.has("start") || params.has("end"));
   const time = $<HTMLSelectElement>("time-select");
+  time.querySelectorAll("option[data-extra]").forEach((o) => o.remove());
   if (relative && !RELATIVE.includes(relative)) {
     // A value the select does not list (the server will say what is allowed): shown so that it can be corrected.
     const option = document.createElement("option");

@@ -44,12 +44,9 @@ const table = new LiveTable({
   onRender: () => showStatus(),
 });
 
-const stats = new StatsPanel($("stats"), $("totals"), $("rate-chart"));
+const stats = new StatsPanel($("stats-toggle"), $("stats"), $("totals"), $("rate-chart"));
 const admin = new AdminPanel($("admin-toggle"), $("admin"), { ledger: $("admin-ledger"), clients: $("admin-clients"), sinks: $("admin-sinks") });
-$("stats-toggle").addEventListener("click", () => {
-  stats.toggle();
-  $("stats-toggle").setAttribute("aria-expanded", String(stats.open));
-});
+$("stats-toggle").addEventListener("click", () => stats.toggle());
 $("admin-toggle").addEventListener("click", () => admin.toggle());
 
 const alerts = new AlertsPanel($("alerts"), $("alerts-list"), $("alerts-title"), (seq) => openDrawer(seq));

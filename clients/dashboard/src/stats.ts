@@ -16,7 +16,7 @@ export class StatsPanel {
   #chart: uPlot | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly panel: HTMLElement, private readonly totals: HTMLElement, private readonly chartHost: HTMLElement, private readonly now: () => number = Date.now) {}
+  constructor(private readonly button: HTMLElement, private readonly panel: HTMLElement, private readonly totals: HTMLElement, private readonly chartHost: HTMLElement, private readonly now: () => number = Date.now) {}
 
   get open(): boolean {
     return !this.panel.hidden;
@@ -59,6 +59,7 @@ export class StatsPanel {
 
   toggle(open = !this.open): void {
     this.panel.hidden = !open;
+    this.button.setAttribute("aria-expanded", String(open));
     if (this.#timer) {
       clearInterval(this.#timer);
       this.#timer = null;

@@ -745,8 +745,10 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       assert.equal(await total("warning").textContent(), "0");
       assert.match(await total("last minute").textContent(), /^0\.1\/s$/);
       assert.deepEqual(await page.locator("#rate-chart .u-legend .u-label").allTextContents().then((l) => l.filter(Boolean)).then((l) => l.slice(-4)), ["critical", "error", "warning", "info"]);
+      assert.equal(await page.locator("#stats-toggle").getAttribute("aria-expanded"), "true");
       await page.click("#stats-toggle");
       assert.ok(await page.locator("#stats").isHidden());
+      assert.equal(await page.locator("#stats-toggle").getAttribute("aria-expanded"), "false");
       assert.deepEqual(problems, []);
     } finally {
       await close();
@@ -1045,7 +1047,8 @@ describe("the web console under a 2,000 events/s stream", { timeout: 300_000 }, 
       assert.ok(longTasks.reduce((a, b) => a + b, 0) < elapsed * 1000 * 0.25 * stretch, "long tasks take less than a quarter of the run (scaled)");
       assert.ok(await page.locator("#cap-notice").isVisible(), "the 5,000-row cap is reached");
       // Bounded: once the buffer is full (a third of the way in), the heap grows by no more than a few MB.
-      assert.ok(endHeap - midHeap < 8 * 1048576, `heap grew ${mb(endHeap - midHeap)} MB from ${mb(midHeap)} MB in the second two thirds`);
+      // (Before clients/js stopped queueing callback-delivered messages, it grew 6.5 MB in 15 s here.)
+      assert.ok(endHeap - midHeap < 2 * 1048576, `heap grew ${mb(endHeap - midHeap)} MB from ${mb(midHeap)} MB in the second two thirds`);
       assert.ok(endHeap < 64 * 1048576, `heap ${mb(endHeap)} MB`);
     } finally {
       await context.close();
