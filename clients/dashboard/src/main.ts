@@ -32,6 +32,10 @@ let historyDone = false;
 /** The last signed checkpoint this console checked; each reconnect proves the ledger still extends it. */
 let baseline: VerifiedCheckpoint | null = null;
 let opens = 0;
+/** How often the ledger is proved consistent while the stream stays connected (each reconnect also checks). */
+const LEDGER_CHECK_MS = 60_000;
+let ledgerTimer: ReturnType<typeof setInterval> | null = null;
+let ledgerChecking = false;
 
 const table = new LiveTable({
   scroller: $("rows"),
@@ -101,6 +105,11 @@ function expiredReason(): string {
 function signOut(reason = ""): void {
   stream?.close();
   stream = null;
+  if (ledgerTimer) {
+    clearInterval(ledgerTimer);
+    ledgerTimer = null;
+  }
+
   if (expiryTimer) {
     clearTimeout(expiryTimer);
     expiryTimer = null;
@@ -159,6 +168,12 @@ function start(): void {
   connectionDetail = "";
   showStatus();
   const token = session.token;
+  if (ledgerTimer) clearInterval(ledgerTimer);
+  ledgerTimer = setInterval(() => {
+    if (session?.token === token && connection === "live" && baseline && !ledgerChecking) {
+      void checkLedger(token, "periodic", headSeq);
+    }
+  }, LEDGER_CHECK_MS);
   stream = connect({
     url: location.origin,
     token,
@@ -172,7 +187,7 @@ function start(): void {
       alerts.forRole(m.role);
       admin.forRole(m.role, token);
       showStatus();
-      void checkLedger(token, opens++ > 0, m.last_seq);
+      void checkLedger(token, opens++ > 0 ? "reconnect" : "first", m.last_seq);
     },
     onEvent: (m) => {
       headSeq = Math.max(headSeq, m.seq);
@@ -225,7 +240,18 @@ function start(): void {
 }
 
 /** On the first connection, notes the signed checkpoint; after each reconnect, proves the ledger extends it (RFC 9162 consistency). */
-async function checkLedger(token: string, reconnected: boolean, lastSeq: number): Promise<void> {
+async function checkLedger(token: string, occasion: "first" | "reconnect" | "periodic", lastSeq: number): Promise<void> {
+  ledgerChecking = true;
+  try {
+    await proveLedger(token, occasion, lastSeq);
+  } finally {
+    ledgerChecking = false;
+  }
+}
+
+async function proveLedger(token: string, occasion: "first" | "reconnect" | "periodic", lastSeq: number): Promise<void> {
+  const reconnected = occasion !== "first";
+  const after = occasion === "periodic" ? "while connected" : "after reconnecting";
   const status = $("ledger-status");
   const warn = (text: string) => {
     const warning = $("ledger-warning");
@@ -248,13 +274,13 @@ async function checkLedger(token: string, reconnected: boolean, lastSeq: number)
     if (typeof checkpoint === "string") {
       status.textContent = "Ledger not checked";
       status.title = checkpoint;
-      if (reconnected) warn(`Could not check the ledger after reconnecting: ${checkpoint}`);
+      if (reconnected) warn(`Could not check the ledger ${after}: ${checkpoint}`);
       return;
     }
 
     baseline = checkpoint;
     status.textContent = `Ledger: signed tree size ${checkpoint.treeSize}`;
-    status.title = "The latest checkpoint, signed by the pinned key; each reconnect proves the ledger still extends it.";
+    status.title = "The latest checkpoint, signed by the pinned key; every minute and after each reconnect, a consistency proof shows the ledger still extends it.";
     return;
   }
 
@@ -265,14 +291,14 @@ async function checkLedger(token: string, reconnected: boolean, lastSeq: number)
   }
 
   if ("failure" in result) {
-    warn(result.rewritten ? `Warning: the ledger this console follows was rewritten — ${result.failure}.` : `Could not check the ledger after reconnecting: ${result.failure}.`);
+    warn(result.rewritten ? `Warning: the ledger this console follows was rewritten — ${result.failure}.` : `Could not check the ledger ${after}: ${result.failure}.`);
     status.textContent = result.rewritten ? "Ledger REWRITTEN" : "Ledger not checked";
     return;
   }
 
   baseline = result.checkpoint;
   status.textContent = `Ledger: consistent ${before.treeSize} → ${result.checkpoint.treeSize}`;
-  status.title = `After reconnecting, a consistency proof showed the signed tree of ${result.checkpoint.treeSize} events extends the one of ${before.treeSize} seen before.`;
+  status.title = `${occasion === "periodic" ? `At ${new Date().toLocaleTimeString()}` : "After reconnecting"}, a consistency proof showed the signed tree of ${result.checkpoint.treeSize} events extends the one of ${before.treeSize} seen before.`;
 }
 
 function showStatus(): void {

@@ -95,6 +95,14 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     }
   };
   const live = (page) => page.locator('#status[data-state="live"]').waitFor({ timeout: WAIT_MS });
+  /** Resolves once the server has signed a checkpoint covering `seq` (it signs every 200 ms here), polling it. */
+  const signedThrough = async (seq) => {
+    const deadline = Date.now() + WAIT_MS;
+    while (Number((await (await fetch(`${server.url}/api/v1/ledger/checkpoint`)).text()).split("\n")[1]) < seq) {
+      assert.ok(Date.now() < deadline, `no checkpoint covering seq ${seq} within ${WAIT_MS} ms`);
+      await new Promise((resolveSoon) => setTimeout(resolveSoon, 50));
+    }
+  };
 
   test("sign-in by #token= reads the fragment, removes it from the address bar, shows role, tenant and expiry, and signs out", async () => {
     const token = server.token({ role: "auditor", tenant: "acme" });
@@ -358,14 +366,6 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       socket = ws;
       ws.connectToServer();
     });
-    /** Resolves once the server has signed a checkpoint covering `seq` (it signs every 200 ms here). */
-    const signedThrough = async (seq) => {
-      const deadline = Date.now() + WAIT_MS;
-      while (Number((await (await fetch(`${server.url}/api/v1/ledger/checkpoint`)).text()).split("\n")[1]) < seq) {
-        assert.ok(Date.now() < deadline, `no checkpoint covering seq ${seq} within ${WAIT_MS} ms`);
-        await new Promise((resolveSoon) => setTimeout(resolveSoon, 50));
-      }
-    };
     const reconnect = async (page) => {
       const before = socket;
       await before.close({ code: 4000, reason: "test" });
@@ -399,6 +399,39 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       assert.match(await page.locator("#ledger-warning").textContent(), new RegExp(`does not extend the one of ${now} seen before`));
       assert.equal(await page.locator("#ledger-status").textContent(), "Ledger REWRITTEN");
       await row(page, second[1].seq).waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("while the stream stays connected, the console proves the ledger consistent every minute, and warns when it is not", async () => {
+    const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`, { setup: (p) => p.clock.install() });
+    const sockets = [];
+    page.on("websocket", (socket) => sockets.push(socket.url()));
+    try {
+      await live(page);
+      await page.locator("#ledger-status", { hasText: /^Ledger: signed tree size \d+$/ }).waitFor({ timeout: WAIT_MS });
+      const seen = Number(/size (\d+)/.exec(await page.locator("#ledger-status").textContent())[1]);
+      const opened = sockets.length;
+      const first = await publish(server, [event(1), event(2)]);
+      await signedThrough(first[1].seq);
+      await page.clock.fastForward("01:01");
+      await page.locator("#ledger-status", { hasText: `Ledger: consistent ${seen} → ` }).waitFor({ timeout: WAIT_MS });
+      assert.match(await page.locator("#ledger-status").getAttribute("title"), /^At .+, a consistency proof showed/);
+      assert.equal(sockets.length, opened, "checked on the open connection, no reconnect");
+
+      await page.route("**/api/v1/ledger/proofs/consistency**", async (route) => {
+        const response = await route.fetch();
+        const proof = await response.json();
+        proof.hashes[0] = proof.hashes[0].replace(/^./, (c) => (c === "0" ? "1" : "0"));
+        await route.fulfill({ response, json: proof });
+      });
+      const second = await publish(server, [event(3)]);
+      await signedThrough(second[0].seq);
+      await page.clock.fastForward("01:01");
+      await page.locator("#ledger-warning", { hasText: "Warning: the ledger this console follows was rewritten" }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await page.locator("#ledger-status").textContent(), "Ledger REWRITTEN");
       assert.deepEqual(problems, []);
     } finally {
       await close();
