@@ -69,8 +69,8 @@ describe("the web console in Chromium, served by the real server at /", { timeou
   });
 
   /** A page in a fresh context (its own sessionStorage and localStorage) that records script errors and CSP violations. */
-  async function openConsole(path = "/", { setup } = {}) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 760 }, acceptDownloads: true });
+  async function openConsole(path = "/", { setup, viewport = { width: 1280, height: 760 } } = {}) {
+    const context = await browser.newContext({ viewport, acceptDownloads: true });
     const page = await context.newPage();
     const problems = [];
     page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
@@ -860,6 +860,27 @@ describe("the web console in Chromium, served by the real server at /", { timeou
       await page.locator("#pin-status", { hasText: "Pinned." }).waitFor({ timeout: WAIT_MS });
       await page.click("#verify");
       await verified(page);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("at tablet width (768 px) nothing overflows sideways: the filter bar wraps, the table drops two columns, the drawer fits", async () => {
+    const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`, { viewport: { width: 768, height: 1024 } });
+    try {
+      await live(page);
+      const [receipt] = await publish(server, [event(1, "auth.failure", "error")]);
+      await row(page, receipt.seq).waitFor({ timeout: WAIT_MS });
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no horizontal scroll");
+      assert.ok(await row(page, receipt.seq).locator(".cell.type").isVisible());
+      assert.ok(await row(page, receipt.seq).locator(".cell.tenant").isHidden());
+      const rowWidth = await row(page, receipt.seq).evaluate((r) => r.scrollWidth);
+      assert.ok(rowWidth <= 768, `row ${rowWidth} px wide`);
+      await row(page, receipt.seq).locator(".cell.seq").click();
+      const drawer = await page.locator("#drawer").boundingBox();
+      assert.ok(drawer.x >= 0 && drawer.x + drawer.width <= 768, `drawer at ${drawer.x}+${drawer.width}`);
+      await page.screenshot({ path: join(screenshots, "console-tablet.png") });
       assert.deepEqual(problems, []);
     } finally {
       await close();
