@@ -57,6 +57,15 @@ internal sealed class ClusterStack : IAsyncDisposable
         return new ClusterStack(id, client, state, runner);
     }
 
+    /// <summary>The ledger the instances of a test share, in <paramref name="database"/> (keys in <paramref name="directory"/>).</summary>
+    public static Task<AuditLedger> OpenLedgerAsync(string database, string directory) => AuditLedger.OpenAsync(new LedgerOptions
+    {
+        Provider = LedgerProvider.Postgres,
+        ConnectionString = database,
+        DataDirectory = directory,
+        CheckpointInterval = TimeSpan.FromMinutes(5),
+    });
+
     /// <summary>Ends the instance as a kill does: no more renewals, no release; its lease runs out by itself.</summary>
     public Task KillAsync() => Runner.AbandonAsync();
 

@@ -16,7 +16,7 @@ namespace AuditStream.Sinks.Tests.Cluster;
 public sealed class SinkClusterServerTests(PostgresServer postgres) : IAsyncLifetime
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "auditstream-sinks-tests", Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _data = new();
     private FakeReceiver _receiver = null!;
 
     public async Task InitializeAsync() => _receiver = await FakeReceiver.StartAsync();
@@ -24,13 +24,7 @@ public sealed class SinkClusterServerTests(PostgresServer postgres) : IAsyncLife
     public async Task DisposeAsync()
     {
         await _receiver.DisposeAsync();
-        try
-        {
-            Directory.Delete(_data, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _data.Dispose();
     }
 
     [Fact]
@@ -43,10 +37,10 @@ public sealed class SinkClusterServerTests(PostgresServer postgres) : IAsyncLife
         var database = await postgres.CreateLedgerAsync();
 
         // The instances share the data directory for the checkpoint signer key, as a cluster shares its one key.
-        await using var owner = await TestServer.StartAsync(Settings(database, "node-a"), dataDirectory: _data);
+        await using var owner = await TestServer.StartAsync(Settings(database, "node-a"), dataDirectory: _data.Path);
         var running = owner.Services.GetRequiredService<SinksService>().Find("hook")!;
         await running.WaitForLeaseAsync(holding: true, Timeout());
-        await using var other = await TestServer.StartAsync(Settings(database, "node-b"), dataDirectory: _data);
+        await using var other = await TestServer.StartAsync(Settings(database, "node-b"), dataDirectory: _data.Path);
         var idle = other.Services.GetRequiredService<SinksService>().Find("hook")!;
 
         await Json.PostEventsAsync(owner.Producer(), Json.Event(1), Json.Event(2), Json.Event(3));

@@ -20,7 +20,7 @@ public sealed class SinkLeaseTests(PostgresServer postgres, ITestOutputHelper ou
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan s_lease = TimeSpan.FromSeconds(2);
 
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "auditstream-sinks-tests", Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _data = new();
     private readonly DeliveryLog _log = new();
     private readonly List<ClusterStack> _stacks = [];
     private FakeReceiver _receiver = null!;
@@ -30,13 +30,7 @@ public sealed class SinkLeaseTests(PostgresServer postgres, ITestOutputHelper ou
     public async Task InitializeAsync()
     {
         _database = await postgres.CreateLedgerAsync();
-        _ledger = await AuditLedger.OpenAsync(new LedgerOptions
-        {
-            Provider = LedgerProvider.Postgres,
-            ConnectionString = _database,
-            DataDirectory = _data,
-            CheckpointInterval = TimeSpan.FromMinutes(5),
-        });
+        _ledger = await ClusterStack.OpenLedgerAsync(_database, _data.Path);
         _receiver = await FakeReceiver.StartAsync();
     }
 
@@ -49,13 +43,7 @@ public sealed class SinkLeaseTests(PostgresServer postgres, ITestOutputHelper ou
 
         await _receiver.DisposeAsync();
         await _ledger.DisposeAsync();
-        try
-        {
-            Directory.Delete(_data, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _data.Dispose();
     }
 
     [Fact]
@@ -162,6 +150,27 @@ public sealed class SinkLeaseTests(PostgresServer postgres, ITestOutputHelper ou
         Assert.Equal(new Dictionary<string, int> { [key] = 2 }, _log.Repeated);
         Assert.Empty(_log.Mismatches);
         Assert.Equal("successor", (await paused.Runner.GetStatusAsync(Timeout())).Owner);
+    }
+
+    [Fact]
+    public async Task A_paused_idle_holder_woken_by_new_events_is_fenced_when_it_marks_its_batch_in_flight_and_sends_nothing()
+    {
+        _receiver.Handler = r => Accept(r);
+        var paused = await StartAsync("paused", new FakeTimeProvider(DateTimeOffset.UtcNow));
+        await paused.Runner.WaitForLeaseAsync(holding: true, Timeout());
+        var successor = await StartAsync("successor");
+        await successor.Runner.WaitForLeaseAsync(holding: true, Timeout());
+
+        // Both read the new events from the feed; the paused one, still sure of its lease, fails to record its batch as in
+        // flight (a position write under its old term) and stops before sending it.
+        var seqs = await AppendAsync(120);
+        await successor.Runner.WaitForPositionAsync(120, Timeout());
+        await paused.Runner.WaitForLeaseAsync(holding: false, Timeout());
+
+        Assert.Equal(seqs, _log.First.Select(d => d.Seq));
+        Assert.Empty(_log.Repeated);
+        Assert.All(_receiver.Requests, r => Assert.EndsWith("instance=successor", r.Path, StringComparison.Ordinal));
+        Assert.Equal(120, (await paused.State.GetCursorAsync(ClusterStack.SinkName, default))?.Position);
     }
 
     private static CancellationToken Timeout() => new CancellationTokenSource(s_timeout).Token;
