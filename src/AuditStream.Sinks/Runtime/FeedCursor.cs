@@ -33,6 +33,7 @@ public abstract partial class FeedCursor : IAsyncDisposable
         Name = name;
         _state = state;
         _holder = holder ?? LeaseHolder.Local;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_holder.Duration, TimeSpan.Zero, nameof(holder));
         _time = time;
         _logger = logger;
     }

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text.Json;
 using System.Threading.Channels;
 using AuditStream.Events;
 using AuditStream.Filters;
@@ -70,56 +68,6 @@ public sealed partial class SinkRunner : FeedCursor
 
     /// <summary>Committed events after <see cref="FeedCursor.Position"/>.</summary>
     public long LagEvents => Math.Max(0, _ledger.Feed.LastSeq - Math.Max(0, Position));
-
-    /// <summary>Position, lag, owner, counters (of this instance), breaker and last error.</summary>
-    public async Task<SinkStatus> GetStatusAsync(CancellationToken cancellationToken)
-    {
-        // On an instance that does not run the sink, the position is the one the running instance saved.
-        var ownership = await GetOwnershipAsync(cancellationToken).ConfigureAwait(false);
-        var position = ownership.Position;
-        var head = _ledger.Feed.LastSeq;
-        var lagSeconds = 0.0;
-        if (head > position)
-        {
-            // The oldest event not yet handled: in the ring when the sink is close behind, else in the store.
-            if (!_ledger.Feed.TryGet(position + 1, out var oldest))
-            {
-                await foreach (var stored in _ledger.Store.ReadRangeAsync(position + 1, position + 1, cancellationToken).ConfigureAwait(false))
-                {
-                    oldest = stored;
-                }
-            }
-
-            if (oldest is not null)
-            {
-                lagSeconds = Math.Max(0, (_time.GetUtcNow() - oldest.Timestamp).TotalSeconds);
-            }
-        }
-
-        var breaker = _sink.Http?.CircuitState ?? CircuitState.Closed;
-        var error = _lastError;
-        return new SinkStatus(
-            Name,
-            _sink.Kind,
-            position,
-            Math.Max(0, head - position),
-            lagSeconds,
-            Delivered,
-            Failures,
-            Retries,
-            await _state.CountDeadLettersAsync(Name, cancellationToken).ConfigureAwait(false),
-            breaker switch
-            {
-                CircuitState.Open => "open",
-                CircuitState.HalfOpen => "half_open",
-                CircuitState.Isolated => "isolated",
-                _ => "closed",
-            },
-            error?.Message,
-            error?.At,
-            ownership.Owner,
-            ownership.LeaseExpiresAt);
-    }
 
     /// <inheritdoc />
     protected override async Task RunAsync(CursorLease lease, CancellationToken cancellationToken)
@@ -299,31 +247,6 @@ public sealed partial class SinkRunner : FeedCursor
         }
 
         return last;
-    }
-
-    /// <summary>The cursor state saved just before a batch is sent: the last seq the batch covers.</summary>
-    private static string InFlightState(long through) =>
-        string.Create(CultureInfo.InvariantCulture, $"{{\"in_flight_through\":{through}}}");
-
-    /// <summary>The last seq of the batch in flight per a saved cursor state; 0 when none was in flight.</summary>
-    private static long InFlightThrough(string? state)
-    {
-        if (string.IsNullOrEmpty(state))
-        {
-            return 0;
-        }
-
-        try
-        {
-            using var json = JsonDocument.Parse(state);
-            return json.RootElement.ValueKind == JsonValueKind.Object
-                && json.RootElement.TryGetProperty("in_flight_through", out var through)
-                && through.TryGetInt64(out var seq) ? seq : 0;
-        }
-        catch (JsonException)
-        {
-            return 0;
-        }
     }
 
     private static long Take(FeedItem item, List<LedgerRecord> batch)
