@@ -27,7 +27,16 @@ public sealed partial class SinkRunner
         await Task.WhenAny(Task.Delay(delay, _time, stop.Token), wake.Task).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        await RedriveAsync(lease: null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RedriveAsync(lease: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransientException(ex, cancellationToken))
+        {
+            // A broken read of the ledger or of the state store: the cursor goes on waiting for its lease.
+            RecordFailure(ex.Message);
+            Log.Crashed(_logger, Name, ex);
+        }
     }
 
     private async Task RedriveAsync(CursorLease? lease, CancellationToken cancellationToken)
