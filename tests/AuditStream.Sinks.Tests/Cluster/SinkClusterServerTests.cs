@@ -80,6 +80,23 @@ public sealed class SinkClusterServerTests(PostgresServer postgres) : IAsyncLife
         Assert.Contains("record-2", Encoding.UTF8.GetString(redriven.Body), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task On_sqlite_the_one_instance_owns_every_sink_and_no_lease_expires()
+    {
+        _receiver.Handler = _ => new Reply(204, "");
+        var settings = Settings("", "solo");
+        settings.Remove("AuditStream:Ledger:Provider");
+        settings.Remove("AuditStream:Ledger:ConnectionString");
+        await using var server = await TestServer.StartAsync(settings, dataDirectory: _data.Path);
+        await Json.PostEventsAsync(server.Producer(), Json.Event(1));
+        await server.Services.GetRequiredService<SinksService>().Find("hook")!.WaitForPositionAsync(1, Timeout());
+
+        var status = (await Json.ReadAsync(await server.Reader("admin").GetAsync("api/v1/sinks")))["sinks"]![0]!;
+        Assert.Equal(("solo", 1L), (status["owner"]!.GetValue<string>(), status["position"]!.GetValue<long>()));
+        Assert.Null(status["lease_expires_at"]);
+        Assert.True(File.Exists(Path.Combine(_data.Path, "sinks.db")));
+    }
+
     private static CancellationToken Timeout() => new CancellationTokenSource(s_timeout).Token;
 
     private Dictionary<string, string?> Settings(string database, string instance) => new()
