@@ -59,44 +59,13 @@ internal static class PostgresSchema
     public static int LatestVersion => s_migrations.Length;
 
     /// <summary>Runs every migration newer than the database's version.</summary>
-    public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({MigrationLockKey})", cancellationToken);
-        await ExecuteAsync(
-            connection,
-            $"CREATE TABLE IF NOT EXISTS {VersionTable} (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-            cancellationToken);
-        await using (var cmd = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {VersionTable}", connection))
-        {
-            var version = (int)(await cmd.ExecuteScalarAsync(cancellationToken))!;
-            if (version > LatestVersion)
-            {
-                throw new InvalidOperationException(
-                    $"The PostgreSQL ledger has schema version {version} but this build knows only up to {LatestVersion}; run a newer AuditStream.");
-            }
-
-            for (var v = version; v < LatestVersion; v++)
-            {
-                await ExecuteAsync(connection, s_migrations[v], cancellationToken);
-                await ExecuteAsync(connection, $"INSERT INTO {VersionTable}(version) VALUES ({v + 1})", cancellationToken);
-            }
-        }
-
-        await tx.CommitAsync(cancellationToken);
-    }
+    public static Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        PostgresMigrations.RunAsync(dataSource, VersionTable, MigrationLockKey, s_migrations, "ledger", cancellationToken);
 
     /// <summary>True when the database holds an AuditStream ledger (any schema version).</summary>
     public static async Task<bool> ExistsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var cmd = dataSource.CreateCommand($"SELECT to_regclass('{VersionTable}') IS NOT NULL");
         return (bool)(await cmd.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var cmd = new NpgsqlCommand(sql, connection);
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 }

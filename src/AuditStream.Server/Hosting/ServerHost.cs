@@ -1,6 +1,7 @@
 using AuditStream.Classification;
 using AuditStream.Events;
 using AuditStream.Ledger;
+using AuditStream.Ledger.Cluster;
 using AuditStream.Server.Api;
 using AuditStream.Server.Auth;
 using AuditStream.Server.Operations;
@@ -64,6 +65,10 @@ public static partial class ServerHost
 
         // Registered after the ledger, so they stop first (hosted services stop in reverse order).
         services.AddHostedService(sp => sp.GetRequiredService<StreamActivityRecorder>());
+        services.AddOptions<ClusterOptions>()
+            .Bind(builder.Configuration.GetSection(ClusterOptions.SectionName))
+            .Validate(static o => !string.IsNullOrWhiteSpace(o.InstanceId), $"{ClusterOptions.SectionName}:InstanceId: must not be empty")
+            .ValidateOnStart();
         services.AddOptions<SinksOptions>()
             .Configure<IConfiguration>((options, configuration) => SinkEnvironment.Apply(configuration, options))
             .Bind(builder.Configuration.GetSection(SinksOptions.SectionName))

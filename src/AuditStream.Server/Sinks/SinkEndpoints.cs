@@ -26,7 +26,13 @@ internal static class SinkEndpoints
             statuses.Add(await runner.GetStatusAsync(cancellationToken));
         }
 
-        var alerts = sinks.Alerts is { } evaluator ? new AlertsStatus(evaluator.Position, evaluator.Fired, evaluator.Resolved) : null;
+        AlertsStatus? alerts = null;
+        if (sinks.Alerts is { } evaluator)
+        {
+            var ownership = await evaluator.GetOwnershipAsync(cancellationToken);
+            alerts = new AlertsStatus(ownership.Position, evaluator.Fired, evaluator.Resolved, ownership.Owner, ownership.LeaseExpiresAt);
+        }
+
         return Results.Json(new SinksResponse(statuses, alerts), SinksJsonContext.Default.SinksResponse);
     }
 
@@ -90,9 +96,11 @@ internal sealed record SinksResponse(IReadOnlyList<SinkStatus> Sinks, AlertsStat
 
 /// <summary>The alert evaluator's progress.</summary>
 /// <param name="Position">Every event up to this seq has been evaluated.</param>
-/// <param name="Fired">Alerts raised by the rules since start.</param>
-/// <param name="Resolved">Alerts of the rules resolved since start.</param>
-internal sealed record AlertsStatus(long Position, long Fired, long Resolved);
+/// <param name="Fired">Alerts raised by the rules on this instance since it started.</param>
+/// <param name="Resolved">Alerts of the rules resolved on this instance since it started.</param>
+/// <param name="Owner">The instance id running the evaluator (holding its lease), or null while nobody does.</param>
+/// <param name="LeaseExpiresAt">When that lease expires unless renewed; null on SQLite.</param>
+internal sealed record AlertsStatus(long Position, long Fired, long Resolved, string? Owner, DateTimeOffset? LeaseExpiresAt);
 
 /// <summary>A page of dead letters.</summary>
 /// <param name="DeadLetters">In seq order.</param>

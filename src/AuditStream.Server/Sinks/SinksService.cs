@@ -1,4 +1,5 @@
 using AuditStream.Ledger;
+using AuditStream.Ledger.Cluster;
 using AuditStream.Server.Hosting;
 using AuditStream.Sinks.Alerts;
 using AuditStream.Sinks.Configuration;
@@ -14,18 +15,20 @@ namespace AuditStream.Server.Sinks;
 
 /// <summary>
 /// Starts every enabled sink and the alert rules once the ledger is open, each a cursor with its position in
-/// <c>{DataDirectory}/sinks.db</c>, and stops them before the ledger closes (it is registered after <see cref="LedgerService"/>).
+/// <c>{DataDirectory}/sinks.db</c> (SQLite) or in the ledger's database (PostgreSQL, where each runs on the one instance
+/// holding its lease), and stops them before the ledger closes (it is registered after <see cref="LedgerService"/>).
 /// </summary>
 internal sealed class SinksService(
     IOptions<SinksOptions> options,
     IOptions<LedgerOptions> ledgerOptions,
+    IOptions<ClusterOptions> clusterOptions,
     LedgerService ledgers,
     TimeProvider time,
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
     private readonly List<SinkRunner> _runners = [];
     private HttpClient? _client;
-    private SinkStateStore? _state;
+    private ISinkStateStore? _state;
     private AlertEvaluator? _alerts;
     private SinkLagWatch? _lagWatch;
     private SinkMetrics? _metrics;
@@ -34,7 +37,7 @@ internal sealed class SinksService(
     public IReadOnlyList<SinkRunner> Runners => _runners;
 
     /// <summary>The dead letters and positions store, once started.</summary>
-    public SinkStateStore State => _state ?? throw new InvalidOperationException("Sinks are not started yet.");
+    public ISinkStateStore State => _state ?? throw new InvalidOperationException("Sinks are not started yet.");
 
     /// <summary>The alert evaluator, when rules are configured.</summary>
     public AlertEvaluator? Alerts => _alerts;
@@ -50,18 +53,19 @@ internal sealed class SinksService(
             return;
         }
 
-        _state = await SinkStateStore.OpenAsync(ledgerOptions.Value.DataDirectory, time, cancellationToken);
+        _state = await SinkStateStores.OpenAsync(ledgerOptions.Value, time, cancellationToken);
+        var holder = new LeaseHolder(clusterOptions.Value.InstanceId, options.Value.LeaseDuration);
         var ledger = ledgers.Ledger;
         foreach (var (sink, sinkOptions) in sinks)
         {
-            var runner = new SinkRunner(sink, sinkOptions, ledger, _state, time, loggerFactory.CreateLogger("AuditStream.Sinks." + sink.Kind));
+            var runner = new SinkRunner(sink, sinkOptions, ledger, _state, time, loggerFactory.CreateLogger("AuditStream.Sinks." + sink.Kind), holder);
             _runners.Add(runner);
             runner.Start();
         }
 
         if (rules.Enabled && rules.Rules.Count > 0)
         {
-            _alerts = new AlertEvaluator(rules, ledger, _state, time, loggerFactory.CreateLogger<AlertEvaluator>());
+            _alerts = new AlertEvaluator(rules, ledger, _state, time, loggerFactory.CreateLogger<AlertEvaluator>(), holder);
             _alerts.Start();
         }
 

@@ -9,7 +9,7 @@ namespace AuditStream.Sinks.Alerts;
 /// <summary>
 /// Runs the <see cref="AlertEngine"/> as a cursor on the committed feed: fired and resolved alerts are appended to the ledger
 /// (so they are audited, streamed and forwarded like any event), then the position, the windows and the open alerts are
-/// saved in <c>sinks.db</c>. After a restart evaluation resumes from there; a crash between the append and the save
+/// saved in the sink state store (<c>sinks.db</c>, or shared tables on PostgreSQL). After a restart evaluation resumes from there; a crash between the append and the save
 /// produces the same alert ids again, which the ledger's idempotency turns into no-ops.
 /// </summary>
 /// <remarks>
@@ -33,7 +33,6 @@ public sealed partial class AlertEvaluator : FeedCursor
 
     private readonly AlertOptions _options;
     private readonly AuditLedger _ledger;
-    private readonly SinkStateStore _state;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly AlertEngine _engine;
@@ -41,17 +40,17 @@ public sealed partial class AlertEvaluator : FeedCursor
     private long _fired;
     private long _resolved;
 
-    /// <summary>Creates the evaluator; <see cref="FeedCursor.Start"/> begins reading.</summary>
-    public AlertEvaluator(AlertOptions options, AuditLedger ledger, SinkStateStore state, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Creates the evaluator; <see cref="FeedCursor.Start"/> begins reading once this instance holds the <c>alerts</c>
+    /// lease, taken as <paramref name="holder"/> (default: <see cref="LeaseHolder.Local"/>).
+    /// </summary>
+    public AlertEvaluator(AlertOptions options, AuditLedger ledger, ISinkStateStore state, TimeProvider time, ILogger logger, LeaseHolder? holder = null)
+        : base(CursorName, state, holder, time, logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(ledger);
-        ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(logger);
         _options = options;
         _ledger = ledger;
-        _state = state;
         _time = time;
         _logger = logger;
         _engine = new AlertEngine(options.Rules, time);
@@ -67,11 +66,11 @@ public sealed partial class AlertEvaluator : FeedCursor
     public long Resolved => Interlocked.Read(ref _resolved);
 
     /// <inheritdoc />
-    protected override async Task RunAsync(CancellationToken cancellationToken)
+    protected override async Task RunAsync(CursorLease lease, CancellationToken cancellationToken)
     {
         try
         {
-            var saved = await _state.GetCursorAsync(CursorName, cancellationToken).ConfigureAwait(false);
+            var saved = await State.GetCursorAsync(CursorName, cancellationToken).ConfigureAwait(false);
             var position = saved?.Position ?? (_options.StartAt == SinkStart.End ? _endAtCreation : 0);
             _engine.LoadState(saved?.State);
             var savedAt = position;
@@ -80,7 +79,7 @@ public sealed partial class AlertEvaluator : FeedCursor
             while (true)
             {
                 var next = records.MoveNextAsync();
-                var more = next.IsCompleted ? await next.ConfigureAwait(false) : await IdleAsync(next.AsTask(), position, cancellationToken).ConfigureAwait(false);
+                var more = next.IsCompleted ? await next.ConfigureAwait(false) : await WaitForRecordAsync(next.AsTask(), position, lease, cancellationToken).ConfigureAwait(false);
                 if (!more)
                 {
                     return;
@@ -90,13 +89,14 @@ public sealed partial class AlertEvaluator : FeedCursor
                 var alerts = _engine.Process(record);
                 if (alerts.Count > 0)
                 {
+                    EnsureHeld(lease);
                     await AppendAsync(alerts, cancellationToken).ConfigureAwait(false);
                 }
 
                 position = record.Seq;
                 if (alerts.Count > 0 || position - savedAt >= SaveEvery || position >= _ledger.Feed.LastSeq)
                 {
-                    await _state.SaveCursorAsync(CursorName, position, _engine.SaveState(), cancellationToken).ConfigureAwait(false);
+                    await SaveCursorAsync(lease, position, _engine.SaveState(), cancellationToken).ConfigureAwait(false);
                     savedAt = position;
                 }
 
@@ -106,7 +106,7 @@ public sealed partial class AlertEvaluator : FeedCursor
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not LeaseLostException)
         {
             Log.Crashed(_logger, ex);
         }
@@ -116,7 +116,7 @@ public sealed partial class AlertEvaluator : FeedCursor
     /// Waits for the next record; meanwhile, when an open alert's quiet window ends by the clock and every committed record
     /// has been read, resolves it (and saves) without waiting for a record that may never come.
     /// </summary>
-    private async Task<bool> IdleAsync(Task<bool> next, long position, CancellationToken cancellationToken)
+    private async Task<bool> WaitForRecordAsync(Task<bool> next, long position, CursorLease lease, CancellationToken cancellationToken)
     {
         while (!next.IsCompleted && _engine.NextResolution is { } due)
         {
@@ -142,8 +142,9 @@ public sealed partial class AlertEvaluator : FeedCursor
             var alerts = _engine.ResolveDue(_time.GetUtcNow() - ClockGrace);
             if (alerts.Count > 0)
             {
+                EnsureHeld(lease);
                 await AppendAsync(alerts, cancellationToken).ConfigureAwait(false);
-                await _state.SaveCursorAsync(CursorName, position, _engine.SaveState(), cancellationToken).ConfigureAwait(false);
+                await SaveCursorAsync(lease, position, _engine.SaveState(), cancellationToken).ConfigureAwait(false);
             }
         }
 

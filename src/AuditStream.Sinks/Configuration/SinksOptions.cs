@@ -2,6 +2,7 @@ using AuditStream.Sinks.Alerts;
 using AuditStream.Sinks.Datadog;
 using AuditStream.Sinks.Elasticsearch;
 using AuditStream.Sinks.PagerDuty;
+using AuditStream.Sinks.Runtime;
 using AuditStream.Sinks.Slack;
 using AuditStream.Sinks.Webhook;
 
@@ -27,6 +28,15 @@ public sealed class SinksOptions
 
     /// <summary>Any number of webhooks.</summary>
     public IList<WebhookOptions> Webhooks { get; set; } = [];
+
+    /// <summary>
+    /// How long an instance's lease on a sink (or on the alert evaluator) lasts unless renewed; it is renewed every third
+    /// of it. When the instance running a sink dies, another takes the sink over within about this time, so it bounds
+    /// the pause in delivery; a shorter time costs more renewals (one small UPDATE per sink per third). Only matters on
+    /// PostgreSQL: on SQLite the one instance runs everything.
+    /// </summary>
+    /// <value>Default 10 seconds; between 1 second and 10 minutes.</value>
+    public TimeSpan LeaseDuration { get; set; } = LeaseHolder.DefaultDuration;
 
     /// <summary>Alert rules.</summary>
     public AlertOptions Alerts { get; set; } = new();

@@ -54,6 +54,11 @@ public sealed class SinksOptionsValidator : IValidateOptions<SinksOptions>
             });
         }
 
+        if (options.LeaseDuration < TimeSpan.FromSeconds(1) || options.LeaseDuration > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"{Section}:LeaseDuration: must be between 00:00:01 and 00:10:00 (was {options.LeaseDuration})");
+        }
+
         if (options.Alerts.Enabled)
         {
             if (options.Alerts.SinkLag.Enabled)

@@ -30,7 +30,9 @@ public sealed class SinkMetrics : IDisposable
         _meter.CreateObservableCounter("audit_sink_delivered_total", () => Each(runners, static r => r.Delivered), "{event}", "Events delivered by each sink since start.");
         _meter.CreateObservableCounter("audit_sink_failures_total", () => Each(runners, static r => r.Failures), "{attempt}", "Failed delivery attempts of each sink since start.");
         _meter.CreateObservableCounter("audit_sink_retries_total", () => Each(runners, static r => r.Retries), "{attempt}", "Retries of each sink since start.");
-        _meter.CreateObservableGauge("audit_sink_lag_events", () => Each(runners, static r => r.LagEvents), "{event}", "Committed events each sink has not handled yet.");
+        // Only the instance running a sink knows its lag live; the others publish no series for it (summing is right).
+        _meter.CreateObservableGauge(
+            "audit_sink_lag_events", () => Each(runners.Where(static r => r.Lease is not null).ToList(), static r => r.LagEvents), "{event}", "Committed events each sink has not handled yet.");
         _meter.CreateObservableCounter("audit_alerts_fired_total", alertsFired, "{alert}", "Alerts raised (alert.raised appended to the ledger) since start.");
         _meter.CreateObservableCounter("audit_alerts_resolved_total", alertsResolved, "{alert}", "Alerts resolved (alert.resolved appended to the ledger) since start.");
     }

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text.Json;
 using System.Threading.Channels;
 using AuditStream.Events;
 using AuditStream.Filters;
@@ -23,7 +21,7 @@ public sealed partial class SinkRunner : FeedCursor
     private readonly IAuditSink _sink;
     private readonly SinkOptions _options;
     private readonly AuditLedger _ledger;
-    private readonly SinkStateStore _state;
+    private readonly ISinkStateStore _state;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CompiledFilter _filter;
@@ -35,15 +33,15 @@ public sealed partial class SinkRunner : FeedCursor
     private readonly long _endAtCreation;
     private volatile LastError? _lastError;
 
-    /// <summary>Creates a runner; <see cref="FeedCursor.Start"/> begins reading.</summary>
-    public SinkRunner(IAuditSink sink, SinkOptions options, AuditLedger ledger, SinkStateStore state, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Creates a runner; <see cref="FeedCursor.Start"/> begins reading once this instance holds the sink's lease, taken as
+    /// <paramref name="holder"/> (default: <see cref="LeaseHolder.Local"/>).
+    /// </summary>
+    public SinkRunner(IAuditSink sink, SinkOptions options, AuditLedger ledger, ISinkStateStore state, TimeProvider time, ILogger logger, LeaseHolder? holder = null)
+        : base((sink ?? throw new ArgumentNullException(nameof(sink))).Name, state, holder, time, logger)
     {
-        ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(ledger);
-        ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(logger);
         _sink = sink;
         _options = options;
         _ledger = ledger;
@@ -55,9 +53,6 @@ public sealed partial class SinkRunner : FeedCursor
         // "End" means after what was committed when the sink was set up, not when its background loop got going.
         _endAtCreation = ledger.Feed.LastSeq;
     }
-
-    /// <summary>The sink's name.</summary>
-    public string Name => _sink.Name;
 
     /// <summary>The sink this runner drives.</summary>
     public IAuditSink Sink => _sink;
@@ -74,79 +69,21 @@ public sealed partial class SinkRunner : FeedCursor
     /// <summary>Committed events after <see cref="FeedCursor.Position"/>.</summary>
     public long LagEvents => Math.Max(0, _ledger.Feed.LastSeq - Math.Max(0, Position));
 
-    /// <summary>
-    /// Asks the runner to deliver dead letters again (all of them, or those at <paramref name="seqs"/>) before its next batch;
-    /// the task completes with how many were delivered (the others stay, with their new reason) once the runner has done it.
-    /// </summary>
-    public Task<int> RedriveAsync(IReadOnlyCollection<long>? seqs)
-    {
-        var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _redrives.Enqueue((seqs?.ToArray(), done));
-        Volatile.Read(ref _wake).TrySetResult();
-        return done.Task;
-    }
-
-    /// <summary>Position, lag, counters, breaker and last error.</summary>
-    public async Task<SinkStatus> GetStatusAsync(CancellationToken cancellationToken)
-    {
-        var position = Math.Max(0, Position);
-        var head = _ledger.Feed.LastSeq;
-        var lagSeconds = 0.0;
-        if (head > position)
-        {
-            // The oldest event not yet handled: in the ring when the sink is close behind, else in the store.
-            if (!_ledger.Feed.TryGet(position + 1, out var oldest))
-            {
-                await foreach (var stored in _ledger.Store.ReadRangeAsync(position + 1, position + 1, cancellationToken).ConfigureAwait(false))
-                {
-                    oldest = stored;
-                }
-            }
-
-            if (oldest is not null)
-            {
-                lagSeconds = Math.Max(0, (_time.GetUtcNow() - oldest.Timestamp).TotalSeconds);
-            }
-        }
-
-        var breaker = _sink.Http?.CircuitState ?? CircuitState.Closed;
-        var error = _lastError;
-        return new SinkStatus(
-            Name,
-            _sink.Kind,
-            position,
-            Math.Max(0, head - position),
-            lagSeconds,
-            Delivered,
-            Failures,
-            Retries,
-            await _state.CountDeadLettersAsync(Name, cancellationToken).ConfigureAwait(false),
-            breaker switch
-            {
-                CircuitState.Open => "open",
-                CircuitState.HalfOpen => "half_open",
-                CircuitState.Isolated => "isolated",
-                _ => "closed",
-            },
-            error?.Message,
-            error?.At);
-    }
-
     /// <inheritdoc />
-    protected override async Task RunAsync(CancellationToken cancellationToken)
+    protected override async Task RunAsync(CursorLease lease, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             try
             {
-                await RunOnceAsync(run.Token).ConfigureAwait(false);
+                await RunOnceAsync(lease, run.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is not LeaseLostException)
             {
                 // A broken read of the ledger or of sinks.db: start over from the saved position after a pause.
                 RecordFailure(ex.Message);
@@ -162,18 +99,19 @@ public sealed partial class SinkRunner : FeedCursor
         }
     }
 
-    private async Task RunOnceAsync(CancellationToken cancellationToken)
+    private async Task RunOnceAsync(CursorLease lease, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var saved = await _state.GetCursorAsync(Name, cancellationToken).ConfigureAwait(false);
         var position = saved?.Position ?? (_options.StartAt == SinkStart.End ? _endAtCreation : 0);
         if (saved is null)
         {
-            await _state.SaveCursorAsync(Name, position, null, cancellationToken).ConfigureAwait(false);
+            await SaveCursorAsync(lease, position, null, cancellationToken).ConfigureAwait(false);
         }
 
-        // The batch that was in flight when the sink last stopped (saved before it was sent): formed again with the same
-        // records, so it goes out under the same delivery id and the receiver can drop what it already processed.
+        // The batch that was in flight when the sink last stopped (saved before it was sent), on this instance or on the
+        // one that held the lease before: formed again with the same records, so it goes out under the same delivery id
+        // and the receiver can drop what it already processed.
         var inFlight = InFlightThrough(saved?.State);
         Advance(position);
         Log.Started(_logger, Name, position);
@@ -182,7 +120,7 @@ public sealed partial class SinkRunner : FeedCursor
         var batch = new List<LedgerRecord>(_options.MaxBatchSize);
         while (true)
         {
-            await RedriveAsync(cancellationToken).ConfigureAwait(false);
+            await RedriveAsync(lease, cancellationToken).ConfigureAwait(false);
             var last = await CollectAsync(feed.Reader, batch, inFlight > position ? inFlight : 0, cancellationToken).ConfigureAwait(false);
             if (pump.IsFaulted)
             {
@@ -193,17 +131,17 @@ public sealed partial class SinkRunner : FeedCursor
             {
                 if (last != inFlight)
                 {
-                    await _state.SaveCursorAsync(Name, position, InFlightState(last), cancellationToken).ConfigureAwait(false);
+                    await SaveCursorAsync(lease, position, InFlightState(last), cancellationToken).ConfigureAwait(false);
                 }
 
-                await DeliverAsync(batch, rejected: null, cancellationToken).ConfigureAwait(false);
+                await DeliverAsync(batch, rejected: null, lease, cancellationToken).ConfigureAwait(false);
                 batch.Clear();
             }
 
             if (last > position)
             {
                 position = last;
-                await _state.SaveCursorAsync(Name, position, null, cancellationToken).ConfigureAwait(false);
+                await SaveCursorAsync(lease, position, null, cancellationToken).ConfigureAwait(false);
                 Advance(position);
             }
         }
@@ -311,31 +249,6 @@ public sealed partial class SinkRunner : FeedCursor
         return last;
     }
 
-    /// <summary>The cursor state saved just before a batch is sent: the last seq the batch covers.</summary>
-    private static string InFlightState(long through) =>
-        string.Create(CultureInfo.InvariantCulture, $"{{\"in_flight_through\":{through}}}");
-
-    /// <summary>The last seq of the batch in flight per a saved cursor state; 0 when none was in flight.</summary>
-    private static long InFlightThrough(string? state)
-    {
-        if (string.IsNullOrEmpty(state))
-        {
-            return 0;
-        }
-
-        try
-        {
-            using var json = JsonDocument.Parse(state);
-            return json.RootElement.ValueKind == JsonValueKind.Object
-                && json.RootElement.TryGetProperty("in_flight_through", out var through)
-                && through.TryGetInt64(out var seq) ? seq : 0;
-        }
-        catch (JsonException)
-        {
-            return 0;
-        }
-    }
-
     private static long Take(FeedItem item, List<LedgerRecord> batch)
     {
         if (item.Accepted)
@@ -348,13 +261,19 @@ public sealed partial class SinkRunner : FeedCursor
 
     /// <summary>
     /// Delivers <paramref name="records"/> until every one is accepted or dead-lettered; seqs dead-lettered are added to
-    /// <paramref name="rejected"/> when given.
+    /// <paramref name="rejected"/> when given. Under <paramref name="lease"/> (null for a re-drive by an instance that does
+    /// not run the sink), each attempt is made only while the lease is still held.
     /// </summary>
-    private async Task DeliverAsync(IReadOnlyList<LedgerRecord> records, HashSet<long>? rejected, CancellationToken cancellationToken)
+    private async Task DeliverAsync(IReadOnlyList<LedgerRecord> records, HashSet<long>? rejected, CursorLease? lease, CancellationToken cancellationToken)
     {
         var pending = records;
         for (var attempt = 0; ; attempt++)
         {
+            if (lease is not null)
+            {
+                EnsureHeld(lease);
+            }
+
             SinkDelivery result;
             try
             {
@@ -379,8 +298,8 @@ public sealed partial class SinkRunner : FeedCursor
                     // Find the refused events: each half on its own, in order.
                     RecordFailure(result.Reason);
                     var half = pending.Count / 2;
-                    await DeliverAsync(Slice(pending, 0, half), rejected, cancellationToken).ConfigureAwait(false);
-                    await DeliverAsync(Slice(pending, half, pending.Count - half), rejected, cancellationToken).ConfigureAwait(false);
+                    await DeliverAsync(Slice(pending, 0, half), rejected, lease, cancellationToken).ConfigureAwait(false);
+                    await DeliverAsync(Slice(pending, half, pending.Count - half), rejected, lease, cancellationToken).ConfigureAwait(false);
                     return;
 
                 case SinkDeliveryKind.Partial:
@@ -417,53 +336,6 @@ public sealed partial class SinkRunner : FeedCursor
         rejected?.Add(record.Seq);
         await _state.AddDeadLetterAsync(Name, record.Seq, SinkJson.EventId(record), reason, cancellationToken).ConfigureAwait(false);
         Log.DeadLettered(_logger, Name, record.Seq, reason);
-    }
-
-    private async Task RedriveAsync(CancellationToken cancellationToken)
-    {
-        if (!Volatile.Read(ref _wake).Task.IsCompleted)
-        {
-            return;
-        }
-
-        // Replace the signal before draining, so a request made while draining wakes the next round.
-        Volatile.Write(ref _wake, NewSignal());
-        while (_redrives.TryDequeue(out var request))
-        {
-            var (seqs, done) = request;
-            var redriven = 0;
-            var letters = await _state.ListDeadLettersAsync(Name, 0, int.MaxValue, cancellationToken).ConfigureAwait(false);
-            var wanted = seqs is null ? null : new HashSet<long>(seqs);
-            foreach (var letter in letters)
-            {
-                if (wanted is not null && !wanted.Contains(letter.Seq))
-                {
-                    continue;
-                }
-
-                LedgerRecord? record = null;
-                await foreach (var stored in _ledger.Store.ReadRangeAsync(letter.Seq, letter.Seq, cancellationToken).ConfigureAwait(false))
-                {
-                    record = stored;
-                }
-
-                if (record is null)
-                {
-                    continue;
-                }
-
-                var rejected = new HashSet<long>();
-                await DeliverAsync([record], rejected, cancellationToken).ConfigureAwait(false);
-                if (rejected.Count == 0)
-                {
-                    await _state.RemoveDeadLetterAsync(Name, letter.Seq, cancellationToken).ConfigureAwait(false);
-                    Log.Redriven(_logger, Name, letter.Seq);
-                    redriven++;
-                }
-            }
-
-            done.TrySetResult(redriven);
-        }
     }
 
     private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)

@@ -4,9 +4,10 @@ namespace AuditStream.Sinks.Runtime;
 
 /// <summary>
 /// <c>sinks.db</c> next to the ledger: each cursor's position (and an alert evaluator's window state) and every sink's
-/// dead letters. A separate file, so the ledger file stays append-only. One connection, one statement at a time.
+/// dead letters. A separate file, so the ledger file stays append-only. One connection, one statement at a time. One
+/// instance owns the file, so leases are granted at once and never expire.
 /// </summary>
-public sealed class SinkStateStore : IAsyncDisposable
+public sealed class SinkStateStore : ISinkStateStore
 {
     /// <summary>The file name inside the ledger's data directory.</summary>
     public const string FileName = "sinks.db";
@@ -56,6 +57,29 @@ public sealed class SinkStateStore : IAsyncDisposable
         }
 
         return new SinkStateStore(connection, time ?? TimeProvider.System);
+    }
+
+    /// <inheritdoc />
+    public bool SharesLeases => false;
+
+    /// <inheritdoc />
+    public Task<LeaseAttempt> TryAcquireAsync(string name, string holder, TimeSpan duration, CancellationToken cancellationToken) =>
+        Task.FromResult(new LeaseAttempt(new CursorLease(name, holder, 1, null), null, null));
+
+    /// <inheritdoc />
+    public Task<bool> RenewAsync(CursorLease lease, TimeSpan duration, CancellationToken cancellationToken) => Task.FromResult(true);
+
+    /// <inheritdoc />
+    public Task ReleaseAsync(CursorLease lease, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public Task<CursorLease?> GetLeaseAsync(string name, CancellationToken cancellationToken) => Task.FromResult<CursorLease?>(null);
+
+    /// <inheritdoc />
+    public async Task<bool> SaveCursorAsync(string name, long position, string? state, CursorLease lease, CancellationToken cancellationToken)
+    {
+        await SaveCursorAsync(name, position, state, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>The saved position of cursor <paramref name="name"/> and its state, or null when it never ran.</summary>

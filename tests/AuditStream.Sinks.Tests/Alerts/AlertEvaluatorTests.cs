@@ -70,22 +70,24 @@ public sealed class AlertEvaluatorTests : IAsyncLifetime
 
     private AlertEvaluator Start()
     {
-        var options = new AlertOptions
-        {
-            StartAt = SinkStart.Beginning,
-            Rules =
-            [
-                new AlertRuleOptions
-                {
-                    Name = "auth-failures", Kind = "security", Severity = "error", Threshold = 5, GroupBy = "actor_id",
-                    Filter = new SinkFilter { EventTypes = ["auth.failure"] },
-                },
-            ],
-        };
-        var evaluator = new AlertEvaluator(options, _fixture.Ledger, _fixture.State, TimeProvider.System, NullLogger.Instance);
+        var evaluator = new AlertEvaluator(AuthFailureRule(), _fixture.Ledger, _fixture.State, TimeProvider.System, NullLogger.Instance);
         evaluator.Start();
         return evaluator;
     }
+
+    /// <summary>One rule: an alert when one actor has 5 <c>auth.failure</c> events in the window, evaluated from seq 1.</summary>
+    internal static AlertOptions AuthFailureRule() => new()
+    {
+        StartAt = SinkStart.Beginning,
+        Rules =
+        [
+            new AlertRuleOptions
+            {
+                Name = "auth-failures", Kind = "security", Severity = "error", Threshold = 5, GroupBy = "actor_id",
+                Filter = new SinkFilter { EventTypes = ["auth.failure"] },
+            },
+        ],
+    };
 
     private async Task<AuditEvent> ReadAsync(long seq)
     {

@@ -20,6 +20,9 @@ public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictio
 /// <summary>What the receiver answers; <paramref name="Delay"/> holds the whole answer back, <paramref name="BodyDelay"/> only the body after the status line and headers are sent.</summary>
 public sealed record Reply(int Status, string Body = "{}", IReadOnlyDictionary<string, string>? Headers = null, TimeSpan? Delay = null, TimeSpan? BodyDelay = null)
 {
+    /// <summary>When set, the whole answer waits until this task completes (a test decides when the sender gets it).</summary>
+    public Task? Hold { get; init; }
+
     public static Reply Ok(string body = "{}") => new(200, body);
 }
 
@@ -105,6 +108,11 @@ public sealed class FakeReceiver : IAsyncDisposable
             if (reply.Delay is { } delay)
             {
                 await Task.Delay(delay, context.RequestAborted);
+            }
+
+            if (reply.Hold is { } hold)
+            {
+                await hold.WaitAsync(context.RequestAborted);
             }
 
             _requests.Enqueue(request);
