@@ -199,7 +199,7 @@ public sealed partial class AuditStreamClient : IAsyncDisposable
         var proofJson = await GetStringAsync(FormattableString.Invariant($"api/v1/ledger/proofs/inclusion?seq={receipt.Seq}&tree_size={treeSize}"), cancellationToken).ConfigureAwait(false);
         var proof = JsonSerializer.Deserialize(proofJson, ClientJsonContext.Default.InclusionProofDto)
             ?? throw new AuditStreamException("The server answered an empty inclusion proof.");
-        return InclusionCheck.Verify(receipt, signed, proof, key);
+        return InclusionCheck.Verify(receipt, signed, proof, key, _options.Witnesses);
     }
 
     /// <summary>
@@ -228,7 +228,7 @@ public sealed partial class AuditStreamClient : IAsyncDisposable
             "",
             [.. proof.GetProperty("hashes").EnumerateArray().Select(x => x.GetString() ?? "")]);
         var receipt = new AuditReceipt(Guid.Empty, seq, hash, default, false);
-        var inclusion = InclusionCheck.Verify(receipt, root.GetProperty("checkpoint").GetString() ?? "", dto, key);
+        var inclusion = InclusionCheck.Verify(receipt, root.GetProperty("checkpoint").GetString() ?? "", dto, key, _options.Witnesses);
         var content = ContentCheck.Verify(e);
         return new VerifiedEvent(e, inclusion, content is null, content);
     }

@@ -73,6 +73,13 @@ public sealed class AuditStreamClientOptions
     /// <value>Default: none.</value>
     public string? TrustedPublicKey { get; set; }
 
+    /// <summary>
+    /// When set, verified reads also require the checkpoint to be cosigned by enough witnesses (C2SP tlog-cosignature),
+    /// e.g. <c>new WitnessPolicy(keys, quorum: 2)</c> for two of three.
+    /// </summary>
+    /// <value>Default: none (the log's signature alone).</value>
+    public Verification.WitnessPolicy? Witnesses { get; set; }
+
     /// <summary>The name of the <see cref="IHttpClientFactory"/> client the SDK uses (to add handlers of your own).</summary>
     public const string HttpClientName = "AuditStream";
 

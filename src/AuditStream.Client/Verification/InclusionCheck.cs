@@ -10,12 +10,17 @@ namespace AuditStream.Client.Verification;
 /// </summary>
 internal static class InclusionCheck
 {
-    public static InclusionVerification Verify(AuditReceipt receipt, string signedCheckpoint, InclusionProofDto proof, NoteVerifier trustedKey)
+    public static InclusionVerification Verify(AuditReceipt receipt, string signedCheckpoint, InclusionProofDto proof, NoteVerifier trustedKey, WitnessPolicy? witnesses = null)
     {
         var opened = new CheckpointVerifier(trustedKey).Open(signedCheckpoint);
         if (!opened.Succeeded)
         {
             return InclusionVerification.Fail($"checkpoint: {opened.ErrorCode}: {opened.Error}");
+        }
+
+        if (witnesses?.Check(signedCheckpoint) is { } unwitnessed)
+        {
+            return InclusionVerification.Fail($"checkpoint: witness policy: {unwitnessed}", opened.Checkpoint);
         }
 
         var checkpoint = opened.Checkpoint!;

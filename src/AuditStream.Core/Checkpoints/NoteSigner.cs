@@ -140,6 +140,16 @@ public sealed class NoteSigner : IDisposable
         return new NoteSignature(Name, KeyId, Convert.ToBase64String(keyIdAndSignature));
     }
 
+    /// <summary>Signs raw bytes with this key, for formats that sign a message other than the note text (cosignature/v1).</summary>
+    internal void SignMessage(ReadOnlySpan<byte> message, Span<byte> signature)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        SignatureAlgorithm.Ed25519.Sign(_key, message, signature);
+    }
+
+    /// <summary>The raw 32-byte Ed25519 public key.</summary>
+    internal byte[] PublicKeyBytes() => _key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+
     /// <summary>Destroys the private key.</summary>
     public void Dispose()
     {

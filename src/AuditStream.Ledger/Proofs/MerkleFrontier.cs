@@ -51,39 +51,49 @@ internal sealed class MerkleFrontier
     /// <summary>Appends an already computed leaf hash.</summary>
     public void AppendLeaf(ReadOnlySpan<byte> leafHash, List<SubtreeHash> completed) => Collect(_accumulator.Append(leafHash), completed);
 
+    /// <summary>Leaves per tile-height subtree (256).</summary>
+    public const int TileLeaves = 1 << MerkleNodeReader.TileHeight;
+
     /// <summary>
-    /// Appends <paramref name="count"/> consecutive leaf hashes (a power of two, at least one tile, at an aligned size)
-    /// as one perfect subtree, hashing its tiles in parallel; adds every completed tile-height subtree to
-    /// <paramref name="completed"/>, as leaf-by-leaf appends would.
+    /// Hashes each run of <see cref="TileLeaves"/> consecutive leaf hashes in <paramref name="leaves"/> into its subtree
+    /// root, written to <paramref name="tileRoots"/> in order; <paramref name="scratch"/> holds one tile of leaves.
+    /// Thread-safe: verifier workers hash their chunks' tiles before the frontier sees them.
     /// </summary>
-    public void AppendBlocks(byte[] leaves, int count, List<SubtreeHash> completed)
+    public static void HashTiles(ReadOnlySpan<byte> leaves, Span<byte> tileRoots, Span<byte> scratch)
     {
-        const int TileLeaves = 1 << MerkleNodeReader.TileHeight;
-        var tiles = count / TileLeaves;
-        var tileRoots = new byte[tiles][];
-        var firstTile = Size / TileLeaves;
-        Parallel.For(0, tiles, t =>
+        const int TileBytes = TileLeaves * MerkleHash.Size;
+        for (var t = 0; t < leaves.Length / TileBytes; t++)
         {
-            var level = new byte[TileLeaves * MerkleHash.Size];
-            leaves.AsSpan(t * TileLeaves * MerkleHash.Size, TileLeaves * MerkleHash.Size).CopyTo(level);
+            leaves.Slice(t * TileBytes, TileBytes).CopyTo(scratch);
             for (var width = TileLeaves; width > 1; width /= 2)
             {
                 for (var i = 0; i < width / 2; i++)
                 {
                     MerkleHash.Node(
-                        level.AsSpan(2 * i * MerkleHash.Size, MerkleHash.Size),
-                        level.AsSpan(((2 * i) + 1) * MerkleHash.Size, MerkleHash.Size),
-                        level.AsSpan(i * MerkleHash.Size, MerkleHash.Size));
+                        scratch.Slice(2 * i * MerkleHash.Size, MerkleHash.Size),
+                        scratch.Slice(((2 * i) + 1) * MerkleHash.Size, MerkleHash.Size),
+                        scratch.Slice(i * MerkleHash.Size, MerkleHash.Size));
                 }
             }
 
-            tileRoots[t] = level.AsSpan(0, MerkleHash.Size).ToArray();
-        });
+            scratch[..MerkleHash.Size].CopyTo(tileRoots.Slice(t * MerkleHash.Size, MerkleHash.Size));
+        }
+    }
 
-        var nodes = tileRoots;
+    /// <summary>
+    /// Appends consecutive tile roots from <see cref="HashTiles"/> (a power of two of them, at a size aligned to their
+    /// total) as one perfect subtree; adds every completed tile-height subtree to <paramref name="completed"/>, as
+    /// leaf-by-leaf appends would.
+    /// </summary>
+    public void AppendTiles(ReadOnlySpan<byte> tileRoots, List<SubtreeHash> completed)
+    {
+        var tiles = tileRoots.Length / MerkleHash.Size;
+        var firstTile = Size / TileLeaves;
+        var nodes = new byte[tiles][];
         for (var t = 0; t < tiles; t++)
         {
-            completed.Add(new SubtreeHash(1, firstTile + t, tileRoots[t]));
+            nodes[t] = tileRoots.Slice(t * MerkleHash.Size, MerkleHash.Size).ToArray();
+            completed.Add(new SubtreeHash(1, firstTile + t, nodes[t]));
         }
 
         while (nodes.Length > 1)
@@ -97,7 +107,8 @@ internal sealed class MerkleFrontier
             nodes = parents;
         }
 
-        Collect(_accumulator.AppendSubtree(nodes[0], System.Numerics.BitOperations.Log2((uint)count)), completed);
+        var height = System.Numerics.BitOperations.Log2((uint)(tiles * TileLeaves));
+        Collect(_accumulator.AppendSubtree(nodes[0], height), completed);
     }
 
     private static void Collect(CompletedSubtrees subtrees, List<SubtreeHash> completed)

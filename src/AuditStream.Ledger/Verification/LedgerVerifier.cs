@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Threading.Channels;
 using AuditStream.Checkpoints;
-using AuditStream.Events;
 using AuditStream.Ledger.Proofs;
 using AuditStream.Ledger.Storage;
 using AuditStream.Merkle;
@@ -11,13 +8,12 @@ namespace AuditStream.Ledger.Verification;
 
 /// <summary>
 /// Re-walks the ledger from the store — hash chain, Merkle tree, persisted subtrees, stored checkpoints — and checks it
-/// against a trusted checkpoint (DESIGN.md §4). It streams: memory does not grow with the ledger. Hashes of a chunk
-/// are checked in parallel (each needs only its predecessor's stored hash); the first failure in seq order is reported.
+/// against a trusted checkpoint (DESIGN.md §4). It streams: memory does not grow with the ledger. Chunks of 4,096 seqs
+/// are read and hashed on every core (each event needs only its predecessor's stored hash), then joined in seq order;
+/// the first failure in seq order is reported.
 /// </summary>
 public sealed class LedgerVerifier(ILedgerStore store)
 {
-    private const int Chunk = 4096;
-
     /// <summary>Verifies the whole ledger.</summary>
     public async Task<VerificationReport> VerifyAsync(VerificationOptions options, CancellationToken cancellationToken)
     {
@@ -62,7 +58,7 @@ public sealed class LedgerVerifier(ILedgerStore store)
         }
 
         targets.Sort((a, b) => a.Size.CompareTo(b.Size));
-        return await run.WalkAsync(targets, trusted, cancellationToken);
+        return await run.WalkAsync(targets, options.Progress, cancellationToken);
     }
 
     /// <summary>Reads a checkpoint note, checking its signature (and origin) when a verifier key is given.</summary>
@@ -97,40 +93,76 @@ public sealed class LedgerVerifier(ILedgerStore store)
         public VerificationReport Fail(TamperKind kind, long? seq, string message) =>
             new(kind, seq, message, _checked, _checkpointsChecked, clock.Elapsed);
 
-        public async Task<VerificationReport> WalkAsync(List<(long Size, byte[] Root, bool Trusted)> targets, Checkpoint? trusted, CancellationToken cancellationToken)
+        public async Task<VerificationReport> WalkAsync(List<(long Size, byte[] Root, bool Trusted)> targets, IProgress<VerificationProgress>? progress, CancellationToken cancellationToken)
         {
             var frontier = MerkleFrontier.Empty();
-            var prevHash = new byte[32];
-            var expected = 1L;
             var target = 0;
-            var chunk = new List<LedgerRecord>(Chunk);
-            var ok = new bool[Chunk];
-            var leaves = new byte[Chunk * MerkleHash.Size];
             var lastVerifiedCheckpointSize = 0L;
+            var lastHash = new byte[MerkleHash.Size];
 
-            // Reading the store overlaps with checking: one task pulls chunks, this one verifies them.
-            var chunks = Channel.CreateBounded<List<LedgerRecord>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
-            using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var reading = Task.Run(() => ReadChunksAsync(chunks.Writer, stopReading.Token), CancellationToken.None);
+            // Rows appended while this runs are left for the next run; the ledger ends where it ended at the start.
+            var end = store is ILedgerScan scan ? await scan.ReadLastSeqAsync(cancellationToken) : (await store.ReadHeadAsync(cancellationToken)).LastSeq;
+            var chunks = (end + ChunkCheck.Size - 1) / ChunkCheck.Size;
+
+            // Workers read and hash chunks ahead, in parallel (each on its own connection); this loop joins them in
+            // seq order: the chain across chunk boundaries, the Merkle tree, checkpoints and persisted subtrees.
+            var workers = Math.Max(1, Environment.ProcessorCount);
+            var idle = new Stack<ChunkCheck>();
+            var inFlight = new Queue<Task<ChunkCheck>>();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var next = 0L;
             try
             {
-                await foreach (var received in chunks.Reader.ReadAllAsync(cancellationToken))
+                while (true)
                 {
-                    chunk = received;
-                    var failure = await CheckChunkAsync();
+                    while (inFlight.Count < 2 * workers && next < chunks)
+                    {
+                        var worker = idle.Count > 0 ? idle.Pop() : new ChunkCheck();
+                        var first = (next * ChunkCheck.Size) + 1;
+                        var expected = (int)Math.Min(ChunkCheck.Size, end - first + 1);
+                        inFlight.Enqueue(Task.Run(() => worker.RunAsync(store, first, expected, stop.Token), CancellationToken.None));
+                        next++;
+                    }
+
+                    if (inFlight.Count == 0)
+                    {
+                        break;
+                    }
+
+                    var chunk = await inFlight.Dequeue();
+                    var failure = await JoinAsync(chunk);
+                    lastHash = chunk.LastHash.ToArray();
+                    idle.Push(chunk);
                     if (failure is not null)
                     {
                         return failure;
                     }
+
+                    progress?.Report(new VerificationProgress(_checked, end));
                 }
             }
             finally
             {
-                await stopReading.CancelAsync();
-                await reading;
+                await stop.CancelAsync();
+                foreach (var pending in inFlight)
+                {
+                    try
+                    {
+                        idle.Push(await pending);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Stopped at a finding or cancelled.
+                    }
+                }
+
+                foreach (var worker in idle)
+                {
+                    worker.Dispose();
+                }
             }
 
-            var size = expected - 1;
+            var size = _checked;
             if (target < targets.Count)
             {
                 var (checkpointSize, _, isTrusted) = targets[target];
@@ -141,44 +173,33 @@ public sealed class LedgerVerifier(ILedgerStore store)
                     : $"the ledger ends at seq {size} but the trusted checkpoint covers {checkpointSize} events and the store keeps no trace of them: it was rolled back to an older copy");
             }
 
-            _ = trusted;
             return Fail(TamperKind.None, null, "intact");
 
-            async Task<VerificationReport?> CheckChunkAsync()
+            async Task<VerificationReport?> JoinAsync(ChunkCheck chunk)
             {
-                if (chunk.Count == 0)
+                if (chunk.FirstSeq > 1 && (!chunk.HasPredecessor || !chunk.PredecessorHash.SequenceEqual(lastHash)))
                 {
-                    return null;
+                    // The previous chunk ended intact, so its last row changed or vanished while this one was read.
+                    return Fail(TamperKind.Missing, chunk.FirstSeq - 1, $"seq {chunk.FirstSeq - 1} changed or disappeared during verification");
                 }
 
-                // Each hash depends only on the previous record's stored hash, so the chunk is checked in parallel;
-                // the Merkle leaf hashes are computed in the same pass.
-                var first = prevHash;
-                Parallel.For(0, chunk.Count, () => IncrementalHash.CreateHash(HashAlgorithmName.SHA256), (i, _, sha) =>
+                // A complete chunk with no checkpoint inside it is one perfect subtree, its tiles hashed by the worker.
+                // Otherwise leaves are appended one by one, checking checkpoints as they come.
+                if (chunk.IsComplete && !(target < targets.Count && targets[target].Size < frontier.Size + ChunkCheck.Size))
                 {
-                    Span<byte> computed = stackalloc byte[32];
-                    sha.AppendData(i == 0 ? first : chunk[i - 1].Hash);
-                    sha.AppendData(chunk[i].Body);
-                    sha.GetHashAndReset(computed);
-                    ok[i] = computed.SequenceEqual(chunk[i].Hash);
-                    MerkleHash.Leaf(chunk[i].Hash, leaves.AsSpan(i * MerkleHash.Size, MerkleHash.Size));
-                    return sha;
-                }, sha => sha.Dispose());
-
-                // A full, aligned chunk with no checkpoint inside it is one perfect subtree: its 256-leaf blocks are hashed
-                // in parallel and appended whole. Otherwise leaves are appended one by one, checking checkpoints as they come.
-                var aligned = chunk.Count == Chunk && frontier.Size % Chunk == 0
-                    && !(target < targets.Count && targets[target].Size < frontier.Size + Chunk);
-                for (var i = 0; i < chunk.Count; i++)
-                {
-                    if (Validate(i) is { } invalid)
+                    _checked += chunk.Count;
+                    frontier.AppendTiles(chunk.TileRoots, _completed);
+                    if (CheckTargets() is { } mismatch)
                     {
-                        return invalid;
+                        return mismatch;
                     }
-
-                    if (!aligned)
+                }
+                else
+                {
+                    for (var i = 0; i < chunk.Count; i++)
                     {
-                        frontier.AppendLeaf(leaves.AsSpan(i * MerkleHash.Size, MerkleHash.Size), _completed);
+                        _checked++;
+                        frontier.AppendLeaf(chunk.Leaves.Slice(i * MerkleHash.Size, MerkleHash.Size), _completed);
                         if (CheckTargets() is { } mismatch)
                         {
                             return mismatch;
@@ -186,45 +207,18 @@ public sealed class LedgerVerifier(ILedgerStore store)
                     }
                 }
 
-                if (aligned)
+                if (await CheckSubtreesAsync(cancellationToken) is { } subtree)
                 {
-                    frontier.AppendBlocks(leaves, Chunk, _completed);
-                    if (CheckTargets() is { } mismatch)
-                    {
-                        return mismatch;
-                    }
+                    return subtree;
                 }
 
-                chunk.Clear();
-                return await CheckSubtreesAsync(cancellationToken);
-            }
-
-            VerificationReport? Validate(int i)
-            {
-                Span<byte> bodyPrev = stackalloc byte[32];
-                var record = chunk[i];
-                if (record.Seq != expected)
+                var bad = chunk.FirstSeq + chunk.Count;
+                if (chunk.Failure != TamperKind.None)
                 {
-                    return Fail(TamperKind.Missing, expected, $"seq {expected} is missing (the next stored seq is {record.Seq})");
+                    return Fail(chunk.Failure, bad, chunk.FailureMessage!);
                 }
 
-                if (!BodyFields.TryRead(record.Body, out var bodySeq, bodyPrev) || bodySeq != record.Seq)
-                {
-                    return Fail(TamperKind.Reordered, record.Seq, $"the event stored at seq {record.Seq} says it is seq {bodySeq}: rows were moved");
-                }
-
-                if (!bodyPrev.SequenceEqual(prevHash) || !ok[i])
-                {
-                    var kind = bodyPrev.SequenceEqual(prevHash) ? TamperKind.Modified : TamperKind.Reordered;
-                    return Fail(kind, record.Seq, kind == TamperKind.Modified
-                        ? $"the hash of seq {record.Seq} does not match its content: the event was modified"
-                        : $"seq {record.Seq} does not chain from seq {record.Seq - 1}: rows were moved or replaced");
-                }
-
-                prevHash = record.Hash;
-                _checked++;
-                expected++;
-                return null;
+                return chunk.Count < chunk.Expected ? await MissingAsync(bad) : null;
             }
 
             VerificationReport? CheckTargets()
@@ -253,37 +247,14 @@ public sealed class LedgerVerifier(ILedgerStore store)
             }
         }
 
-        private async Task ReadChunksAsync(ChannelWriter<List<LedgerRecord>> writer, CancellationToken cancellationToken)
+        private async Task<VerificationReport> MissingAsync(long seq)
         {
-            try
+            await foreach (var record in store.ReadRangeAsync(seq, long.MaxValue, CancellationToken.None))
             {
-                var current = new List<LedgerRecord>(Chunk);
-                await foreach (var record in store.ReadRangeAsync(1, long.MaxValue, cancellationToken))
-                {
-                    current.Add(record);
-                    if (current.Count == Chunk)
-                    {
-                        await writer.WriteAsync(current, cancellationToken);
-                        current = new List<LedgerRecord>(Chunk);
-                    }
-                }
+                return Fail(TamperKind.Missing, seq, $"seq {seq} is missing (the next stored seq is {record.Seq})");
+            }
 
-                if (current.Count > 0)
-                {
-                    await writer.WriteAsync(current, cancellationToken);
-                }
-
-                writer.TryComplete();
-            }
-            catch (OperationCanceledException)
-            {
-                // The walk stopped at a finding or was cancelled.
-                writer.TryComplete();
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                writer.TryComplete(ex);
-            }
+            return Fail(TamperKind.Missing, seq, $"seq {seq} is missing");
         }
 
         private async Task<VerificationReport?> CheckSubtreesAsync(CancellationToken cancellationToken)

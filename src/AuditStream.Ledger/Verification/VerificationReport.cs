@@ -58,4 +58,12 @@ public sealed record VerificationOptions
 
     /// <summary>The note verifier key (<c>name+hash+base64</c>) that must have signed the checkpoints.</summary>
     public string? VerifierKey { get; init; }
+
+    /// <summary>Told how far the walk is after each chunk of events (a long run's progress display); may be null.</summary>
+    public IProgress<VerificationProgress>? Progress { get; init; }
 }
+
+/// <summary>How far a verification run is.</summary>
+/// <param name="EventsChecked">Events verified so far.</param>
+/// <param name="EventsTotal">Events the ledger held when the run started.</param>
+public readonly record struct VerificationProgress(long EventsChecked, long EventsTotal);

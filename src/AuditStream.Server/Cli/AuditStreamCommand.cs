@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace AuditStream.Server.Cli;
 
-/// <summary>The <c>auditstream</c> command line: serve (default), token, verify, export, append, tail.</summary>
+/// <summary>The <c>auditstream</c> command line: serve (default), token, verify, export, append, tail, witness.</summary>
 internal static class AuditStreamCommand
 {
     public static RootCommand Create()
@@ -16,6 +16,7 @@ internal static class AuditStreamCommand
             ExportCommand.Create(),
             AppendCommand.Create(),
             TailCommand.Create(),
+            WitnessCommand.Create(),
         };
 
         // `auditstream` alone runs the server with its defaults.

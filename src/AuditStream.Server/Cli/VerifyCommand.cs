@@ -18,17 +18,18 @@ internal static class VerifyCommand
         var export = new Option<FileInfo>("--export") { Description = "An NDJSON export (from seq 1) to verify instead of a data directory" };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "A signed checkpoint saved earlier, to check the ledger against (detects truncation, rollback, rewriting)" };
         var key = new Option<string>("--key") { Description = "The note verifier key (name+hash+base64) or a file holding it. Default for --data: the key in the data directory" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress display (it is shown on standard error only when that is a terminal)" };
         var command = new Command("verify", "Verify the hash chain, Merkle tree and checkpoints of a ledger (SQLite or PostgreSQL) or an export. Exit code 0 valid, 1 tampered (first bad seq printed), 2 usage error.")
         {
-            export, checkpoint, key,
+            export, checkpoint, key, quiet,
         };
         ledger.AddTo(command);
         command.SetAction((result, cancellationToken) =>
-            RunAsync(ledger, result, result.GetValue(export), result.GetValue(checkpoint), result.GetValue(key), cancellationToken));
+            RunAsync(ledger, result, result.GetValue(export), result.GetValue(checkpoint), result.GetValue(key), result.GetValue(quiet), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(LedgerLocation ledger, ParseResult result, FileInfo? export, FileInfo? checkpointFile, string? key, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(LedgerLocation ledger, ParseResult result, FileInfo? export, FileInfo? checkpointFile, string? key, bool quiet, CancellationToken cancellationToken)
     {
         if ((result.GetValue(ledger.Data) ?? result.GetValue(ledger.ConnectionString)) is not null && export is not null)
         {
@@ -76,7 +77,9 @@ internal static class VerifyCommand
 
             // Read-only: verification never initializes or writes the store, so it can run beside a live server.
             await using var store = LedgerStores.Create(options);
-            report = await new LedgerVerifier(store).VerifyAsync(new VerificationOptions { TrustedCheckpoint = trusted, VerifierKey = key }, cancellationToken);
+            var progress = VerifyProgress.ForConsole(quiet);
+            report = await new LedgerVerifier(store).VerifyAsync(new VerificationOptions { TrustedCheckpoint = trusted, VerifierKey = key, Progress = progress }, cancellationToken);
+            progress?.Finish();
         }
 
         Console.WriteLine(report.ToString());

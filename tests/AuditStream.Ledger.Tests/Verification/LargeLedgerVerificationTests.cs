@@ -92,4 +92,34 @@ public sealed class LargeLedgerVerificationTests : IAsyncLifetime
         Assert.Equal(TamperKind.Rewritten, report.Kind);
         Assert.Contains("8192", report.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(4_096)]
+    [InlineData(4_097)]
+    [InlineData(8_000)]
+    public async Task A_deleted_row_at_or_near_a_chunk_boundary_is_missing_at_its_seq(long seq)
+    {
+        Sql($"DELETE FROM events WHERE seq = {seq}");
+        var report = await VerifyAsync();
+        Assert.Equal(TamperKind.Missing, report.Kind);
+        Assert.Equal(seq, report.FirstBadSeq);
+        Assert.Contains($"next stored seq is {seq + 1}", report.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Progress_is_reported_after_each_chunk_up_to_the_ledger_size()
+    {
+        var seen = new List<VerificationProgress>();
+        await using var store = new SqliteLedgerStore(DatabasePath);
+        var report = await new LedgerVerifier(store).VerifyAsync(
+            new VerificationOptions { VerifierKey = _key, Progress = new Recorder(seen) }, CancellationToken.None);
+        Assert.True(report.IsValid, report.ToString());
+        Assert.Equal([4_096, 8_192, 10_000], seen.Select(p => p.EventsChecked));
+        Assert.All(seen, p => Assert.Equal(10_000, p.EventsTotal));
+    }
+
+    private sealed class Recorder(List<VerificationProgress> seen) : IProgress<VerificationProgress>
+    {
+        public void Report(VerificationProgress value) => seen.Add(value);
+    }
 }
