@@ -16,10 +16,15 @@ trap 'rm -rf "$log_dir"' EXIT
 #   tests/AuditStream.Ledger.Tests/Support/PostgresServer.cs), so the package's own cluster is not created
 #   (create_main_cluster = false, kept with --force-confold) and no service runs. AUDITSTREAM_TEST_POSTGRES (a connection
 #   string) points the tests at an existing server instead.
+# - redis-server: the backplane tests start their own throw-away redis-server (loopback port, temp dir, no persistence,
+#   tests/AuditStream.Streaming.Tests/Support/RedisServer.cs), so the package's service is neither started (a
+#   policy-rc.d that refuses every start, only for this install and only where there is none) nor enabled.
+#   AUDITSTREAM_TEST_REDIS (host:port) points the tests at an existing server instead.
 # dotnet test, and so the JS tests after it, waits for the install (about a minute on a fresh machine, mostly download).
 apt_packages=()
 if [ -z "${AUDITSTREAM_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then apt_packages+=(chromium); fi
 if [ -z "${AUDITSTREAM_TEST_POSTGRES:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then apt_packages+=(postgresql); fi
+if [ -z "${AUDITSTREAM_TEST_REDIS:-}" ] && ! command -v redis-server >/dev/null 2>&1; then apt_packages+=(redis-server); fi
 apt_install=""
 if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo -n"
@@ -30,8 +35,19 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
       $sudo_cmd sed -i '/^\s*#\?\s*create_main_cluster\b/d' "$conf"
       echo "create_main_cluster = false" | $sudo_cmd tee -a "$conf" >/dev/null
     fi
+    policy=/usr/sbin/policy-rc.d; own_policy=""
+    if [[ " ${apt_packages[*]} " == *" redis-server "* ]] && [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee "$policy" >/dev/null && $sudo_cmd chmod +x "$policy" && own_policy=1
+    fi
     $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
       -o Dpkg::Options::=--force-confold "${apt_packages[@]}"
+    status=$?
+    [ -n "$own_policy" ] && $sudo_cmd rm -f "$policy"
+    if [[ " ${apt_packages[*]} " == *" redis-server "* ]]; then
+      # Not started at boot either (systemd where it runs, the SysV links otherwise).
+      $sudo_cmd systemctl disable redis-server >/dev/null 2>&1 || $sudo_cmd update-rc.d redis-server disable >/dev/null 2>&1 || true
+    fi
+    exit $status
   ) >"$log_dir/apt.log" 2>&1 &
   apt_install=$!
 fi

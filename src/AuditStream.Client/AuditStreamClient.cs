@@ -154,7 +154,8 @@ public sealed partial class AuditStreamClient : IAsyncDisposable
     /// from now on) exactly once and in seq order, across disconnects and server restarts. Reconnects with exponential
     /// backoff and jitter, telling the caller with a <see cref="ReconnectingMessage"/>. Ends only when
     /// <paramref name="cancellationToken"/> is cancelled or the server refuses the subscription itself
-    /// (<see cref="AuditStreamException"/>: bad filters, bad token).
+    /// (<see cref="AuditStreamException"/>: bad filters, bad token, or a reconnect that reached another ledger: the
+    /// subscription remembers the ledger id of <see cref="ConnectionEstablishedMessage.LedgerId"/> and resumes by it).
     /// </summary>
     public IAsyncEnumerable<StreamMessage> SubscribeAsync(StreamFilter? filters = null, long? sinceSeq = null, CancellationToken cancellationToken = default)
     {
@@ -164,7 +165,21 @@ public sealed partial class AuditStreamClient : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(sinceSeq), sinceSeq, "since_seq must be 0 or more.");
         }
 
-        return new StreamSubscriber(_options, _logger).RunAsync(filters, sinceSeq, cancellationToken);
+        return new StreamSubscriber(_options, _logger).RunAsync(filters, sinceSeq, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Resumes a position saved earlier, the seq <paramref name="sinceSeq"/> of the ledger <paramref name="ledgerId"/>
+    /// (<see cref="ConnectionEstablishedMessage.LedgerId"/>), on any instance of that ledger; otherwise as
+    /// <see cref="SubscribeAsync(StreamFilter?, long?, CancellationToken)"/>. A server on another ledger refuses it with
+    /// <c>ledger_mismatch</c>, which ends the subscription with an <see cref="AuditStreamException"/> naming both ids.
+    /// </summary>
+    public IAsyncEnumerable<StreamMessage> SubscribeAsync(StreamFilter? filters, long sinceSeq, string ledgerId, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(sinceSeq);
+        ArgumentException.ThrowIfNullOrWhiteSpace(ledgerId);
+        return new StreamSubscriber(_options, _logger).RunAsync(filters, sinceSeq, ledgerId, cancellationToken);
     }
 
     /// <summary>

@@ -25,8 +25,9 @@ public sealed class AuditLedger : IAsyncDisposable
     private readonly LedgerMetrics? _metrics;
     private int _disposed;
 
-    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer, LedgerMetrics? metrics, string describe)
+    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer, LedgerMetrics? metrics, string describe, string ledgerId)
     {
+        LedgerId = ledgerId;
         _metrics = metrics;
         Describe = describe;
         Store = store;
@@ -60,6 +61,12 @@ public sealed class AuditLedger : IAsyncDisposable
     /// <summary>Where the ledger lives, for logs and messages (a file path or a database; never credentials).</summary>
     public string Describe { get; }
 
+    /// <summary>
+    /// The ledger's id (<see cref="ILedgerStore.ReadLedgerIdAsync"/>): the same on every instance of this ledger and
+    /// different for any other, so a client resumes by (ledger id, seq) on any instance and is refused on another ledger.
+    /// </summary>
+    public string LedgerId { get; }
+
     /// <summary>The committed end of the ledger.</summary>
     public LedgerHead Head => Writer.Head;
 
@@ -92,10 +99,11 @@ public sealed class AuditLedger : IAsyncDisposable
         try
         {
             await writer.StartAsync(cancellationToken);
+            var ledgerId = await store.ReadLedgerIdAsync(cancellationToken);
             var checkpoints = new CheckpointPublisher(store, writer, signer, options, timeProvider, loggerFactory.CreateLogger<CheckpointPublisher>(), metrics);
             await checkpoints.StartAsync(cancellationToken);
             metrics?.Attach(writer, checkpoints, timeProvider ?? TimeProvider.System);
-            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer(), metrics, LedgerStores.Describe(options));
+            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer(), metrics, LedgerStores.Describe(options), ledgerId);
         }
         catch
         {

@@ -34,6 +34,12 @@ export class FilterError extends HttpError {}
 /** The server closed the stream for abuse (1008 policy_violation). */
 export class PolicyViolationError extends AuditStreamError {}
 
+/**
+ * The server serves another ledger than the one the resume position counts in (`audit.error` `ledger_mismatch`): its seqs
+ * are another log's, so the connection stops instead of mixing them. Start over without `sinceSeq`/`ledgerId` to follow it.
+ */
+export class LedgerMismatchError extends AuditStreamError {}
+
 /** A `ping()` got no pong in time, or the connection closed first. */
 export class TimeoutError extends AuditStreamError {}
 

@@ -1,4 +1,4 @@
-import { AuditStreamError, ClosedError, FilterError, PolicyViolationError, TimeoutError } from "./errors.js";
+import { AuditStreamError, ClosedError, FilterError, LedgerMismatchError, PolicyViolationError, TimeoutError } from "./errors.js";
 import { httpError, withSlash } from "./publish.js";
 import type { Alert, ConnectionEstablished, EventPublished, Pong, Reconnecting, StreamFilter, StreamMessage } from "./types.js";
 
@@ -20,13 +20,18 @@ export interface ConnectOptions {
   filters?: StreamFilter;
   /** Replay every matching event after this seq first; without it the stream is live from the connection. */
   sinceSeq?: number;
+  /**
+   * The ledger `sinceSeq` counts in (`ledgerId` of an earlier connection): a server on another ledger refuses the resume
+   * with `LedgerMismatchError` instead of streaming another log's seqs. Learned from the first connection when absent.
+   */
+  ledgerId?: string;
   onEvent?: (message: EventPublished) => void;
   onAlert?: (message: Alert) => void;
   onOpen?: (message: ConnectionEstablished) => void;
   onReconnect?: (message: Reconnecting) => void;
   /** Any message, including the above. */
   onMessage?: (message: StreamMessage) => void;
-  /** A fatal error ended the connection (bad token, bad filters, policy violation). */
+  /** A fatal error ended the connection (bad token, bad filters, policy violation, another ledger). */
   onError?: (error: AuditStreamError) => void;
   /** First reconnect delay (ms); it doubles per attempt with full jitter. Default 200. */
   minDelayMs?: number;
@@ -42,6 +47,8 @@ export interface ConnectOptions {
 export interface AuditStreamConnection extends AsyncIterable<StreamMessage> {
   /** The last event seq delivered (or the end of the last gap); reconnects resume after it. */
   readonly lastSeq: number | null;
+  /** The ledger `lastSeq` counts in (from `audit.connection.established`); reconnects resume with it. */
+  readonly ledgerId: string | null;
   /** Resolves with the first `audit.connection.established`. */
   readonly ready: Promise<ConnectionEstablished>;
   /** Replaces the filters on the open connection (and for later reconnects); resolves with the server's confirmation, or at once while reconnecting. */
@@ -66,6 +73,7 @@ class Connection implements AuditStreamConnection {
   #filters: StreamFilter | undefined;
   #lastSeq: number | null;
   #establishedLastSeq: number | null = null;
+  #ledgerId: string | null;
   #attempt = 0;
   #closed = false;
   #fatal: AuditStreamError | null = null;
@@ -84,6 +92,7 @@ class Connection implements AuditStreamConnection {
     this.#filters = options.filters;
     this.#iterating = !options.onMessage && !options.onEvent;
     this.#lastSeq = options.sinceSeq ?? null;
+    this.#ledgerId = options.ledgerId ?? null;
     this.ready = new Promise((resolve, reject) => {
       this.#readyResolve = resolve;
       this.#readyReject = reject;
@@ -94,6 +103,10 @@ class Connection implements AuditStreamConnection {
 
   get lastSeq(): number | null {
     return this.#lastSeq;
+  }
+
+  get ledgerId(): string | null {
+    return this.#ledgerId;
   }
 
   updateFilters(filters: StreamFilter, timeoutMs = 10_000): Promise<StreamFilter> {
@@ -216,6 +229,7 @@ class Connection implements AuditStreamConnection {
       case "audit.connection.established":
         this.#attempt = 0;
         this.#establishedLastSeq ??= message.last_seq;
+        this.#ledgerId ??= message.ledger_id ?? null;
         this.#readyResolve(message);
         this.options.onOpen?.(message);
         break;
@@ -240,6 +254,16 @@ class Connection implements AuditStreamConnection {
         break;
       case "audit.filters.updated":
         this.#filterWaiters.shift()?.resolve(message.filters);
+        break;
+      case "audit.error":
+        if (message.code === "ledger_mismatch") {
+          // Resuming here would mix two ledgers' seqs: deliver the error, then stop for good.
+          this.#deliver(message);
+          this.#socket?.close(1000, "another ledger");
+          this.#fail(new LedgerMismatchError(message.message));
+          return;
+        }
+
         break;
     }
 
@@ -314,6 +338,9 @@ class Connection implements AuditStreamConnection {
     const since = this.#resumeFrom();
     if (since !== null) {
       ws.searchParams.set("since_seq", String(since));
+      if (this.#ledgerId !== null) {
+        ws.searchParams.set("ledger_id", this.#ledgerId);
+      }
     }
 
     if (this.#filters) {

@@ -49,6 +49,8 @@ export interface ConnectionEstablished {
   role: string;
   server_time: string;
   last_seq: number;
+  /** The ledger the seqs count in; keep it with a saved seq and resume with both (absent from servers before ledger ids). */
+  ledger_id?: string;
   filters: StreamFilter;
   limits: Record<string, number>;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { AuthError, FilterError, HttpError, connect, publish } from "../dist/index.js";
+import { AuthError, FilterError, HttpError, LedgerMismatchError, connect, publish } from "../dist/index.js";
 import { AuditStreamServer, event } from "./server.mjs";
 
 /** Reads messages until `until` says stop (or 30 s pass), returning the event seqs and everything seen. */
@@ -112,6 +113,71 @@ test("resumes across a server restart with every seq exactly once", async () => 
     await restart;
     assert.deepEqual(seqsOf(seen), Array.from({ length: 150 }, (_, i) => i + 1));
     assert.ok(seen.some((m) => m.type === "client.reconnecting"));
+  } finally {
+    await server.dispose();
+  }
+});
+
+test("remembers the ledger id and refuses to resume on another ledger at the same address", async () => {
+  const server = await AuditStreamServer.start();
+  try {
+    const producer = { url: server.url, token: server.producerToken() };
+    await publish(producer, [event(1), event(2), event(3)]);
+    const connection = connect({ url: server.url, token: server.readerToken(), sinceSeq: 0, minDelayMs: 50, maxDelayMs: 500 });
+    const established = await connection.ready;
+    assert.match(established.ledger_id, /^[0-9a-f]{32}$/);
+    const first = established.ledger_id;
+    let replaced = null;
+    let mismatch = null;
+    await assert.rejects(
+      collect(connection, (message, all) => {
+        if (message.type === "audit.error") {
+          mismatch = message;
+        }
+
+        if (seqsOf(all).length === 3 && !replaced) {
+          // The same address now serves a new, empty ledger whose seqs 4.. are other events.
+          replaced = (async () => {
+            await server.stop();
+            rmSync(server.dataDir, { recursive: true, force: true });
+            await server.startAgain();
+            await publish(producer, [event(4), event(5), event(6), event(7)]);
+          })();
+        }
+
+        return false;
+      }),
+      (error) => error instanceof LedgerMismatchError && error.message.includes(first),
+    );
+    await replaced;
+    assert.equal(connection.ledgerId, first);
+    assert.equal(mismatch?.code, "ledger_mismatch");
+  } finally {
+    await server.dispose();
+  }
+});
+
+test("a saved position resumes with its ledger id and is refused with another", async () => {
+  const server = await AuditStreamServer.start();
+  try {
+    await publish({ url: server.url, token: server.producerToken() }, [event(1), event(2), event(3), event(4)]);
+    const probe = connect({ url: server.url, token: server.readerToken() });
+    const ledgerId = (await probe.ready).ledger_id;
+    probe.close();
+
+    const resumed = connect({ url: server.url, token: server.readerToken(), sinceSeq: 2, ledgerId });
+    const seen = await collect(resumed, (m) => m.type === "audit.stream.caught_up");
+    resumed.close();
+    assert.deepEqual(seqsOf(seen), [3, 4]);
+    assert.equal(seen[0].ledger_id, ledgerId);
+
+    const foreign = connect({ url: server.url, token: server.readerToken(), sinceSeq: 2, ledgerId: "0123456789abcdef0123456789abcdef" });
+    const refused = [];
+    await assert.rejects(
+      collect(foreign, (m) => refused.push(m) < 0),
+      (error) => error instanceof LedgerMismatchError && error.message.includes(ledgerId),
+    );
+    assert.deepEqual(seqsOf(refused), []);
   } finally {
     await server.dispose();
   }

@@ -14,7 +14,11 @@ public abstract record StreamMessage(string Type);
 /// <param name="LastSeq">The ledger's last seq at connection; a live-only subscription continues after it.</param>
 /// <param name="Filters">The filters in force.</param>
 /// <param name="Limits">The server's per-client limits.</param>
-public sealed record ConnectionEstablishedMessage(string ClientId, string Role, DateTimeOffset ServerTime, long LastSeq, JsonElement Filters, JsonElement Limits)
+/// <param name="LedgerId">
+/// The id of the ledger the seqs count in (null from a server before ledger ids): keep it with a saved seq and resume with
+/// both, so that a resume on another ledger is refused instead of mixing two logs.
+/// </param>
+public sealed record ConnectionEstablishedMessage(string ClientId, string Role, DateTimeOffset ServerTime, long LastSeq, JsonElement Filters, JsonElement Limits, string? LedgerId = null)
     : StreamMessage("audit.connection.established");
 
 /// <summary><c>audit.event.published</c>: a committed event that matches the filters; seqs arrive in increasing order, each once.</summary>

@@ -25,7 +25,8 @@ internal static class StreamMessageParser
                     Time(root),
                     root.TryGetProperty("last_seq", out var last) ? last.GetInt64() : 0,
                     Element(root, "filters"),
-                    Element(root, "limits"));
+                    Element(root, "limits"),
+                    root.TryGetProperty("ledger_id", out var ledger) && ledger.ValueKind == JsonValueKind.String ? ledger.GetString() : null);
             case "audit.stream.caught_up":
                 return new CaughtUpMessage(root.GetProperty("seq").GetInt64());
             case "audit.stream.gap":

@@ -11,14 +11,17 @@ namespace AuditStream.Client.Streaming;
 
 /// <summary>
 /// Follows <c>/ws/audit</c> across disconnects: reconnects with exponential backoff and jitter, resuming with
-/// <c>since_seq</c> = the last seq it yielded, and drops anything at or below it, so the caller sees every matching seq
-/// once and in order.
+/// <c>since_seq</c> = the last seq it yielded (and <c>ledger_id</c>, the ledger that seq counts in), and drops anything
+/// at or below it, so the caller sees every matching seq once and in order; a server on another ledger ends it.
 /// </summary>
 internal sealed partial class StreamSubscriber(AuditStreamClientOptions options, ILogger logger)
 {
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(2);
 
-    public async IAsyncEnumerable<StreamMessage> RunAsync(StreamFilter? filter, long? sinceSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
+    // The audit.error code of a resume on another ledger than the one the seq counts in.
+    private const string LedgerMismatch = "ledger_mismatch";
+
+    public async IAsyncEnumerable<StreamMessage> RunAsync(StreamFilter? filter, long? sinceSeq, string? ledgerId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var backoff = new Backoff(options.RetryMinDelay, options.RetryMaxDelay);
         var filterJson = filter is null ? null : JsonSerializer.Serialize(filter, StreamFilterJsonContext.Default.StreamFilter);
@@ -32,7 +35,7 @@ internal sealed partial class StreamSubscriber(AuditStreamClientOptions options,
         {
             cancellationToken.ThrowIfCancellationRequested();
             var resumeFrom = lastSeq ?? (replaysByTime ? null : establishedLastSeq);
-            var (socket, failure) = await ConnectAsync(resumeFrom, filterJson, cancellationToken).ConfigureAwait(false);
+            var (socket, failure) = await ConnectAsync(resumeFrom, resumeFrom is null ? null : ledgerId, filterJson, cancellationToken).ConfigureAwait(false);
             if (socket is not null)
             {
                 try
@@ -50,8 +53,12 @@ internal sealed partial class StreamSubscriber(AuditStreamClientOptions options,
                         {
                             case ConnectionEstablishedMessage established:
                                 establishedLastSeq ??= established.LastSeq;
+                                ledgerId ??= established.LedgerId;
                                 backoff.Reset();
                                 break;
+                            case ErrorMessage { Code: LedgerMismatch } mismatch:
+                                // Resuming here would mix two ledgers' seqs: stop and say so rather than retry.
+                                throw new AuditStreamException($"The server refused to resume the subscription on another ledger: {mismatch.Message}");
                             case EventMessage e when e.Seq <= lastSeq:
                                 continue;
                             case EventMessage e:
@@ -80,7 +87,7 @@ internal sealed partial class StreamSubscriber(AuditStreamClientOptions options,
         }
     }
 
-    private async Task<(ClientWebSocket? Socket, string? Failure)> ConnectAsync(long? sinceSeq, string? filterJson, CancellationToken cancellationToken)
+    private async Task<(ClientWebSocket? Socket, string? Failure)> ConnectAsync(long? sinceSeq, string? ledgerId, string? filterJson, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
@@ -95,6 +102,11 @@ internal sealed partial class StreamSubscriber(AuditStreamClientOptions options,
         if (sinceSeq is { } seq)
         {
             query.Add("since_seq=" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (ledgerId is not null)
+        {
+            query.Add("ledger_id=" + Uri.EscapeDataString(ledgerId));
         }
 
         if (filterJson is not null)

@@ -11,6 +11,24 @@ public sealed partial class PostgresLedgerStore
     internal const int MaxScanPerQuery = 10_000;
 
     /// <inheritdoc />
+    public async Task<string> ReadLedgerIdAsync(CancellationToken cancellationToken)
+    {
+        await using var cmd = _dataSource.CreateCommand($"SELECT value FROM ledger_meta WHERE key = '{PostgresSchema.LedgerIdKey}'");
+        try
+        {
+            return await cmd.ExecuteScalarAsync(cancellationToken) as string ?? throw NoLedgerId();
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // A ledger from a build before ledger ids, not initialized since.
+            throw NoLedgerId();
+        }
+    }
+
+    private static InvalidOperationException NoLedgerId() =>
+        new("The PostgreSQL ledger has no ledger id yet: start the server (or run append) on it once with this build to record one.");
+
+    /// <inheritdoc />
     public async Task<QueryPage> QueryAsync(EventQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);

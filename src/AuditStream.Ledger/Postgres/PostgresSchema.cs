@@ -53,7 +53,20 @@ internal static class PostgresSchema
             created_at bigint NOT NULL
         );
         """,
+
+        // 2: the ledger id (128 random bits as 32 hex digits, as in SQLite), drawn once under the migration lock, so
+        // every instance sharing the database reports the same id; another database or schema is another ledger.
+        $"""
+        CREATE TABLE ledger_meta (
+            key   text PRIMARY KEY,
+            value text NOT NULL
+        );
+        INSERT INTO ledger_meta(key, value) VALUES ('{LedgerIdKey}', replace(gen_random_uuid()::text, '-', ''));
+        """,
     ];
+
+    /// <summary>The <c>ledger_meta</c> key of the ledger id.</summary>
+    public const string LedgerIdKey = "ledger_id";
 
     /// <summary>Number of migrations this build knows.</summary>
     public static int LatestVersion => s_migrations.Length;

@@ -12,6 +12,26 @@ public sealed partial class SqliteLedgerStore
     internal const int MaxScanPerQuery = 10_000;
 
     /// <inheritdoc />
+    public async Task<string> ReadLedgerIdAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT value FROM ledger_meta WHERE key = '{SqliteSchema.LedgerIdKey}'";
+        try
+        {
+            return await cmd.ExecuteScalarAsync(cancellationToken) as string ?? throw NoLedgerId(_path);
+        }
+        catch (SqliteException exception) when (exception.SqliteErrorCode == 1)
+        {
+            // SQLITE_ERROR "no such table": a file from a build before ledger ids, not opened for writing since.
+            throw NoLedgerId(_path);
+        }
+    }
+
+    private static InvalidOperationException NoLedgerId(string where) =>
+        new($"The ledger {where} has no ledger id yet: start the server (or run append) on it once with this build to record one.");
+
+    /// <inheritdoc />
     public async Task<QueryPage> QueryAsync(EventQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);

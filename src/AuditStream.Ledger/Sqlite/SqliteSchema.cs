@@ -48,7 +48,21 @@ internal static class SqliteSchema
         DROP INDEX events_id;
         CREATE UNIQUE INDEX events_id_tenant ON events(id, ifnull(tenant_id, ''));
         """,
+
+        // 3: the ledger id (128 random bits as 32 hex digits), drawn once when the ledger is created or, for a ledger
+        // created before ids, when this build first opens it for writing. Copies of the file keep it (they are the
+        // same ledger); a new file gets another, so a client resuming by (ledger id, seq) cannot mix two ledgers.
+        $"""
+        CREATE TABLE ledger_meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO ledger_meta(key, value) VALUES ('{LedgerIdKey}', lower(hex(randomblob(16))));
+        """,
     ];
+
+    /// <summary>The <c>ledger_meta</c> key of the ledger id.</summary>
+    public const string LedgerIdKey = "ledger_id";
 
     /// <summary>Number of migrations this build knows.</summary>
     public static int LatestVersion => s_migrations.Length;

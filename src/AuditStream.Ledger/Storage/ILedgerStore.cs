@@ -19,6 +19,14 @@ public interface ILedgerStore : IAsyncDisposable
     Task<StoreHead> ReadHeadAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// The ledger's id: 32 lower-case hex digits, drawn at random when the ledger was created (or when a ledger older
+    /// than ids was first initialized by a build that has them) and never changed. Every store on the same ledger
+    /// answers the same; another ledger answers another. Clients resume by (ledger id, seq).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The ledger has no id yet (created by an older build and not initialized since).</exception>
+    Task<string> ReadLedgerIdAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Durably commits <paramref name="batch"/> in one transaction: when this completes the records survive a crash.
     /// The first record must follow the last committed one (seq contiguity is the store's invariant to check).
     /// </summary>

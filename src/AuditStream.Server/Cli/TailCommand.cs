@@ -11,7 +11,8 @@ namespace AuditStream.Server.Cli;
 
 /// <summary>
 /// <c>auditstream tail</c>: follows a server's live stream from a terminal, as colored lines or NDJSON, reconnecting
-/// and resuming like the SDK (no gap, no duplicate across disconnects).
+/// and resuming like the SDK (no gap, no duplicate across disconnects). It prints the ledger id on connecting;
+/// <c>--since N --ledger-id X</c> resumes exactly there on any instance of that ledger, and is refused by another ledger.
 /// </summary>
 internal static class TailCommand
 {
@@ -20,6 +21,7 @@ internal static class TailCommand
         var url = new Option<string>("--url") { Description = "Server base address", DefaultValueFactory = _ => "http://localhost:8080" };
         var token = new Option<string>("--token") { Description = "Bearer token with a reading role. Default: $AUDITSTREAM_TOKEN" };
         var since = new Option<long?>("--since") { Description = "Replay every matching event after this seq first (0 = from the start); default: live only" };
+        var ledgerId = new Option<string>("--ledger-id") { Description = "The ledger --since counts in (tail prints it on connecting); a server on another ledger refuses the resume" };
         var json = new Option<bool>("--json") { Description = "Print one event object per line (NDJSON) instead of readable lines" };
         var count = new Option<int?>("--count") { Description = "Exit after this many events" };
         var eventTypes = new Option<string[]>("--event-types") { Description = "Event types, or prefixes like auth.* (comma-separated or repeated)", AllowMultipleArgumentsPerToken = true };
@@ -32,7 +34,7 @@ internal static class TailCommand
         var securityOnly = new Option<bool>("--security-only") { Description = "Only security events (category security, types auth.* and security.*)" };
         var command = new Command("tail", "Follow the live stream of a running server (reconnects and resumes without gaps or duplicates).")
         {
-            url, token, since, json, count, eventTypes, severities, categories, actors, targets, match, complianceOnly, securityOnly,
+            url, token, since, ledgerId, json, count, eventTypes, severities, categories, actors, targets, match, complianceOnly, securityOnly,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -74,13 +76,20 @@ internal static class TailCommand
                 return Task.FromResult(2);
             }
 
+            var resumeLedger = result.GetValue(ledgerId);
+            if (resumeLedger is not null && result.GetValue(since) is null)
+            {
+                Console.Error.WriteLine("--ledger-id names the ledger --since counts in: give --since too.");
+                return Task.FromResult(2);
+            }
+
             return RunAsync(address, result.GetValue(token) ?? Environment.GetEnvironmentVariable("AUDITSTREAM_TOKEN"),
-                query.Count == 0 ? null : filter, result.GetValue(since), result.GetValue(json), result.GetValue(count), cancellationToken);
+                query.Count == 0 ? null : filter, result.GetValue(since), resumeLedger, result.GetValue(json), result.GetValue(count), cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(Uri address, string? token, StreamFilter? filter, long? since, bool json, int? count, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(Uri address, string? token, StreamFilter? filter, long? since, string? ledgerId, bool json, int? count, CancellationToken cancellationToken)
     {
         using var http = new HttpClient();
         await using var client = new AuditStreamClient(http, new AuditStreamClientOptions { BaseAddress = address, Token = token });
@@ -92,12 +101,21 @@ internal static class TailCommand
         }
 
         var printed = 0;
+        string? connectedTo = null;
+        var messages = ledgerId is not null && since is { } resumeAt
+            ? client.SubscribeAsync(filter, resumeAt, ledgerId, cancellationToken)
+            : client.SubscribeAsync(filter, since, cancellationToken);
         try
         {
-            await foreach (var message in client.SubscribeAsync(filter, since, cancellationToken))
+            await foreach (var message in messages)
             {
                 switch (message)
                 {
+                    case ConnectionEstablishedMessage established when established.LedgerId is { } id && id != connectedTo:
+                        // On stderr, beside the events: what to pass as --ledger-id (with --since) to resume later.
+                        connectedTo = id;
+                        Console.Error.WriteLine($"connected to ledger {id} (last seq {established.LastSeq})");
+                        break;
                     case EventMessage e:
                         if (json)
                         {

@@ -62,6 +62,7 @@ public static partial class ServerHost
             sp.GetRequiredService<IOptions<ValidationOptions>>().Value, sp.GetRequiredService<IOptions<ClassifierOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<LedgerService>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
+        services.AddCommitSignal(configuration);
 
         // Registered after the ledger, so they stop first (hosted services stop in reverse order).
         services.AddHostedService(sp => sp.GetRequiredService<StreamActivityRecorder>());

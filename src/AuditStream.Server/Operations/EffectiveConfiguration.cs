@@ -27,12 +27,14 @@ internal static class EffectiveConfiguration
         (AuthOptions.SectionName, typeof(AuthOptions)),
         (HubOptions.SectionName, typeof(HubOptions)),
         (OperationsOptions.SectionName, typeof(OperationsOptions)),
+        (AuditStream.Streaming.Backplane.BackplaneOptions.SectionName, typeof(AuditStream.Streaming.Backplane.BackplaneOptions)),
         ("AuditStream:Validation", typeof(ValidationOptions)),
         ("AuditStream:Classification", typeof(ClassifierOptions)),
     ];
 
-    // Key segments whose values are credentials; matched case-insensitively against the last segment of a key.
-    private static readonly string[] s_secretWords = ["secret", "password", "token", "apikey", "api_key", "connectionstring", "webhook", "signingkey", "privatekey", "credential", "routingkey", "routing_key"];
+    // Key segments whose values are credentials; matched case-insensitively against the last segment of a key. A Redis
+    // configuration string (AuditStream:Backplane:Redis) may hold a password.
+    private static readonly string[] s_secretWords = ["secret", "password", "token", "apikey", "api_key", "connectionstring", "webhook", "signingkey", "privatekey", "credential", "routingkey", "routing_key", "redis"];
 
     /// <summary>Every key of the typed options (defaults included) plus <c>urls</c> and <c>Logging:*</c>, sorted, secrets redacted.</summary>
     public static SortedDictionary<string, string?> Collect(IConfiguration configuration)
@@ -91,6 +93,7 @@ internal static class EffectiveConfiguration
         errors.AddRange(Failures<AuthOptions>(configuration, AuthOptions.SectionName));
         errors.AddRange(Failures<HubOptions>(configuration, HubOptions.SectionName));
         errors.AddRange(Failures<OperationsOptions>(configuration, OperationsOptions.SectionName));
+        errors.AddRange(Failures<AuditStream.Streaming.Backplane.BackplaneOptions>(configuration, AuditStream.Streaming.Backplane.BackplaneOptions.SectionName));
         return errors;
     }
 

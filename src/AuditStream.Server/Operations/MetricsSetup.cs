@@ -17,6 +17,7 @@ internal static class MetricsSetup
     [
         LedgerMetrics.MeterName,
         HubMetrics.MeterName,
+        AuditStream.Streaming.Backplane.BackplaneMetrics.MeterName,
         IngestMetrics.MeterName,
         ServerGauges.MeterName,
         AuditStream.Sinks.Runtime.SinkMetrics.MeterName,
@@ -29,6 +30,7 @@ internal static class MetricsSetup
     {
         services.AddSingleton(sp => new LedgerMetrics(sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton(sp => new HubMetrics(sp.GetRequiredService<IMeterFactory>()));
+        services.AddSingleton(sp => new AuditStream.Streaming.Backplane.BackplaneMetrics(sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<IngestMetrics>();
         if (!options.MetricsEnabled)
         {

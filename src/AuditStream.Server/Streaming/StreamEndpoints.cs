@@ -75,7 +75,7 @@ internal static partial class StreamEndpoints
             return;
         }
 
-        if (CheckRequest(http, hub, http.Request.Query["since_seq"].ToString(), out var filter, out var sinceSeq) is { } problem)
+        if (CheckRequest(http, hub, http.Request.Query["since_seq"].ToString(), out var filter, out var sinceSeq, out var ledgerId) is { } problem)
         {
             await problem.ExecuteAsync(http);
             RecordRefusal(http, "websocket", http.Response.StatusCode);
@@ -97,7 +97,7 @@ internal static partial class StreamEndpoints
                 KeepAliveInterval = hub.Options.PingInterval,
                 KeepAliveTimeout = hub.Options.PingInterval > TimeSpan.Zero ? hub.Options.PongTimeout : Timeout.InfiniteTimeSpan,
             });
-            var request = await RequestAsync(http, ledgers.Ledger, filter, sinceSeq);
+            var request = await RequestAsync(http, ledgers.Ledger, filter, sinceSeq, ledgerId);
             var connectionStream = (http.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream;
             await hub.RunClientAsync(ticket, socket, request, http.RequestAborted, connectionStream);
         }
@@ -184,7 +184,7 @@ internal static partial class StreamEndpoints
     /// The stream request of an admitted, checked caller. Without <paramref name="sinceSeq"/>, a filter whose time range
     /// starts in the past (absolute or relative) replays from the first event committed at or after that start (DESIGN.md §5).
     /// </summary>
-    internal static async Task<ClientRequest> RequestAsync(HttpContext http, AuditStream.Ledger.AuditLedger ledger, StreamFilter filter, long? sinceSeq)
+    internal static async Task<ClientRequest> RequestAsync(HttpContext http, AuditStream.Ledger.AuditLedger ledger, StreamFilter filter, long? sinceSeq, string? resumeLedgerId)
     {
         if (sinceSeq is null && filter.TimeRange is not null)
         {
@@ -196,7 +196,7 @@ internal static partial class StreamEndpoints
             }
         }
 
-        var request = new ClientRequest(EventReadEndpoints.Scope(http), ledger.Feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http));
+        var request = new ClientRequest(EventReadEndpoints.Scope(http), ledger.Feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http), ledger.LedgerId, resumeLedgerId);
         ReleaseRequestState(http);
         return request;
     }
@@ -241,12 +241,14 @@ internal static partial class StreamEndpoints
 
     /// <summary>
     /// The checks every stream transport makes before it starts: a tenant (or all tenants), a valid <c>since_seq</c>
-    /// (<paramref name="since"/>, empty for none) and valid query filters. Returns the problem to answer, or null.
+    /// (<paramref name="since"/>, empty for none), a well-formed <c>ledger_id</c> if any (compared with the ledger's once
+    /// the stream runs, so a foreign one gets <c>audit.error</c>) and valid query filters. Returns the problem to answer, or null.
     /// </summary>
-    internal static IResult? CheckRequest(HttpContext http, StreamHub hub, string since, out StreamFilter filter, out long? sinceSeq)
+    internal static IResult? CheckRequest(HttpContext http, StreamHub hub, string since, out StreamFilter filter, out long? sinceSeq, out string? ledgerId)
     {
         filter = StreamFilter.All;
         sinceSeq = null;
+        ledgerId = http.Request.Query["ledger_id"].ToString() is { Length: > 0 } id ? id : null;
         if (!OriginAllowed(http.Request, hub.Options))
         {
             var own = hub.Options.PublicOrigins.Length > 0 ? "one of AuditStream:Hub:PublicOrigins" : "the server's own origin";
@@ -268,6 +270,11 @@ internal static partial class StreamEndpoints
             }
 
             sinceSeq = parsed;
+        }
+
+        if (ledgerId is not null && !AuditStream.Streaming.Protocol.LedgerIds.IsWellFormed(ledgerId))
+        {
+            return Problems.BadRequest("ledger_id is not a ledger id.", "ledger_id", $"must be {AuditStream.Streaming.Protocol.LedgerIds.Rule}");
         }
 
         var errors = new List<ValidationError>();

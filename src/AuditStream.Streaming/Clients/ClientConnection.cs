@@ -45,6 +45,9 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
     // The last seq the replay cursor has dealt with (delivered or filtered out), for the resume hint of a 1001 close.
     private long _cursorPosition;
 
+    // Set while the client's resume named another ledger: nothing is streamed and a 1001 close gives no seq to resume at.
+    private volatile bool _otherLedger;
+
     // Live events skipped by the rate limit and not yet announced (guarded by _gate): one audit.stream.gap per window.
     private readonly DeliveryRateLimit _rateLimit;
     private readonly InboundRateLimit _inbound;
@@ -129,10 +132,13 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
     {
         var feed = _request.Feed;
         var lastSeq = feed.LastSeq;
-        Enqueue(ServerMessages.Established(Id, _request.Scope.Role, _time.GetUtcNow(), lastSeq, _request.Filter, _options));
+        Enqueue(ServerMessages.Established(Id, _request.Scope.Role, _time.GetUtcNow(), lastSeq, _request.LedgerId, _request.Filter, _options));
         using var abortQueue = _abort.Token.Register(static state => ((FrameQueue)state!).Abort(), _queue);
         var writer = WriteLoopAsync();
-        StartCursor(_request.SinceSeq is { } since ? Math.Min(since, lastSeq) : lastSeq, _request.SinceSeq is null ? null : lastSeq);
+        if (!RefusedForOtherLedger(_request.ResumeLedgerId))
+        {
+            StartCursor(_request.SinceSeq is { } since ? Math.Min(since, lastSeq) : lastSeq, _request.SinceSeq is null ? null : lastSeq);
+        }
 
         using (stopping.Register(static state => ((ClientConnection)state!).RequestClose(StreamCloseCodes.GoingAway, StreamCloseCodes.GoingAwayDescription), this))
         {
@@ -172,7 +178,9 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
             }
 
             _closeStatus = status;
-            _closeDescription = status == StreamCloseCodes.GoingAway ? $"{description} since_seq={ResumeSeqLocked()}" : description;
+            _closeDescription = status == StreamCloseCodes.GoingAway && !_otherLedger
+                ? ServerMessages.GoingAwayHint(description, ResumeSeqLocked(), _request.LedgerId)
+                : description;
         }
 
         _closeRequested.TrySetResult(status);
@@ -329,13 +337,32 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
             case ClientMessageKind.Resume:
                 await StopCursorAsync();
                 _fanOut.Leave(this);
-                var lastSeq = _request.Feed.LastSeq;
-                StartCursor(Math.Min(message.SinceSeq, lastSeq), lastSeq);
+                if (!RefusedForOtherLedger(message.LedgerId))
+                {
+                    var lastSeq = _request.Feed.LastSeq;
+                    StartCursor(Math.Min(message.SinceSeq, lastSeq), lastSeq);
+                }
+
                 break;
             default:
                 Enqueue(ServerMessages.Error(message.ErrorCode!, message.ErrorMessage!, message.ErrorField));
                 break;
         }
+    }
+
+    /// <summary>
+    /// True (after queueing <c>audit.error</c> <c>ledger_mismatch</c>) when a resume names another ledger than this one:
+    /// its seq counts in another log, and streaming from it would mix two ledgers' events under one position.
+    /// </summary>
+    private bool RefusedForOtherLedger(string? resumeLedgerId)
+    {
+        _otherLedger = resumeLedgerId is not null && _request.LedgerId is { } served && !string.Equals(resumeLedgerId, served, StringComparison.Ordinal);
+        if (_otherLedger)
+        {
+            Enqueue(ServerMessages.LedgerMismatch(resumeLedgerId!, _request.LedgerId!));
+        }
+
+        return _otherLedger;
     }
 
     /// <summary>Queues a control frame; a full queue means the client is not reading.</summary>

@@ -11,4 +11,10 @@ namespace AuditStream.Streaming.Clients;
 /// <param name="SinceSeq">Replay events after this seq before going live, or null to start live at the current head.</param>
 /// <param name="Subject">The token's subject, for the stream's own audit trail.</param>
 /// <param name="RemoteAddress">The client's IP address, for the stream's own audit trail.</param>
-public sealed record ClientRequest(AccessScope Scope, CommittedFeed Feed, StreamFilter Filter, long? SinceSeq, string? Subject = null, string? RemoteAddress = null);
+/// <param name="LedgerId">The id of the ledger <paramref name="Feed"/> belongs to, sent in <c>audit.connection.established</c> and the 1001 close hint.</param>
+/// <param name="ResumeLedgerId">
+/// The ledger the client's <paramref name="SinceSeq"/> counts in (<c>?ledger_id=</c>), or null when it did not say; another
+/// ledger than <paramref name="LedgerId"/> is refused with <c>audit.error</c> <c>ledger_mismatch</c> and no events.
+/// </param>
+public sealed record ClientRequest(
+    AccessScope Scope, CommittedFeed Feed, StreamFilter Filter, long? SinceSeq, string? Subject = null, string? RemoteAddress = null, string? LedgerId = null, string? ResumeLedgerId = null);

@@ -13,6 +13,9 @@ internal sealed record ClientMessage
 
     public long SinceSeq { get; init; }
 
+    /// <summary>The ledger a <c>resume</c>'s <see cref="SinceSeq"/> counts in, or null when the client did not say.</summary>
+    public string? LedgerId { get; init; }
+
     public string? ErrorCode { get; init; }
 
     public string? ErrorMessage { get; init; }
@@ -52,9 +55,19 @@ internal sealed record ClientMessage
 
             if (type.ValueEquals("resume"u8))
             {
-                return root.TryGetProperty("since_seq"u8, out var since) && since.ValueKind == JsonValueKind.Number && since.TryGetInt64(out var seq) && seq >= 0
-                    ? new() { Kind = ClientMessageKind.Resume, SinceSeq = seq }
-                    : Invalid(StreamErrorCodes.InvalidMessage, "resume needs since_seq, a whole number of at least 0.", "since_seq");
+                if (!root.TryGetProperty("since_seq"u8, out var since) || since.ValueKind != JsonValueKind.Number || !since.TryGetInt64(out var seq) || seq < 0)
+                {
+                    return Invalid(StreamErrorCodes.InvalidMessage, "resume needs since_seq, a whole number of at least 0.", "since_seq");
+                }
+
+                string? ledgerId = null;
+                if (root.TryGetProperty("ledger_id"u8, out var ledger) && ledger.ValueKind != JsonValueKind.Null
+                    && (ledger.ValueKind != JsonValueKind.String || !LedgerIds.IsWellFormed(ledgerId = ledger.GetString())))
+                {
+                    return Invalid(StreamErrorCodes.InvalidMessage, $"resume's ledger_id, when given, must be {LedgerIds.Rule}.", "ledger_id");
+                }
+
+                return new() { Kind = ClientMessageKind.Resume, SinceSeq = seq, LedgerId = ledgerId };
             }
 
             if (type.ValueEquals("update_filters"u8))

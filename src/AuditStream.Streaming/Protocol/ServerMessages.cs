@@ -13,13 +13,18 @@ internal static class ServerMessages
     /// <summary>Not a message: the Server-Sent Events transport writes it as a <c>: keep-alive</c> comment; WebSocket clients never get it.</summary>
     public static readonly StreamFrame KeepAlive = new(":keep-alive", null, []);
 
-    public static StreamFrame Established(string clientId, Role role, DateTimeOffset now, long lastSeq, StreamFilter filter, HubOptions options) =>
+    public static StreamFrame Established(string clientId, Role role, DateTimeOffset now, long lastSeq, string? ledgerId, StreamFilter filter, HubOptions options) =>
         Build("audit.connection.established", null, writer =>
         {
             writer.WriteString("client_id"u8, clientId);
             writer.WriteString("role"u8, RoleNames.ToName(role));
             writer.WriteString("server_time"u8, now);
             writer.WriteNumber("last_seq"u8, lastSeq);
+            if (ledgerId is not null)
+            {
+                writer.WriteString("ledger_id"u8, ledgerId);
+            }
+
             writer.WritePropertyName("filters"u8);
             JsonSerializer.Serialize(writer, filter, StreamFilterJsonContext.Default.StreamFilter);
             writer.WriteStartObject("limits"u8);
@@ -120,6 +125,20 @@ internal static class ServerMessages
                 writer.WriteString("field"u8, field);
             }
         });
+
+    /// <summary><c>audit.error</c> <c>ledger_mismatch</c>: the client resumed by a seq of <paramref name="requested"/>, not of this ledger.</summary>
+    public static StreamFrame LedgerMismatch(string requested, string served) =>
+        Error(
+            StreamErrorCodes.LedgerMismatch,
+            $"since_seq counts in ledger {requested}, but this server serves ledger {served}; nothing is sent. Resume with ledger_id {served} " +
+            "and a seq of this ledger, or without ledger_id to start over on it.",
+            "ledger_id");
+
+    /// <summary>The resume hint of a 1001 close: <c>server_stopping since_seq=N ledger_id=X</c> (at most 123 bytes).</summary>
+    public static string GoingAwayHint(string description, long sinceSeq, string? ledgerId) =>
+        ledgerId is null
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{description} since_seq={sinceSeq}")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{description} since_seq={sinceSeq} ledger_id={ledgerId}");
 
     private static string? StringOr(JsonElement details, string name, string? fallback) =>
         details.ValueKind == JsonValueKind.Object && details.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String

@@ -18,6 +18,12 @@ public static class StreamErrorCodes
     /// <summary>The filters of <c>update_filters</c> are invalid; <c>field</c> names the first bad one.</summary>
     public const string InvalidFilter = "invalid_filter";
 
+    /// <summary>
+    /// A resume named another ledger than the one this server serves (<c>ledger_id</c>): its seqs count in another log, so
+    /// nothing is sent until the client resumes on this ledger (or without a ledger id, starting over).
+    /// </summary>
+    public const string LedgerMismatch = "ledger_mismatch";
+
     /// <summary>Binary frames are not part of the protocol.</summary>
     public const string BinaryNotSupported = "binary_not_supported";
 

@@ -209,6 +209,31 @@ public abstract class LedgerStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_ledger_id_is_32_hex_digits_that_every_store_on_the_ledger_reads_the_same_and_reopening_keeps()
+    {
+        var id = await Store.ReadLedgerIdAsync(CancellationToken.None);
+        Assert.Matches("^[0-9a-f]{32}$", id);
+        await Store.CommitAsync(Batch(1, 3, 1_000), CancellationToken.None);
+
+        // A store only reading (verify, export) and one initialized beside it (another instance) see the same id.
+        await using (var reader = OpenStore())
+        {
+            Assert.Equal(id, await reader.ReadLedgerIdAsync(CancellationToken.None));
+        }
+
+        await using (var other = OpenStore())
+        {
+            await other.InitializeAsync(CancellationToken.None);
+            Assert.Equal(id, await other.ReadLedgerIdAsync(CancellationToken.None));
+        }
+
+        await Store.DisposeAsync();
+        await using var reopened = OpenStore();
+        await reopened.InitializeAsync(CancellationToken.None);
+        Assert.Equal(id, await reopened.ReadLedgerIdAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Query_filters_by_each_indexed_column_and_combines_them_with_and()
     {
         await Store.CommitAsync(Batch(1, 60, 1_000), CancellationToken.None);

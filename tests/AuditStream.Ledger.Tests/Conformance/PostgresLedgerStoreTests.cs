@@ -28,6 +28,38 @@ public sealed class PostgresLedgerStoreTests(PostgresServer server) : LedgerStor
     }
 
     [Fact]
+    public async Task Another_schema_is_another_ledger_with_another_id_and_an_old_ledger_gets_one_when_opened()
+    {
+        var id = await Store.ReadLedgerIdAsync(CancellationToken.None);
+        var otherLocation = await server.CreateLedgerAsync();
+        await using (var other = new PostgresLedgerStore(otherLocation))
+        {
+            await other.InitializeAsync(CancellationToken.None);
+            Assert.NotEqual(id, await other.ReadLedgerIdAsync(CancellationToken.None));
+            await other.CommitAsync(Batch(1, 2, 1_000), CancellationToken.None);
+        }
+
+        // Back to schema version 1, as the builds before ledger ids left it.
+        await using (var connection = new Npgsql.NpgsqlConnection(otherLocation))
+        {
+            await connection.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand("DROP TABLE ledger_meta; DELETE FROM auditstream_schema WHERE version > 1", connection);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        await using (var reader = new PostgresLedgerStore(otherLocation))
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => reader.ReadLedgerIdAsync(CancellationToken.None));
+        }
+
+        await using var opened = new PostgresLedgerStore(otherLocation);
+        Assert.Equal(2, (await opened.InitializeAsync(CancellationToken.None)).LastSeq);
+        var migrated = await opened.ReadLedgerIdAsync(CancellationToken.None);
+        Assert.Matches("^[0-9a-f]{32}$", migrated);
+        Assert.NotEqual(id, migrated);
+    }
+
+    [Fact]
     public async Task Two_stores_on_one_ledger_cannot_both_commit_the_same_seq()
     {
         await Store.CommitAsync(Batch(1, 5, 1_000), CancellationToken.None);

@@ -17,20 +17,60 @@ public sealed class SqliteLedgerStoreTests : LedgerStoreConformanceTests, IDispo
         await ((SqliteLedgerStore)Store).WaitForIndexAsync(seq, timeout.Token);
     }
 
+    /// <summary>Runs <paramref name="sql"/> on the ledger file directly (the store is closed), to recreate what older builds left.</summary>
+    private void ExecuteOnFile(string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_dir.File("ledger.db")};Pooling=False");
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public async Task Another_ledger_file_has_another_ledger_id()
+    {
+        using var elsewhere = new TempDirectory();
+        await using var other = new SqliteLedgerStore(elsewhere.File("ledger.db"));
+        await other.InitializeAsync(CancellationToken.None);
+        Assert.NotEqual(await Store.ReadLedgerIdAsync(CancellationToken.None), await other.ReadLedgerIdAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_ledger_from_before_ledger_ids_gets_one_when_opened_and_keeps_it()
+    {
+        await Store.CommitAsync(Batch(1, 2, 1_000), CancellationToken.None);
+        await Store.DisposeAsync();
+        // Schema version 2 as the builds before ledger ids left it.
+        ExecuteOnFile("DROP TABLE ledger_meta; PRAGMA user_version = 2;");
+
+        await using (var reader = new SqliteLedgerStore(_dir.File("ledger.db")))
+        {
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => reader.ReadLedgerIdAsync(CancellationToken.None));
+            Assert.Contains("no ledger id yet", refused.Message, StringComparison.Ordinal);
+        }
+
+        string id;
+        await using (var opened = new SqliteLedgerStore(_dir.File("ledger.db")))
+        {
+            Assert.Equal(2, (await opened.InitializeAsync(CancellationToken.None)).LastSeq);
+            id = await opened.ReadLedgerIdAsync(CancellationToken.None);
+            Assert.Matches("^[0-9a-f]{32}$", id);
+        }
+
+        await using var again = new SqliteLedgerStore(_dir.File("ledger.db"));
+        await again.InitializeAsync(CancellationToken.None);
+        Assert.Equal(id, await again.ReadLedgerIdAsync(CancellationToken.None));
+    }
+
     [Fact]
     public async Task A_version_1_file_with_globally_unique_ids_migrates_to_ids_unique_per_tenant()
     {
         var shared = Guid.CreateVersion7();
         await Store.CommitAsync(Batch(1, 2, 1_000, n => Event(n, "beta") with { Id = n == 1 ? shared : Guid.CreateVersion7() }), CancellationToken.None);
         await Store.DisposeAsync();
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_dir.File("ledger.db")};Pooling=False"))
-        {
-            // Schema version 1 as the first release wrote it.
-            connection.Open();
-            using var cmd = connection.CreateCommand();
-            cmd.CommandText = "DROP INDEX events_id_tenant; CREATE UNIQUE INDEX events_id ON events(id); PRAGMA user_version = 1;";
-            cmd.ExecuteNonQuery();
-        }
+        // Schema version 1 as the first release wrote it.
+        ExecuteOnFile("DROP INDEX events_id_tenant; CREATE UNIQUE INDEX events_id ON events(id); DROP TABLE ledger_meta; PRAGMA user_version = 1;");
 
         await using var reopened = new SqliteLedgerStore(_dir.File("ledger.db"));
         Assert.Equal(2, (await reopened.InitializeAsync(CancellationToken.None)).LastSeq);

@@ -48,6 +48,8 @@ public sealed class GatedStore(ILedgerStore inner) : ILedgerStore
 
     public Task<StoreHead> ReadHeadAsync(CancellationToken cancellationToken) => inner.ReadHeadAsync(cancellationToken);
 
+    public Task<string> ReadLedgerIdAsync(CancellationToken cancellationToken) => inner.ReadLedgerIdAsync(cancellationToken);
+
     public Task<StoreHead> InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
 
     public Task<IReadOnlyDictionary<EventKey, IdMatch>> FindByIdsAsync(IReadOnlyCollection<EventKey> keys, CancellationToken cancellationToken) => inner.FindByIdsAsync(keys, cancellationToken);

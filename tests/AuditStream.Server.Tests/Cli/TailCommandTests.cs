@@ -44,4 +44,33 @@ public sealed class TailCommandTests
         Assert.Equal(1, badToken.ExitCode);
         Assert.Contains("401", badToken.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Tail_prints_the_ledger_id_and_resumes_by_ledger_id_and_seq_or_is_refused_by_another_ledger()
+    {
+        await using var server = await TestServer.StartAsync();
+        await Json.PostEventsAsync(server.Producer(), Json.Event(1), Json.Event(2), Json.Event(3), Json.Event(4));
+        var ledgerId = server.Ledger.LedgerId;
+        var url = server.BaseAddress.ToString();
+        var token = server.Token("admin", "*");
+
+        var first = await Support.Cli.RunAsync(null, "tail", "--url", url, "--token", token, "--since", "0", "--json", "--count", "1");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Contains($"connected to ledger {ledgerId} (last seq 4)", first.Stderr, StringComparison.Ordinal);
+
+        var resumed = await Support.Cli.RunAsync(null, "tail", "--url", url, "--token", token, "--since", "2", "--ledger-id", ledgerId, "--json", "--count", "2");
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal([3L, 4L], resumed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!["seq"]!.GetValue<long>()));
+
+        const string foreign = "0123456789abcdef0123456789abcdef";
+        var refused = await Support.Cli.RunAsync(null, "tail", "--url", url, "--token", token, "--since", "2", "--ledger-id", foreign, "--json");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal("", refused.Stdout);
+        Assert.Contains(foreign, refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains(ledgerId, refused.Stderr, StringComparison.Ordinal);
+
+        var noSince = await Support.Cli.RunAsync(null, "tail", "--url", url, "--token", token, "--ledger-id", ledgerId);
+        Assert.Equal(2, noSince.ExitCode);
+        Assert.Contains("--since", noSince.Stderr, StringComparison.Ordinal);
+    }
 }

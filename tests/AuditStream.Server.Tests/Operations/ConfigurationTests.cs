@@ -113,6 +113,22 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task Print_config_shows_the_backplane_keys_with_the_redis_string_redacted_and_names_a_bad_one()
+    {
+        var (exit, stdout, stderr) = await Support.Cli.RunAsync(null, Environment("Production", ("AuditStream__Backplane__Redis", "redis:6379,password=hunter2")), "serve", "--print-config");
+        Assert.True(exit == 0, stderr);
+        var keys = Parse(stdout);
+        Assert.Equal("***", keys["AuditStream:Backplane:Redis"]);
+        Assert.Equal("00:00:01", keys["AuditStream:Backplane:PublishTimeout"]);
+        Assert.DoesNotContain("hunter2", stdout, StringComparison.Ordinal);
+
+        var bad = await Support.Cli.RunAsync(null, Environment("Production", ("AuditStream__Backplane__Redis", "redis:6379,password=hunter2,colour=blue")), "serve", "--print-config");
+        Assert.Equal(78, bad.ExitCode);
+        Assert.Contains("AuditStream:Backplane:Redis (env AuditStream__Backplane__Redis)", bad.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", bad.Stderr + bad.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MaxClients_changed_at_run_time_takes_effect_without_a_restart()
     {
         await using var server = await TestServer.StartAsync();
@@ -178,6 +194,7 @@ public sealed class ConfigurationTests
     [InlineData("DATADOG_API_KEY")]
     [InlineData("AuditStream:Sinks:Elasticsearch:Password")]
     [InlineData("AuditStream:Sinks:Webhooks:0:Secrets:1")]
+    [InlineData("AuditStream:Backplane:Redis")]
     public void Keys_that_hold_credentials_are_redacted(string key) =>
         Assert.True(AuditStream.Server.Operations.EffectiveConfiguration.IsSecret(key), key);
 }

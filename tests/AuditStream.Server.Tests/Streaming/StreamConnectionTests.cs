@@ -139,9 +139,12 @@ public sealed class StreamConnectionTests
     }
 
     [Fact]
-    public async Task Stopping_the_server_closes_stream_clients_with_1001()
+    public async Task Stopping_the_server_closes_stream_clients_with_1001_and_a_hint_naming_the_seq_and_ledger_to_resume_at()
     {
         await using var server = await TestServer.StartAsync();
+        var ledgerId = server.Ledger.LedgerId;
+        var receipt = await Json.PostEventsAsync(server.Producer(), Json.Event(1), Json.Event(2));
+        var last = receipt["events"]![1]!["seq"]!.GetValue<long>();
         var (client, _) = await StreamClient.ConnectEstablishedAsync(server, server.Token("admin", "*"));
         await using var _ = client;
 
@@ -152,6 +155,6 @@ public sealed class StreamConnectionTests
 
         Assert.Null(message);
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, close);
-        Assert.StartsWith("server_stopping since_seq=", client.Socket.CloseStatusDescription, StringComparison.Ordinal);
+        Assert.Equal($"server_stopping since_seq={last} ledger_id={ledgerId}", client.Socket.CloseStatusDescription);
     }
 }

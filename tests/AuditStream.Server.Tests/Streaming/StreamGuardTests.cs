@@ -186,7 +186,7 @@ public sealed class StreamGuardTests
             Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, close);
             var description = client.Socket.CloseStatusDescription!;
             Assert.StartsWith("server_stopping since_seq=", description, StringComparison.Ordinal);
-            hint = long.Parse(description["server_stopping since_seq=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            hint = long.Parse(description["server_stopping since_seq=".Length..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
             await client.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
             await stopping.WaitAsync(StreamClient.Timeout);
         }
