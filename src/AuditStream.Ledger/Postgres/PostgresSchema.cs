@@ -53,6 +53,23 @@ internal static class PostgresSchema
             created_at bigint NOT NULL
         );
         """,
+
+        // 2: the cluster's one leader row (Cluster/LeaderElection): the fencing term every commit compares and sets, the
+        // lease an elected instance renews (in the database's clock, so instances' clocks do not matter), the address
+        // followers forward appends to, and the verifier key of the ledger's signer, recorded by the first instance.
+        """
+        CREATE TABLE ledger_leader (
+            id             int         PRIMARY KEY CHECK (id = 1),
+            term           bigint      NOT NULL,
+            holder         text,
+            advertised_url text,
+            lease_until    timestamptz NOT NULL,
+            elected_at     timestamptz,
+            committed_seq  bigint      NOT NULL,
+            verifier_key   text
+        );
+        INSERT INTO ledger_leader(id, term, lease_until, committed_seq) SELECT 1, 0, '-infinity', coalesce(max(seq), 0) FROM events;
+        """,
     ];
 
     /// <summary>Number of migrations this build knows.</summary>
