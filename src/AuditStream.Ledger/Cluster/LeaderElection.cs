@@ -30,6 +30,11 @@ internal sealed partial class LeaderElection
         _time = time;
         _logger = logger;
         _beforeLeading = beforeLeading;
+        fence.Revoked += term =>
+        {
+            Log.SteppedDown(_logger, _options.ResolvedInstanceName, term, "a commit found its term over");
+            RoleChanged?.Invoke(false, term);
+        };
     }
 
     /// <summary>Raised when this instance starts or stops leading, with the term (on the election's thread).</summary>

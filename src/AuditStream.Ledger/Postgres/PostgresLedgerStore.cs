@@ -113,7 +113,7 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         if (Fence is { } fence)
         {
-            await CheckFenceAsync(connection, tx, fence.Term, batch, cancellationToken);
+            await CheckFenceAsync(connection, tx, fence, batch, cancellationToken);
         }
 
         if (batch.Records.Count > 0)
@@ -140,8 +140,9 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
         await tx.CommitAsync(cancellationToken);
     }
 
-    private static async Task CheckFenceAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long term, CommitBatch batch, CancellationToken cancellationToken)
+    private static async Task CheckFenceAsync(NpgsqlConnection connection, NpgsqlTransaction tx, WriterFence fence, CommitBatch batch, CancellationToken cancellationToken)
     {
+        var term = fence.Term;
         if (term == 0)
         {
             throw new LedgerFencedException("This instance is not the ledger's leader: it holds no leader term, so it may not commit.");
@@ -152,6 +153,7 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
         cmd.Parameters.AddWithValue("term", term);
         if (await cmd.ExecuteNonQueryAsync(cancellationToken) != 1)
         {
+            fence.Revoke(term);
             throw new LedgerFencedException($"Leader term {term} is over: another instance was elected, so this one may not commit.");
         }
     }
