@@ -1,7 +1,9 @@
 using AuditStream.Classification;
 using AuditStream.Events;
 using AuditStream.Ledger;
+using AuditStream.Ledger.Cluster;
 using AuditStream.Server.Api;
+using AuditStream.Server.Cluster;
 using AuditStream.Server.Auth;
 using AuditStream.Server.Operations;
 using AuditStream.Server.Sinks;
@@ -33,6 +35,7 @@ public static partial class ServerHost
         services.AddSingleton(TimeProvider.System);
         var configuration = builder.Configuration;
         services.AddValidatedOptions<LedgerOptions>(configuration, LedgerOptions.SectionName);
+        services.AddValidatedOptions<ClusterOptions>(configuration, ClusterOptions.SectionName);
         services.AddValidatedOptions<ServerOptions>(configuration, ServerOptions.SectionName);
         services.AddValidatedOptions<AuthOptions>(configuration, AuthOptions.SectionName);
         services.AddValidatedOptions<HubOptions>(configuration, HubOptions.SectionName);
@@ -60,6 +63,7 @@ public static partial class ServerHost
         services.AddSingleton(sp => new EventPreparer(
             sp.GetRequiredService<IOptions<ValidationOptions>>().Value, sp.GetRequiredService<IOptions<ClassifierOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<LedgerService>();
+        services.AddSingleton<ClusterForwarder>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
 
         // Registered after the ledger, so they stop first (hosted services stop in reverse order).
@@ -113,6 +117,7 @@ public static partial class ServerHost
         browserApi.MapTileEndpoints();
         browserApi.MapEventStream();
         app.MapStreaming();
+        app.MapClusterEndpoints();
         app.MapAuditStreamHealthChecks();
         app.MapAuditStreamMetrics(operations);
         app.MapDebugEndpoints();
