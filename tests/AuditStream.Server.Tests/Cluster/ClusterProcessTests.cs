@@ -172,6 +172,46 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
         Assert.Equal(generated["events"]![1]!["id"]!.GetValue<string>(), stored["id"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task After_postgresql_restarts_the_instances_recover_by_themselves_and_subscribers_miss_nothing()
+    {
+        await using var cluster = await ClusterInstances.CreateAsync(postgres);
+        var instances = new[] { await cluster.StartAsync(), await cluster.StartAsync() };
+        var subscribers = new List<Subscriber>();
+        foreach (var instance in instances)
+        {
+            subscribers.Add(await Subscriber.StartAsync(since => cluster.StreamAddress(instance, $"&since_seq={since}")));
+        }
+
+        var token = cluster.Token("operator", "acme", AuditClaims.WriteScope);
+        var clients = instances.Select(i => cluster.Client(i, token)).ToArray();
+        var seqs = new List<long>();
+        async Task PostRoundAsync(int round)
+        {
+            for (var i = 0; i < clients.Length; i++)
+            {
+                var body = "[" + string.Join(',', Enumerable.Range(0, 5).Select(n => Json.Event((round * 100) + (i * 10) + n, extra: $"\"id\":\"{Guid.NewGuid()}\""))) + "]";
+                seqs.AddRange((await PostUntilAcknowledgedAsync([clients[i]], 0, body)).Select(r => r!["seq"]!.GetValue<long>()));
+            }
+        }
+
+        await PostRoundAsync(0);
+        await postgres.RestartAsync();
+        await PostRoundAsync(1);
+        await PostRoundAsync(2);
+
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), seqs.Order());
+        foreach (var subscriber in subscribers)
+        {
+            await subscriber.WaitForAsync(30);
+            Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), subscriber.Seqs);
+            await subscriber.DisposeAsync();
+        }
+
+        var roles = await Task.WhenAll(instances.Select(i => ReadyAsync(cluster, i)));
+        Assert.Single(roles, r => r.StartsWith("role leader", StringComparison.Ordinal));
+    }
+
     private static async Task<string> ReadyAsync(ClusterInstances cluster, ServerProcess instance)
     {
         using var client = cluster.Client(instance, null);
