@@ -76,6 +76,9 @@ public sealed class PostgresServer : IAsyncLifetime
         }
 
         await RunAsync(Environment.UserName == "root", "pg_ctl", "-D", _dataDirectory, "-m", "fast", "-w", "-t", "60", "restart");
+
+        // This process's pooled connections were cut: the next test must not pick one up.
+        NpgsqlConnection.ClearAllPools();
     }
 
     public async Task DisposeAsync()
