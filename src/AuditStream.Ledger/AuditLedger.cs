@@ -2,7 +2,9 @@ using AuditStream.Canonical;
 using AuditStream.Checkpoints;
 using AuditStream.Events;
 using AuditStream.Ledger.Checkpoints;
+using AuditStream.Ledger.Cluster;
 using AuditStream.Ledger.Feed;
+using AuditStream.Ledger.Postgres;
 using AuditStream.Ledger.Proofs;
 using AuditStream.Ledger.Storage;
 using AuditStream.Ledger.Verification;
@@ -23,11 +25,14 @@ public sealed class AuditLedger : IAsyncDisposable
     private readonly EventPreparer _preparer;
     private readonly NoteSigner _signer;
     private readonly LedgerMetrics? _metrics;
+    private readonly ICommitSignal? _ownedSignal;
     private int _disposed;
 
-    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer, LedgerMetrics? metrics, string describe, string ledgerId)
+    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer, LedgerMetrics? metrics, string describe, string ledgerId, LedgerCluster? cluster, ICommitSignal? ownedSignal)
     {
         LedgerId = ledgerId;
+        Cluster = cluster;
+        _ownedSignal = ownedSignal;
         _metrics = metrics;
         Describe = describe;
         Store = store;
@@ -70,6 +75,31 @@ public sealed class AuditLedger : IAsyncDisposable
     /// <summary>The committed end of the ledger.</summary>
     public LedgerHead Head => Writer.Head;
 
+    /// <summary>This instance's role among the instances sharing a PostgreSQL ledger; null with SQLite (one instance, always the writer).</summary>
+    public LedgerCluster? Cluster { get; }
+
+    /// <summary>True when this instance commits appends itself; false when it must forward them to the leader.</summary>
+    public bool IsLeader => Cluster?.IsLeader ?? true;
+
+    /// <summary>
+    /// A 32-byte key for <paramref name="purpose"/> derived (HKDF-SHA256) from the checkpoint signing key, which every
+    /// instance of a cluster shares: a secret the instances agree on without configuring another one.
+    /// </summary>
+    public byte[] DeriveKey(string purpose)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
+        var ikm = System.Text.Encoding.UTF8.GetBytes(_signer.ExportSignerKey());
+        try
+        {
+            return System.Security.Cryptography.HKDF.DeriveKey(
+                System.Security.Cryptography.HashAlgorithmName.SHA256, ikm, 32, salt: [], info: System.Text.Encoding.UTF8.GetBytes(purpose));
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(ikm);
+        }
+    }
+
     /// <summary>The checkpoint verifier key (<c>name+hash+base64</c>) that clients pin.</summary>
     public string VerifierKey => _signer.VerifierKey;
 
@@ -78,6 +108,10 @@ public sealed class AuditLedger : IAsyncDisposable
     /// (<see cref="LedgerStores"/>) and starts its writer and checkpoint
     /// signing. <paramref name="decorateStore"/> may wrap the store (fault injection in tests); <paramref name="metrics"/>,
     /// when given, records commits and observes the tree size and checkpoint age until the ledger is disposed.
+    /// With PostgreSQL the instance joins the cluster of <paramref name="cluster"/> (defaults when null): it checks that its
+    /// signer is the ledger's, takes part in the leader election and follows the ledger while another instance writes,
+    /// woken by the signal <paramref name="commitSignal"/> makes for the ledger id (a Redis backplane, owned by the caller) or,
+    /// when null, by PostgreSQL LISTEN/NOTIFY (owned by the ledger).
     /// </summary>
     public static async Task<AuditLedger> OpenAsync(
         LedgerOptions options,
@@ -86,28 +120,65 @@ public sealed class AuditLedger : IAsyncDisposable
         ILoggerFactory? loggerFactory = null,
         Func<ILedgerStore, ILedgerStore>? decorateStore = null,
         LedgerMetrics? metrics = null,
+        ClusterOptions? cluster = null,
+        Func<string, ICommitSignal>? commitSignal = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         loggerFactory ??= NullLoggerFactory.Instance;
+        var time = timeProvider ?? TimeProvider.System;
         Directory.CreateDirectory(options.DataDirectory);
         var signer = SigningKeyFile.LoadOrCreate(options.ResolvedSigningKeyPath, options.Origin);
-        var store = LedgerStores.Create(options, loggerFactory);
-        store = decorateStore?.Invoke(store) ?? store;
+        var baseStore = LedgerStores.Create(options, loggerFactory);
+        var shared = baseStore as PostgresLedgerStore;
+        var fence = shared is null ? null : new WriterFence();
+        if (shared is not null)
+        {
+            // Fenced from the first commit: until elected, this instance's commits are refused.
+            shared.Fence = fence;
+        }
+
+        var store = decorateStore?.Invoke(baseStore) ?? baseStore;
         var feed = new CommittedFeed(store, options.BroadcastBufferSize);
         var writer = new LedgerWriter(store, feed, options, timeProvider, loggerFactory.CreateLogger<LedgerWriter>(), metrics);
+        LedgerCluster? node = null;
+        PostgresCommitSignal? ownedSignal = null;
         try
         {
             await writer.StartAsync(cancellationToken);
             var ledgerId = await store.ReadLedgerIdAsync(cancellationToken);
-            var checkpoints = new CheckpointPublisher(store, writer, signer, options, timeProvider, loggerFactory.CreateLogger<CheckpointPublisher>(), metrics);
+            if (shared is not null)
+            {
+                await LeaderRow.CheckVerifierKeyAsync(shared.DataSource, signer.VerifierKey, LedgerStores.Describe(options), cancellationToken);
+                var signal = commitSignal?.Invoke(ledgerId);
+                if (signal is null)
+                {
+                    ownedSignal = new PostgresCommitSignal(options.ConnectionString!, time, loggerFactory.CreateLogger<PostgresCommitSignal>());
+                    await ownedSignal.StartAsync(cancellationToken);
+                }
+
+                node = new LedgerCluster(shared, writer, fence!, cluster ?? new ClusterOptions(), signal ?? ownedSignal, time, loggerFactory);
+                await node.StartAsync(cancellationToken);
+            }
+
+            var checkpoints = new CheckpointPublisher(store, writer, signer, options, timeProvider, loggerFactory.CreateLogger<CheckpointPublisher>(), metrics) { Fence = fence };
             await checkpoints.StartAsync(cancellationToken);
-            metrics?.Attach(writer, checkpoints, timeProvider ?? TimeProvider.System);
-            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer(), metrics, LedgerStores.Describe(options), ledgerId);
+            metrics?.Attach(writer, checkpoints, time);
+            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer(), metrics, LedgerStores.Describe(options), ledgerId, node, ownedSignal);
         }
         catch
         {
             await writer.DisposeAsync();
+            if (node is not null)
+            {
+                await node.DisposeAsync();
+            }
+
+            if (ownedSignal is not null)
+            {
+                await ownedSignal.DisposeAsync();
+            }
+
             await store.DisposeAsync();
             signer.Dispose();
             throw;
@@ -161,6 +232,18 @@ public sealed class AuditLedger : IAsyncDisposable
         // Order matters: drain the writer, then sign a final checkpoint of everything it committed.
         await Writer.StopAsync();
         await Checkpoints.DisposeAsync();
+
+        // After the final checkpoint: the lease is released last, and another instance takes over at once.
+        if (Cluster is not null)
+        {
+            await Cluster.DisposeAsync();
+        }
+
+        if (_ownedSignal is not null)
+        {
+            await _ownedSignal.DisposeAsync();
+        }
+
         _metrics?.Detach(Writer);
         await Store.DisposeAsync();
         _signer.Dispose();

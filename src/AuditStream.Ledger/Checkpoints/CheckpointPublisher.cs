@@ -1,5 +1,6 @@
 using AuditStream.Checkpoints;
 using AuditStream.Events;
+using AuditStream.Ledger.Cluster;
 using AuditStream.Ledger.Storage;
 using AuditStream.Ledger.Writing;
 using Microsoft.Extensions.Logging;
@@ -46,6 +47,12 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
     /// <summary>Raised after each checkpoint is signed and kept.</summary>
     public event Action<StoredCheckpoint>? Published;
 
+    /// <summary>
+    /// With a shared ledger, the leader's term: only the instance holding it signs, every other one serves the latest
+    /// checkpoint the store holds. Null: this instance always signs (SQLite, one instance).
+    /// </summary>
+    internal WriterFence? Fence { get; set; }
+
     /// <summary>The most recent signed checkpoint, or null before the first.</summary>
     public StoredCheckpoint? Latest => Volatile.Read(ref _latest);
 
@@ -63,6 +70,11 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
         await _signing.WaitAsync(cancellationToken);
         try
         {
+            if (Fence is { IsHeld: false })
+            {
+                return await RefreshFromStoreAsync(cancellationToken);
+            }
+
             var head = _writer.Head;
             var latest = Latest;
             if (head.Size == 0 || (latest is not null && latest.TreeSize >= head.Size))
@@ -88,6 +100,18 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
         {
             _signing.Release();
         }
+    }
+
+    private async Task<StoredCheckpoint?> RefreshFromStoreAsync(CancellationToken cancellationToken)
+    {
+        var stored = await _store.GetLatestCheckpointAsync(cancellationToken);
+        if (stored is not null && stored.TreeSize > (Latest?.TreeSize ?? 0))
+        {
+            Volatile.Write(ref _latest, stored);
+            Published?.Invoke(stored);
+        }
+
+        return Latest;
     }
 
     /// <summary>Stops the loop after signing a final checkpoint of the head.</summary>
@@ -150,7 +174,7 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is IOException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException)
             {
                 Log.SignFailed(_logger, ex);
                 _metrics?.CheckpointFailed();

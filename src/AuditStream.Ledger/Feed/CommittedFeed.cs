@@ -41,13 +41,26 @@ public sealed class CommittedFeed
 
     /// <summary>
     /// Makes committed records readable (<see cref="TryGet"/>, <see cref="LastSeq"/>, waiting readers). Memory only, so it
-    /// runs before the producers are acknowledged: a producer that saw its receipt finds its record here.
+    /// runs before the producers are acknowledged: a producer that saw its receipt finds its record here. Whoever advances
+    /// the feed (the local writer, or the follower of a shared ledger), the records must continue it seq by seq: a gap or
+    /// a repeat is a broken invariant and nothing of the call is published.
     /// </summary>
+    /// <exception cref="LedgerCorruptException">The records do not start at <see cref="LastSeq"/> + 1 or are not consecutive.</exception>
     internal void Advance(IReadOnlyList<LedgerRecord> records)
     {
         if (records.Count == 0)
         {
             return;
+        }
+
+        var expected = LastSeq + 1;
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (records[i].Seq != expected + i)
+            {
+                throw new LedgerCorruptException(
+                    $"The committed feed ends at seq {expected - 1}; it was given seq {records[i].Seq} where {expected + i} must come next.");
+            }
         }
 
         foreach (var record in records)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using AuditStream.Events;
+using AuditStream.Ledger.Cluster;
 using AuditStream.Ledger.Storage;
 using Npgsql;
 using NpgsqlTypes;
@@ -30,6 +31,10 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
     // Rows per range query: the verifier streams millions of records without one statement holding a snapshot for all.
     private const int RangeChunk = 10_000;
 
+    // The fence of a commit: the leader row must still carry this writer's term; the row lock it takes also orders the
+    // commit against an election's term bump (which waits for it, and then sees its records).
+    private const string FenceSql = "UPDATE ledger_leader SET committed_seq = greatest(committed_seq, @seq) WHERE id = 1 AND term = @term";
+
     private readonly NpgsqlDataSource _dataSource;
     private bool _initialized;
     private int _disposed;
@@ -49,6 +54,14 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
 
         _dataSource = builder.Build();
     }
+
+    /// <summary>
+    /// The leader term commits must carry (see <see cref="WriterFence"/>); null: commits are not fenced (a single
+    /// writer, tests of the store alone).
+    /// </summary>
+    public WriterFence? Fence { get; set; }
+
+    internal NpgsqlDataSource DataSource => _dataSource;
 
     /// <summary>The database a connection string names, for logs and messages: host, port, database and schema, no credentials.</summary>
     public static string DescribeConnection(string connectionString)
@@ -98,6 +111,11 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        if (Fence is { } fence)
+        {
+            await CheckFenceAsync(connection, tx, fence, batch, cancellationToken);
+        }
+
         if (batch.Records.Count > 0)
         {
             // Checked against the table, not a cached head: the seq primary key and this read keep the chain linear
@@ -120,6 +138,24 @@ public sealed partial class PostgresLedgerStore : ILedgerStore
         }
 
         await tx.CommitAsync(cancellationToken);
+    }
+
+    private static async Task CheckFenceAsync(NpgsqlConnection connection, NpgsqlTransaction tx, WriterFence fence, CommitBatch batch, CancellationToken cancellationToken)
+    {
+        var term = fence.Term;
+        if (term == 0)
+        {
+            throw new LedgerFencedException("This instance is not the ledger's leader: it holds no leader term, so it may not commit.");
+        }
+
+        await using var cmd = new NpgsqlCommand(FenceSql, connection, tx);
+        cmd.Parameters.AddWithValue("seq", batch.Records.Count > 0 ? batch.Records[^1].Record.Seq : 0L);
+        cmd.Parameters.AddWithValue("term", term);
+        if (await cmd.ExecuteNonQueryAsync(cancellationToken) != 1)
+        {
+            fence.Revoke(term);
+            throw new LedgerFencedException($"Leader term {term} is over: another instance was elected, so this one may not commit.");
+        }
     }
 
     private static async Task CopyEventsAsync(NpgsqlConnection connection, List<PendingRecord> records, CancellationToken cancellationToken)

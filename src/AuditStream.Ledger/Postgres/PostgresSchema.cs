@@ -63,6 +63,23 @@ internal static class PostgresSchema
         );
         INSERT INTO ledger_meta(key, value) VALUES ('{LedgerIdKey}', replace(gen_random_uuid()::text, '-', ''));
         """,
+
+        // 3: the cluster's one leader row (Cluster/LeaderElection): the fencing term every commit compares and sets, the
+        // lease an elected instance renews (in the database's clock, so instances' clocks do not matter), the address
+        // followers forward appends to, and the verifier key of the ledger's signer, recorded by the first instance.
+        """
+        CREATE TABLE ledger_leader (
+            id             int         PRIMARY KEY CHECK (id = 1),
+            term           bigint      NOT NULL,
+            holder         text,
+            advertised_url text,
+            lease_until    timestamptz NOT NULL,
+            elected_at     timestamptz,
+            committed_seq  bigint      NOT NULL,
+            verifier_key   text
+        );
+        INSERT INTO ledger_leader(id, term, lease_until, committed_seq) SELECT 1, 0, '-infinity', coalesce(max(seq), 0) FROM events;
+        """,
     ];
 
     /// <summary>The <c>ledger_meta</c> key of the ledger id.</summary>

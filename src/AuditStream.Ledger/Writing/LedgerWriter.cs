@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Threading.Channels;
 using AuditStream.Canonical;
 using AuditStream.Events;
+using AuditStream.Ledger.Cluster;
 using AuditStream.Ledger.Feed;
 using AuditStream.Ledger.Proofs;
 using AuditStream.Ledger.Storage;
@@ -177,6 +178,9 @@ public sealed partial class LedgerWriter : IAsyncDisposable
             Exception? failure = null;
             var started = _time.GetTimestamp();
             Volatile.Write(ref _commitStartedAt, started == 0 ? 1 : started);
+
+            // Head and Merkle frontier are the writer's or the follower's (Following.cs), never both at once.
+            await _headLock.WaitAsync();
             try
             {
                 results = await CommitBatchAsync();
@@ -193,6 +197,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
             }
             finally
             {
+                _headLock.Release();
                 Volatile.Write(ref _commitStartedAt, 0);
             }
 
@@ -326,10 +331,11 @@ public sealed partial class LedgerWriter : IAsyncDisposable
                 case Recovery.Committed:
                     // The answer was lost, not the commit: the batch is durable exactly as built.
                     break;
-                case Recovery.Reloaded when mayRetry:
+                case Recovery.Reloaded when mayRetry && ex is not LedgerFencedException:
                     // Another writer moved the ledger on: this batch wrote nothing; build it again on the new head.
                     return await CommitBatchAsync(mayRetry: false);
                 case Recovery.Reloaded:
+                    // Fenced: another instance leads. The head and the tree now follow the store; the batch is refused.
                     throw;
                 default:
                     merkle.Restore(rollback);

@@ -5,6 +5,7 @@ using AuditStream.Events;
 using AuditStream.Ledger;
 using AuditStream.Ledger.Writing;
 using AuditStream.Server.Auth;
+using AuditStream.Server.Cluster;
 using AuditStream.Server.Hosting;
 using AuditStream.Server.Operations;
 using AuditStream.Validation;
@@ -19,7 +20,7 @@ internal static class IngestEndpoints
     public static void MapIngest(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/v1/events", PostAsync).RequireAuthorization(AuditClaims.IngestPolicy);
 
-    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, EventPreparer preparer, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
+    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, ClusterForwarder forwarder, EventPreparer preparer, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
     {
         var options = serverOptions.Value;
         var request = http.Request;
@@ -80,58 +81,9 @@ internal static class IngestEndpoints
                 return Problems.Invalid($"{misplaced.Length} event(s) name no tenant.", misplaced);
             }
 
-            LedgerAppendResult result;
-            try
-            {
-                result = await ledgers.Ledger.AppendAsync(parsed.Events!, tenant, cancellationToken);
-            }
-            catch (LedgerUnavailableException ex)
-            {
-                metrics.Refused(parsed.Events.Length);
-                return Problems.Unavailable(ex.Message, options.RetryAfterSeconds);
-            }
-
-            if (result.IsInvalid)
-            {
-                metrics.Invalid(parsed.Events.Length);
-                return Problems.Invalid(
-                    $"{result.Errors.Count} error(s) in {parsed.Events.Length} event(s).",
-                    result.Errors.Select(e => new ProblemError(e.Index, e.Error.Field, e.Error.Rule)).ToArray());
-            }
-
-            var append = result.Append!;
-            switch (append.Status)
-            {
-                case AppendStatus.LedgerBusy:
-                    metrics.Refused(parsed.Events.Length);
-                    return Problems.Busy(options.RetryAfterSeconds);
-                case AppendStatus.LedgerClosed:
-                    metrics.Refused(parsed.Events.Length);
-                    return Problems.Unavailable("The server is shutting down.", options.RetryAfterSeconds);
-                case AppendStatus.IdConflict:
-                    metrics.Conflicted(parsed.Events.Length);
-                    return Problems.IdConflict(append.Conflicts);
-            }
-
-            var receipts = new IngestReceipt[append.Events.Count];
-            var anyNew = false;
-            for (var i = 0; i < receipts.Length; i++)
-            {
-                var (receipt, duplicate) = append.Events[i];
-                anyNew |= !duplicate;
-                receipts[i] = new IngestReceipt(i, receipt.Id, receipt.Seq, receipt.HashHex, receipt.Timestamp, duplicate);
-            }
-
-            var duplicates = append.Events.Count(static e => e.WasDuplicate);
-            metrics.Committed(append.Events.Count - duplicates, duplicates);
-            var status = anyNew ? StatusCodes.Status201Created : StatusCodes.Status200OK;
-            if (parsed.SingleObject)
-            {
-                http.Response.Headers.Location = $"/api/v1/events/{receipts[0].Seq}";
-                return Results.Json(receipts[0], ApiJsonContext.Default.IngestReceipt, statusCode: status);
-            }
-
-            return Results.Json(new IngestResponse(receipts), ApiJsonContext.Default.IngestResponse, statusCode: status);
+            // The leader commits; a follower (or a leader that stepped down while the events waited) hands them to the leader.
+            return await IngestCommit.CommitAsync(http, parsed.Events, tenant, parsed.SingleObject, ledgers, options, metrics, cancellationToken)
+                ?? await forwarder.ForwardAsync(http, parsed.Events, tenant, parsed.SingleObject, cancellationToken);
         }
         finally
         {

@@ -36,6 +36,16 @@ internal static class Problems
                 ? $"is already used in this tenant by the event at seq {existing.Seq} with different content"
                 : "is used, in this request or one being committed with it, by an event with different content")).ToArray());
 
+    /// <summary>421: a forwarded append reached an instance that does not lead the ledger (the sender asks the leader row again).</summary>
+    public static IResult NotLeader(string detail) =>
+        Problem(StatusCodes.Status421MisdirectedRequest, "not-leader", "This instance does not lead the ledger; nothing was written.", detail,
+            [new ProblemError(null, "leader", "forwarded appends must go to the instance the leader row names")]);
+
+    /// <summary>503: a follower could not hand an append to a leader within AuditStream:Cluster:ForwardTimeout.</summary>
+    public static IResult NoLeader(string detail, int retryAfterSeconds) =>
+        WithRetryAfter(Problem(StatusCodes.Status503ServiceUnavailable, "no-leader", "No leader acknowledged the events.", detail,
+            [new ProblemError(null, "leader", "a leader with AuditStream:Cluster:AdvertisedUrl must be reachable within AuditStream:Cluster:ForwardTimeout")]), retryAfterSeconds);
+
     public static IResult NotFound(string detail) =>
         Problem(StatusCodes.Status404NotFound, "not-found", "Not found.", detail);
 

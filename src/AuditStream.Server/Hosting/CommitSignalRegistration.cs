@@ -11,8 +11,9 @@ internal static class CommitSignalRegistration
     /// <summary>
     /// Validates <see cref="BackplaneOptions"/> at start-up and, when <c>AuditStream:Backplane:Redis</c> is set, registers
     /// <see cref="ICommitSignal"/> as one <see cref="RedisCommitSignal"/> on the ledger's channel. The channel is named from
-    /// the ledger id, so the signal is resolved once the ledger is open (<see cref="LedgerService"/> started); the container
-    /// disposes it when the host stops. Without Redis nothing is registered here.
+    /// the ledger id, so <see cref="LedgerService"/> has <see cref="BackplaneSignal"/> make it while the ledger opens (the
+    /// follower is woken through it from the start); the container disposes it when the host stops. Without Redis nothing is
+    /// registered here.
     /// </summary>
     public static IServiceCollection AddCommitSignal(this IServiceCollection services, IConfiguration configuration)
     {
@@ -22,12 +23,30 @@ internal static class CommitSignalRegistration
             return services;
         }
 
-        services.AddSingleton<ICommitSignal>(sp => new RedisCommitSignal(
-            sp.GetRequiredService<IOptions<BackplaneOptions>>().Value,
-            sp.GetRequiredService<LedgerService>().Ledger.LedgerId,
-            sp.GetRequiredService<BackplaneMetrics>(),
-            sp.GetRequiredService<ILogger<RedisCommitSignal>>(),
-            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<BackplaneSignal>();
+        services.AddSingleton<ICommitSignal>(sp => sp.GetRequiredService<BackplaneSignal>().Signal);
         return services;
     }
+}
+
+/// <summary>
+/// The Redis backplane of this instance, made once for the ledger id while the ledger opens (its channel is named from
+/// the id, which only the opened store knows) and disposed with the container.
+/// </summary>
+internal sealed class BackplaneSignal(
+    IOptions<BackplaneOptions> options,
+    BackplaneMetrics metrics,
+    ILogger<RedisCommitSignal> logger,
+    TimeProvider timeProvider) : IAsyncDisposable
+{
+    private RedisCommitSignal? _signal;
+
+    /// <summary>The signal, once the ledger is open.</summary>
+    public ICommitSignal Signal => _signal ?? throw new InvalidOperationException("The backplane is made when the ledger opens.");
+
+    /// <summary>The signal on the channel of <paramref name="ledgerId"/> (the same one on every call).</summary>
+    public ICommitSignal Create(string ledgerId) =>
+        _signal ??= new RedisCommitSignal(options.Value, ledgerId, metrics, logger, timeProvider);
+
+    public ValueTask DisposeAsync() => _signal?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -3,6 +3,7 @@ using AuditStream.Events;
 using AuditStream.Ledger;
 using AuditStream.Ledger.Cluster;
 using AuditStream.Server.Api;
+using AuditStream.Server.Cluster;
 using AuditStream.Server.Auth;
 using AuditStream.Server.Operations;
 using AuditStream.Server.Sinks;
@@ -34,6 +35,7 @@ public static partial class ServerHost
         services.AddSingleton(TimeProvider.System);
         var configuration = builder.Configuration;
         services.AddValidatedOptions<LedgerOptions>(configuration, LedgerOptions.SectionName);
+        services.AddValidatedOptions<ClusterOptions>(configuration, ClusterOptions.SectionName);
         services.AddValidatedOptions<ServerOptions>(configuration, ServerOptions.SectionName);
         services.AddValidatedOptions<AuthOptions>(configuration, AuthOptions.SectionName);
         services.AddValidatedOptions<HubOptions>(configuration, HubOptions.SectionName);
@@ -61,15 +63,12 @@ public static partial class ServerHost
         services.AddSingleton(sp => new EventPreparer(
             sp.GetRequiredService<IOptions<ValidationOptions>>().Value, sp.GetRequiredService<IOptions<ClassifierOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<LedgerService>();
+        services.AddSingleton<ClusterForwarder>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
         services.AddCommitSignal(configuration);
 
         // Registered after the ledger, so they stop first (hosted services stop in reverse order).
         services.AddHostedService(sp => sp.GetRequiredService<StreamActivityRecorder>());
-        services.AddOptions<ClusterOptions>()
-            .Bind(builder.Configuration.GetSection(ClusterOptions.SectionName))
-            .Validate(static o => !string.IsNullOrWhiteSpace(o.InstanceId), $"{ClusterOptions.SectionName}:InstanceId: must not be empty")
-            .ValidateOnStart();
         services.AddOptions<SinksOptions>()
             .Configure<IConfiguration>((options, configuration) => SinkEnvironment.Apply(configuration, options))
             .Bind(builder.Configuration.GetSection(SinksOptions.SectionName))
@@ -119,6 +118,7 @@ public static partial class ServerHost
         browserApi.MapTileEndpoints();
         browserApi.MapEventStream();
         app.MapStreaming();
+        app.MapClusterEndpoints();
         app.MapAuditStreamHealthChecks();
         app.MapAuditStreamMetrics(operations);
         app.MapDebugEndpoints();

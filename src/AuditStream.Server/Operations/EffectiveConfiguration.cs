@@ -23,6 +23,7 @@ internal static class EffectiveConfiguration
     private static readonly (string Section, Type Type)[] s_sections =
     [
         (LedgerOptions.SectionName, typeof(LedgerOptions)),
+        (AuditStream.Ledger.Cluster.ClusterOptions.SectionName, typeof(AuditStream.Ledger.Cluster.ClusterOptions)),
         (ServerOptions.SectionName, typeof(ServerOptions)),
         (AuthOptions.SectionName, typeof(AuthOptions)),
         (HubOptions.SectionName, typeof(HubOptions)),
@@ -89,6 +90,7 @@ internal static class EffectiveConfiguration
     {
         var errors = new List<string>();
         errors.AddRange(Failures<LedgerOptions>(configuration, LedgerOptions.SectionName));
+        errors.AddRange(Failures<AuditStream.Ledger.Cluster.ClusterOptions>(configuration, AuditStream.Ledger.Cluster.ClusterOptions.SectionName));
         errors.AddRange(Failures<ServerOptions>(configuration, ServerOptions.SectionName));
         errors.AddRange(Failures<AuthOptions>(configuration, AuthOptions.SectionName));
         errors.AddRange(Failures<HubOptions>(configuration, HubOptions.SectionName));

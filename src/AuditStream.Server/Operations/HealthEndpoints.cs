@@ -20,6 +20,7 @@ internal static class HealthEndpoints
         ("ledger_open", typeof(LedgerOpenCheck), [ReadyTag, StartupTag]),
         ("ledger_writable", typeof(LedgerWritableCheck), [ReadyTag]),
         ("ledger_writer", typeof(LedgerWriterCheck), [ReadyTag]),
+        ("ledger_cluster", typeof(ClusterHealthCheck), [ReadyTag]),
     ];
 
     public static void AddAuditStreamHealthChecks(this IServiceCollection services)

@@ -30,7 +30,8 @@ internal sealed class LedgerWritableCheck(LedgerService ledgers, IOptionsMonitor
 
         var ledger = ledgers.Ledger;
         var status = ledger.Writer.Status;
-        if (status.LastCommitFailed && time.GetUtcNow() - status.LastFailureAt < options.CurrentValue.CommitFailureWindow)
+        // A commit refused by the fence is a step-down, not a broken ledger: the follower forwards from then on.
+        if (ledger.IsLeader && status.LastCommitFailed && time.GetUtcNow() - status.LastFailureAt < options.CurrentValue.CommitFailureWindow)
         {
             return HealthCheckResult.Unhealthy($"the last commit failed at {status.LastFailureAt:O}: {status.LastFailure}");
         }

@@ -69,4 +69,19 @@ public sealed class CommittedFeedTests
         await wait.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(2, h.Feed.LastSeq);
     }
+
+    [Fact]
+    public async Task The_feed_refuses_records_that_skip_or_repeat_a_seq_and_publishes_none_of_them()
+    {
+        await using var h = await WriterHarness.StartAsync();
+        await h.Writer.AppendAsync([TestEvents.Prepare(0), TestEvents.Prepare(1)]);
+        static AuditStream.Events.LedgerRecord At(long seq) => new(seq, 0, new byte[32], new byte[32], []);
+
+        var gap = Assert.Throws<LedgerCorruptException>(() => h.Feed.Advance([At(4), At(5)]));
+        Assert.Contains("ends at seq 2; it was given seq 4 where 3 must come next", gap.Message, StringComparison.Ordinal);
+        Assert.Throws<LedgerCorruptException>(() => h.Feed.Advance([At(2)]));
+        Assert.Throws<LedgerCorruptException>(() => h.Feed.Advance([At(3), At(5)]));
+        Assert.Equal(2, h.Feed.LastSeq);
+        Assert.False(h.Feed.TryGet(3, out _));
+    }
 }

@@ -67,6 +67,20 @@ public sealed class PostgresServer : IAsyncLifetime
         return new NpgsqlConnectionStringBuilder(_baseConnectionString) { SearchPath = schema }.ToString();
     }
 
+    /// <summary>Restarts the throw-away server (fast shutdown: every session is cut), as an operator's restart or a failover looks to clients.</summary>
+    public async Task RestartAsync()
+    {
+        if (_dataDirectory is null)
+        {
+            throw new InvalidOperationException($"Only the throw-away server can be restarted by a test; unset {EnvironmentVariable} to run this one.");
+        }
+
+        await RunAsync(Environment.UserName == "root", "pg_ctl", "-D", _dataDirectory, "-m", "fast", "-w", "-t", "60", "restart");
+
+        // This process's pooled connections were cut: the next test must not pick one up.
+        NpgsqlConnection.ClearAllPools();
+    }
+
     public async Task DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

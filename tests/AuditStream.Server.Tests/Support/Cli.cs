@@ -76,9 +76,9 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>serve --data <paramref name="dataDirectory"/></c> with <paramref name="environment"/> and waits until it listens.</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string?> environment)
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string?> environment, string urls = "http://127.0.0.1:0")
     {
-        var start = Cli.StartInfo(environment, "serve", "--urls", "http://127.0.0.1:0", "--data", dataDirectory);
+        var start = Cli.StartInfo(environment, "serve", "--urls", urls, "--data", dataDirectory);
         var server = new ServerProcess(Process.Start(start)!);
         _ = server.PumpAsync(server._process.StandardOutput);
         _ = server.PumpAsync(server._process.StandardError);

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using AuditStream.Events;
+using AuditStream.Server.Api;
+using AuditStream.Server.Hosting;
+using AuditStream.Server.Operations;
+using Microsoft.Extensions.Options;
+
+namespace AuditStream.Server.Cluster;
+
+/// <summary>
+/// <c>POST /internal/v1/cluster/events</c>: appends a follower forwarded (<see cref="ClusterForwarder"/>), committed by
+/// the leader exactly as a producer's request would be. Only the cluster credential opens it (401 naming the rule
+/// otherwise, whatever user token comes along); the tenant is the one the follower checked its caller against, covered by
+/// the credential, and no event may name another one.
+/// </summary>
+internal static class ClusterEndpoints
+{
+    public const string Path = "/internal/v1/cluster/events";
+
+    public static void MapClusterEndpoints(this IEndpointRouteBuilder app) => app.MapPost(Path, PostAsync);
+
+    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
+    {
+        var options = serverOptions.Value;
+
+        // Ids and re-serialization make a forwarded body somewhat larger than the producer's.
+        var limit = (long)options.MaxRequestBytes * 2;
+        if (http.Request.ContentLength > limit)
+        {
+            return Problems.TooLarge($"The forwarded body is over {limit} bytes.");
+        }
+
+        using var buffer = new MemoryStream();
+        await http.Request.Body.CopyToAsync(buffer, cancellationToken);
+        if (buffer.Length > limit)
+        {
+            return Problems.TooLarge($"The forwarded body is over {limit} bytes.");
+        }
+
+        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (!ledgers.IsOpen)
+        {
+            return Problems.NotLeader("The ledger is not open yet on this instance.");
+        }
+
+        var (rule, tenant, single) = ledgers.Credential.Verify(http.Request, body.Span);
+        if (rule is not null)
+        {
+            return Problems.Unauthorized("Only another instance of this cluster may forward appends here.", [new ProblemError(null, "cluster_credential", rule)]);
+        }
+
+        if (!ledgers.Ledger.IsLeader)
+        {
+            return Problems.NotLeader("This instance does not lead the ledger now.");
+        }
+
+        AuditEvent[] events;
+        try
+        {
+            events = JsonSerializer.Deserialize(body.Span, AuditEventReading.Array) ?? [];
+        }
+        catch (JsonException ex)
+        {
+            return Problems.BadRequest($"The forwarded body is not an array of events: {ex.Message}", "body", "must be a JSON array of events");
+        }
+
+        if (events.Length == 0 || events.Any(static e => e is null) || (single && events.Length != 1))
+        {
+            return Problems.BadRequest("The forwarded body holds no events, a null, or several for a single-event request.", "body", "must be a JSON array of events");
+        }
+
+        var misplaced = events
+            .Select((e, i) => (e, i))
+            .Where(x => tenant is null ? string.IsNullOrEmpty(x.e.TenantId) : x.e.TenantId is { } t && t != tenant)
+            .Select(x => new ProblemError(x.i, "tenant_id", tenant is null ? "is required for a caller of every tenant" : $"must be absent or '{tenant}', the forwarding caller's tenant"))
+            .ToArray();
+        if (misplaced.Length > 0)
+        {
+            return Problems.Forbidden("A forwarded event names a tenant its caller may not write; nothing was written.", misplaced);
+        }
+
+        return await IngestCommit.CommitAsync(http, events, tenant, single, ledgers, options, metrics, cancellationToken)
+            ?? Problems.NotLeader("This instance stepped down while the events waited; nothing was written.");
+    }
+}
