@@ -3,6 +3,7 @@ using AuditStream.Checkpoints;
 using AuditStream.Events;
 using AuditStream.Ledger.Checkpoints;
 using AuditStream.Ledger.Feed;
+using AuditStream.Ledger.Privacy;
 using AuditStream.Ledger.Proofs;
 using AuditStream.Ledger.Storage;
 using AuditStream.Ledger.Verification;
@@ -25,8 +26,10 @@ public sealed class AuditLedger : IAsyncDisposable
     private readonly LedgerMetrics? _metrics;
     private int _disposed;
 
-    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer, LedgerMetrics? metrics, string describe)
+    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer, LedgerMetrics? metrics, string describe, SubjectKeyRing subjectKeys, TimeProvider time)
     {
+        SubjectKeys = subjectKeys;
+        Erasure = new SubjectErasure(this, subjectKeys, signer, time);
         _metrics = metrics;
         Describe = describe;
         Store = store;
@@ -57,6 +60,12 @@ public sealed class AuditLedger : IAsyncDisposable
     /// <summary>Signed checkpoints.</summary>
     public CheckpointPublisher Checkpoints { get; }
 
+    /// <summary>The per-subject data keys <c>pii</c> is encrypted with (DESIGN.md §4).</summary>
+    public SubjectKeyRing SubjectKeys { get; }
+
+    /// <summary>Erasure of a subject by destroying its data key.</summary>
+    public SubjectErasure Erasure { get; }
+
     /// <summary>Where the ledger lives, for logs and messages (a file path or a database; never credentials).</summary>
     public string Describe { get; }
 
@@ -85,6 +94,7 @@ public sealed class AuditLedger : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         Directory.CreateDirectory(options.DataDirectory);
         var signer = SigningKeyFile.LoadOrCreate(options.ResolvedSigningKeyPath, options.Origin);
+        var subjectKeys = LedgerStores.OpenSubjectKeys(options, create: true, timeProvider);
         var store = LedgerStores.Create(options, loggerFactory);
         store = decorateStore?.Invoke(store) ?? store;
         var feed = new CommittedFeed(store, options.BroadcastBufferSize);
@@ -95,10 +105,11 @@ public sealed class AuditLedger : IAsyncDisposable
             var checkpoints = new CheckpointPublisher(store, writer, signer, options, timeProvider, loggerFactory.CreateLogger<CheckpointPublisher>(), metrics);
             await checkpoints.StartAsync(cancellationToken);
             metrics?.Attach(writer, checkpoints, timeProvider ?? TimeProvider.System);
-            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer(), metrics, LedgerStores.Describe(options));
+            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer(), metrics, LedgerStores.Describe(options), subjectKeys, timeProvider ?? TimeProvider.System);
         }
         catch
         {
+            subjectKeys.Dispose();
             await writer.DisposeAsync();
             await store.DisposeAsync();
             signer.Dispose();
@@ -119,7 +130,7 @@ public sealed class AuditLedger : IAsyncDisposable
         for (var i = 0; i < events.Count; i++)
         {
             scratch.Clear();
-            var result = _preparer.Prepare(events[i], defaultTenant, scratch);
+            var result = _preparer.Prepare(events[i], defaultTenant, scratch, SubjectKeys);
             if (result is null)
             {
                 errors ??= [];
@@ -155,6 +166,7 @@ public sealed class AuditLedger : IAsyncDisposable
         await Checkpoints.DisposeAsync();
         _metrics?.Detach(Writer);
         await Store.DisposeAsync();
+        SubjectKeys.Dispose();
         _signer.Dispose();
     }
 }
