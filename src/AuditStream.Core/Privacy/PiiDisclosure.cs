@@ -37,6 +37,13 @@ public static class PiiDisclosure
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isPii = reader.ValueTextEquals("pii"u8);
+
+            // Members are in RFC 8785 order: nothing after "pii" can be it.
+            if (reader.ValueTextEquals("prev_hash"u8))
+            {
+                return false;
+            }
+
             reader.Read();
             var start = (int)reader.TokenStartIndex;
             reader.Skip();
@@ -44,12 +51,6 @@ public static class PiiDisclosure
             {
                 value = start..(int)reader.BytesConsumed;
                 return true;
-            }
-
-            if (reader.ValueTextEquals("prev_hash"u8))
-            {
-                // Members are in RFC 8785 order: nothing after "pii" can be it.
-                return false;
             }
         }
 
