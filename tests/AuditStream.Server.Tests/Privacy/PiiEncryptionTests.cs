@@ -110,3 +110,13 @@ public sealed class PiiEncryptionTests
         Assert.Equal("pii_envelope", (await Json.ReadAsync(response))["errors"]![0]!["field"]!.GetValue<string>());
     }
 }
+
+public sealed class MasterKeyConfigurationTests
+{
+    [Theory]
+    [InlineData("AuditStream:Ledger:Privacy:MasterKeys:mk-2027", true)]
+    [InlineData("AuditStream:Ledger:Privacy:MasterKeyFile", false)]
+    [InlineData("AuditStream:Ledger:Privacy:ActiveMasterKeyId", false)]
+    public void Configured_master_keys_are_never_printed(string key, bool secret) =>
+        Assert.Equal(secret, AuditStream.Server.Operations.EffectiveConfiguration.IsSecret(key));
+}
