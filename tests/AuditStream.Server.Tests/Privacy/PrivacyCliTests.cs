@@ -10,11 +10,13 @@ public sealed class PrivacyCliTests
     public async Task Token_issue_with_mfa_can_erase_and_keys_rotate_rewraps_while_erased_stays_erased_and_the_rest_readable()
     {
         var data = Path.Combine(Path.GetTempPath(), "auditstream-cli-tests", Guid.NewGuid().ToString("N"));
-        await using (var server = await TestServer.StartAsync(new Dictionary<string, string?> { ["AuditStream:Auth:SigningKey"] = null }, dataDirectory: data))
+        var secret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var environment = new Dictionary<string, string?> { ["AuditStream__Auth__SigningKey"] = Convert.ToBase64String(secret) };
+        await using (var server = await TestServer.StartAsync(dataDirectory: data, secret: secret))
         {
             using var producer = server.Producer();
             await Json.PostEventsAsync(producer, PiiEncryptionTests.WithPii(1, "s1", "ann@example.com"), PiiEncryptionTests.WithPii(2, "s2", "bob@example.com"));
-            var (code, stdout, stderr) = await Support.Cli.RunAsync(null, "token", "issue", "--role", "compliance", "--tenant", "acme", "--mfa", "--data", data);
+            var (code, stdout, stderr) = await Support.Cli.RunAsync(null, environment, "token", "issue", "--role", "compliance", "--tenant", "acme", "--mfa", "--data", data);
             Assert.True(code == 0, stderr);
             using var officer = server.Client(stdout.Trim());
             using var erased = await officer.PostAsync("api/v1/subjects/s1/erasure", null);
@@ -30,7 +32,7 @@ public sealed class PrivacyCliTests
         // Retire the old master key: only the new one is left, and the ledger was never rewritten.
         var after = await File.ReadAllLinesAsync(masterKeys);
         await File.WriteAllLinesAsync(masterKeys, after.Except(before));
-        await using var restarted = await TestServer.StartAsync(new Dictionary<string, string?> { ["AuditStream:Auth:SigningKey"] = null }, dataDirectory: data);
+        await using var restarted = await TestServer.StartAsync(dataDirectory: data);
         using var admin = restarted.Reader("admin", "acme");
         Assert.Equal("[erased]", JsonNode.Parse(await admin.GetStringAsync("api/v1/events/1"))!["pii"]!.GetValue<string>());
         Assert.Equal("bob@example.com", JsonNode.Parse(await admin.GetStringAsync("api/v1/events/2"))!["pii"]!["email"]!.GetValue<string>());
