@@ -28,14 +28,11 @@ public sealed class SqliteSubjectKeyStore : ISubjectKeyStore
     {
         lock (_lock)
         {
+            // Created 0600 before SQLite opens it, so its -wal and -shm follow (SQLite gives them the database's mode).
+            Sqlite.OwnerOnlyFile.Create(Path);
             _connection.Open();
             Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;");
             Execute(SubjectKeysSchema.Create("BLOB", "INTEGER"));
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(Path, AuditStream.Checkpoints.SigningKeyFile.Permissions);
         }
     }
 

@@ -128,7 +128,11 @@ public sealed class SqliteSubjectKeyStoreTests : SubjectKeyStoreTests
         Assert.False(Contains(wrapped));
         if (!OperatingSystem.IsWindows())
         {
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(DbPath));
+            foreach (var file in new[] { DbPath, DbPath + "-wal", DbPath + "-shm" })
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            }
+
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(KeyFile));
         }
     }
