@@ -5,6 +5,7 @@ using AuditStream.Ledger.Checkpoints;
 using AuditStream.Ledger.Cluster;
 using AuditStream.Ledger.Feed;
 using AuditStream.Ledger.Postgres;
+using AuditStream.Ledger.Privacy;
 using AuditStream.Ledger.Proofs;
 using AuditStream.Ledger.Storage;
 using AuditStream.Ledger.Verification;
@@ -28,11 +29,13 @@ public sealed class AuditLedger : IAsyncDisposable
     private readonly ICommitSignal? _ownedSignal;
     private int _disposed;
 
-    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer, LedgerMetrics? metrics, string describe, string ledgerId, LedgerCluster? cluster, ICommitSignal? ownedSignal)
+    private AuditLedger(ILedgerStore store, CommittedFeed feed, LedgerWriter writer, CheckpointPublisher checkpoints, NoteSigner signer, EventPreparer preparer, LedgerMetrics? metrics, string describe, string ledgerId, LedgerCluster? cluster, ICommitSignal? ownedSignal, SubjectKeyRing subjectKeys, TimeProvider time)
     {
         LedgerId = ledgerId;
         Cluster = cluster;
         _ownedSignal = ownedSignal;
+        SubjectKeys = subjectKeys;
+        Erasure = new SubjectErasure(this, subjectKeys, signer, time);
         _metrics = metrics;
         Describe = describe;
         Store = store;
@@ -62,6 +65,12 @@ public sealed class AuditLedger : IAsyncDisposable
 
     /// <summary>Signed checkpoints.</summary>
     public CheckpointPublisher Checkpoints { get; }
+
+    /// <summary>The per-subject data keys <c>pii</c> is encrypted with (DESIGN.md §4).</summary>
+    public SubjectKeyRing SubjectKeys { get; }
+
+    /// <summary>Erasure of a subject by destroying its data key.</summary>
+    public SubjectErasure Erasure { get; }
 
     /// <summary>Where the ledger lives, for logs and messages (a file path or a database; never credentials).</summary>
     public string Describe { get; }
@@ -129,6 +138,7 @@ public sealed class AuditLedger : IAsyncDisposable
         var time = timeProvider ?? TimeProvider.System;
         Directory.CreateDirectory(options.DataDirectory);
         var signer = SigningKeyFile.LoadOrCreate(options.ResolvedSigningKeyPath, options.Origin);
+        var subjectKeys = LedgerStores.OpenSubjectKeys(options, create: true, timeProvider);
         var baseStore = LedgerStores.Create(options, loggerFactory);
         var shared = baseStore as PostgresLedgerStore;
         var fence = shared is null ? null : new WriterFence();
@@ -164,10 +174,11 @@ public sealed class AuditLedger : IAsyncDisposable
             var checkpoints = new CheckpointPublisher(store, writer, signer, options, timeProvider, loggerFactory.CreateLogger<CheckpointPublisher>(), metrics) { Fence = fence };
             await checkpoints.StartAsync(cancellationToken);
             metrics?.Attach(writer, checkpoints, time);
-            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer(), metrics, LedgerStores.Describe(options), ledgerId, node, ownedSignal);
+            return new AuditLedger(store, feed, writer, checkpoints, signer, preparer ?? new EventPreparer(), metrics, LedgerStores.Describe(options), ledgerId, node, ownedSignal, subjectKeys, time);
         }
         catch
         {
+            subjectKeys.Dispose();
             await writer.DisposeAsync();
             if (node is not null)
             {
@@ -198,7 +209,7 @@ public sealed class AuditLedger : IAsyncDisposable
         for (var i = 0; i < events.Count; i++)
         {
             scratch.Clear();
-            var result = _preparer.Prepare(events[i], defaultTenant, scratch);
+            var result = _preparer.Prepare(events[i], defaultTenant, scratch, SubjectKeys);
             if (result is null)
             {
                 errors ??= [];
@@ -246,6 +257,7 @@ public sealed class AuditLedger : IAsyncDisposable
 
         _metrics?.Detach(Writer);
         await Store.DisposeAsync();
+        SubjectKeys.Dispose();
         _signer.Dispose();
     }
 }

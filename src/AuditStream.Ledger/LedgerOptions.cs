@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using AuditStream.Ledger.Privacy;
 
 namespace AuditStream.Ledger;
 
@@ -68,6 +69,16 @@ public sealed class LedgerOptions : IValidatableObject
     /// <value>Default <c>null</c>: checkpoints are only kept in the store.</value>
     public string? CheckpointExportDirectory { get; set; }
 
+    /// <summary>Encryption of <c>pii</c> under per-subject data keys and the master keys that wrap them (<c>AuditStream:Ledger:Privacy</c>).</summary>
+    /// <value>Default: a generated master key file in <see cref="DataDirectory"/>.</value>
+    public PrivacyOptions Privacy { get; set; } = new();
+
+    /// <summary>Where the master keys are read or, the first time, created (when none are configured).</summary>
+    public string ResolvedMasterKeyPath => Privacy.MasterKeyFile ?? Path.Combine(DataDirectory, "master-keys.key");
+
+    /// <summary>The SQLite file of the subject keys (with either store for the ledger only SQLite uses it).</summary>
+    public string SubjectKeysPath => Path.Combine(DataDirectory, "subject-keys.db");
+
     /// <summary>Where the signer key is read or created.</summary>
     public string ResolvedSigningKeyPath => SigningKeyPath ?? Path.Combine(DataDirectory, "checkpoint-signer.key");
 
@@ -82,6 +93,15 @@ public sealed class LedgerOptions : IValidatableObject
             yield return new ValidationResult(
                 $"{SectionName}:{nameof(ConnectionString)} is required when {SectionName}:{nameof(Provider)} is {nameof(LedgerProvider.Postgres)}.",
                 [nameof(ConnectionString)]);
+        }
+
+        var privacy = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(Privacy, new ValidationContext(Privacy), privacy, validateAllProperties: true))
+        {
+            foreach (var result in privacy)
+            {
+                yield return new ValidationResult($"{SectionName}:Privacy: {result.ErrorMessage}", [nameof(Privacy)]);
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 using AuditStream.Ledger.Postgres;
+using AuditStream.Ledger.Privacy;
 using AuditStream.Ledger.Sqlite;
 using AuditStream.Ledger.Storage;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,31 @@ public static class LedgerStores
             LedgerProvider.Postgres => new PostgresLedgerStore(RequireConnectionString(options)),
             _ => throw new InvalidOperationException($"Unknown {LedgerOptions.SectionName}:Provider '{options.Provider}' (Sqlite or Postgres)."),
         };
+    }
+
+    /// <summary>
+    /// The subject key ring of <paramref name="options"/>: its key store (the SQLite file <see cref="LedgerOptions.SubjectKeysPath"/>,
+    /// or the table <c>subject_keys</c> of the PostgreSQL ledger), initialized, with the configured master keys.
+    /// <paramref name="create"/> generates the development master key file when there is none.
+    /// </summary>
+    public static SubjectKeyRing OpenSubjectKeys(LedgerOptions options, bool create, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var master = MasterKeys.Load(options.Privacy, options.ResolvedMasterKeyPath, create);
+        ISubjectKeyStore store = options.Provider == LedgerProvider.Postgres
+            ? new PostgresSubjectKeyStore(RequireConnectionString(options))
+            : new SqliteSubjectKeyStore(options.SubjectKeysPath);
+        try
+        {
+            store.Initialize();
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
+        return new SubjectKeyRing(store, master, options.Privacy.DataKeyCacheTime, timeProvider);
     }
 
     /// <summary>Where the ledger of <paramref name="options"/> lives, for messages: the SQLite file or the PostgreSQL database, without credentials.</summary>

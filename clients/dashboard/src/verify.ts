@@ -277,14 +277,17 @@ export interface InclusionProof {
 /** What the console may say about an event's hash: recomputed from what it shows, or (masked pii) only taken from it. */
 export type EventHashCheck = { recomputed: true; hash: Uint8Array } | { recomputed: false; hash: Uint8Array; why: string } | { error: string };
 
-/** Recomputes the event's hash from its canonical body when the console sees the whole event (pii not masked). */
+/** Recomputes the event's hash from its canonical body (pii as stored: its envelope), unless pii is masked with no envelope. */
 export async function checkEventHash(event: AuditEvent): Promise<EventHashCheck> {
   const stored = hexToBytes(event.hash ?? "");
   if (!stored || stored.length !== 32) {
     return { error: "the event has no hex SHA-256 hash" };
   }
 
-  if (event.pii === "[masked]") {
+  // pii is hashed in its stored form, the envelope the server sends beside what this role may see (docs/privacy.md).
+  const { pii_envelope: envelope, ...served } = event;
+  const hashed = envelope === undefined ? served : { ...served, pii: envelope };
+  if (hashed.pii === "[masked]" || hashed.pii === "[erased]") {
     return { recomputed: false, hash: stored, why: "pii is masked for your role, so the event's hash cannot be recomputed from what you see; only the stored hash was checked" };
   }
 
@@ -293,7 +296,7 @@ export async function checkEventHash(event: AuditEvent): Promise<EventHashCheck>
     return { error: "the event has no hex prev_hash" };
   }
 
-  const { hash: _hash, ...body } = event;
+  const { hash: _hash, ...body } = hashed;
   let canonical: string;
   try {
     canonical = canonicalize(body);

@@ -154,6 +154,17 @@ describe("console verification (src/verify.ts)", () => {
     assert.equal(masked.recomputed, false);
     assert.match(masked.why, /pii is masked/);
 
+    // With pii encrypted the server sends the stored envelope beside what the role sees: every view recomputes the hash.
+    const envelope = { alg: "A256GCM", ct: "Y3Q", iv: "aXY", kid: "dk_1" };
+    const sealed = { ...body, pii: envelope };
+    const sealedHash = sha(prev, Buffer.from(canonicalize(sealed))).toString("hex");
+    for (const shown of ["[masked]", "[erased]", { email: "ann@example.com" }]) {
+      const check = await checkEventHash({ ...sealed, pii: shown, pii_envelope: envelope, hash: sealedHash });
+      assert.equal(check.recomputed, true, JSON.stringify(shown));
+    }
+
+    assert.match((await checkEventHash({ ...sealed, pii: "[masked]", pii_envelope: { ...envelope, kid: "dk_2" }, hash: sealedHash })).error, /does not hash/);
+
     // checkProof: leaf from the event hash, root from the checkpoint.
     const leaves = [leafHash(sha("first")), leafHash(hash), leafHash(sha("third"))];
     const checkpoint = { origin: "o", treeSize: 3, rootHash: root(leaves) };

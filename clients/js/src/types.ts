@@ -14,6 +14,8 @@ export interface AuditEvent {
   tenant_id?: string;
   subject_id?: string;
   pii?: unknown;
+  /** On reads: the stored (hashed) form of pii, an AES-256-GCM envelope; put back as pii to recompute the hash. */
+  pii_envelope?: unknown;
   source?: { service?: string; ip?: string; user_agent?: string; request_id?: string; trace_id?: string };
   metadata?: Record<string, unknown>;
   compliance?: string[];

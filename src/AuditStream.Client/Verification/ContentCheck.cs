@@ -10,7 +10,8 @@ internal static class ContentCheck
     /// <summary>Null when the event's content hashes to its <c>hash</c>; otherwise why not.</summary>
     public static string? Verify(JsonElement e)
     {
-        if (e.TryGetProperty("pii", out var pii) && pii.ValueKind == JsonValueKind.String && pii.GetString() is "[masked]" or "[erased]")
+        var hasEnvelope = e.TryGetProperty("pii_envelope", out var envelope);
+        if (!hasEnvelope && e.TryGetProperty("pii", out var pii) && pii.ValueKind == JsonValueKind.String && pii.GetString() is "[masked]" or "[erased]")
         {
             return "pii is not shown to this role, so the content cannot be hashed; only the stored hash's inclusion was checked";
         }
@@ -27,7 +28,13 @@ internal static class ContentCheck
             writer.WriteStartObject();
             foreach (var member in e.EnumerateObject())
             {
-                if (member.Name != "hash")
+                // pii is hashed in its stored form, the envelope served beside what this reader may see.
+                if (hasEnvelope && member.Name == "pii")
+                {
+                    writer.WritePropertyName("pii");
+                    envelope.WriteTo(writer);
+                }
+                else if (member.Name is not ("hash" or "pii_envelope"))
                 {
                     member.WriteTo(writer);
                 }

@@ -44,8 +44,17 @@ public sealed record AuditEvent
     /// <summary>The data subject the <see cref="Pii"/> belongs to.</summary>
     public string? SubjectId { get; init; }
 
-    /// <summary>Personal data (a JSON object), masked for roles that may not read it.</summary>
+    /// <summary>
+    /// Personal data (a JSON object). Stored encrypted under the subject's key; readers get it decrypted, <c>"[masked]"</c>
+    /// when their role may not read it, or <c>"[erased]"</c> once the subject was erased.
+    /// </summary>
     public JsonElement? Pii { get; init; }
+
+    /// <summary>
+    /// On reads: the stored (hashed) form of <c>pii</c>, the envelope <c>{"alg","ct","iv","kid"}</c>; put it back as
+    /// <c>pii</c> to recompute <see cref="Hash"/>. Set by the ledger.
+    /// </summary>
+    public JsonElement? PiiEnvelope { get; init; }
 
     public EventSource? Source { get; init; }
 

@@ -1,5 +1,6 @@
 using AuditStream.Canonical;
 using AuditStream.Classification;
+using AuditStream.Privacy;
 using AuditStream.Validation;
 
 namespace AuditStream.Events;
@@ -34,7 +35,14 @@ public sealed class EventPreparer
     /// Prepares <paramref name="e"/> for appending, or returns null and adds every broken rule to <paramref name="errors"/>.
     /// <paramref name="defaultTenant"/> (the producer's tenant) is used when the event names none.
     /// </summary>
-    public PreparedEvent? Prepare(AuditEvent e, string? defaultTenant, List<ValidationError> errors)
+    public PreparedEvent? Prepare(AuditEvent e, string? defaultTenant, List<ValidationError> errors) => Prepare(e, defaultTenant, errors, keys: null);
+
+    /// <summary>
+    /// Prepares <paramref name="e"/> like <see cref="Prepare(AuditEvent, string?, List{ValidationError})"/> and, when
+    /// <paramref name="keys"/> is given, replaces <c>pii</c> by its envelope under the subject's data key, so the ledger
+    /// stores and hashes only ciphertext (DESIGN.md §4).
+    /// </summary>
+    public PreparedEvent? Prepare(AuditEvent e, string? defaultTenant, List<ValidationError> errors, ISubjectKeys? keys)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(errors);
@@ -51,6 +59,12 @@ public sealed class EventPreparer
             TenantId = e.TenantId ?? defaultTenant,
             Compliance = _classifier.Classify(e),
         };
+        if (keys is not null && complete.Pii is { } pii && complete.SubjectId is { } subject)
+        {
+            var key = keys.GetOrCreate(complete.TenantId ?? "", subject);
+            complete = complete with { Pii = PiiEnvelope.Seal(key, pii, complete.Id!.Value) };
+        }
+
         PreparedEvent prepared;
         try
         {

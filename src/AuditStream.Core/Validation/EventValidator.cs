@@ -141,7 +141,8 @@ public sealed class EventValidator
 
             if (e.SubjectId is null)
             {
-                errors.Add(new("pii", "requires subject_id"));
+                // pii is encrypted under its subject's key, and erased with it: without a subject it could never be erased.
+                errors.Add(new("pii", "requires subject_id (rule pii_requires_subject_id): pii is encrypted under the subject's key so that it can be erased"));
             }
         }
 
@@ -195,6 +196,11 @@ public sealed class EventValidator
         if (e.Hash is not null)
         {
             errors.Add(new("hash", SetByLedger));
+        }
+
+        if (e.PiiEnvelope is not null)
+        {
+            errors.Add(new("pii_envelope", SetByLedger));
         }
 
         return errors.Count == before;

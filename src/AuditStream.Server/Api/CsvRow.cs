@@ -19,7 +19,7 @@ internal static class CsvRow
     private static readonly SearchValues<char> s_formulaStarts = SearchValues.Create("=+-@\t\r");
     private static readonly SearchValues<char> s_needsQuotes = SearchValues.Create(",\"\r\n");
 
-    public static string Format(LedgerRecord record, bool maskPii)
+    public static string Format(LedgerRecord record, bool maskPii, AuditStream.Privacy.ISubjectKeys keys)
     {
         var e = record.Event;
         var row = new StringBuilder(512);
@@ -40,11 +40,24 @@ internal static class CsvRow
         Append(row, e.SubjectId);
         Append(row, e.Compliance is { Count: > 0 } tags ? string.Join(' ', tags) : null);
         Append(row, e.Source is null ? null : System.Text.Json.JsonSerializer.Serialize(e.Source, AuditJsonContext.Default.EventSource));
-        Append(row, e.Pii is { } pii ? (maskPii ? "[masked]" : pii.GetRawText()) : null);
+        Append(row, Pii(record, maskPii, keys));
         Append(row, e.Metadata?.GetRawText());
         Append(row, e.PrevHash);
         Append(row, e.Hash, last: true);
         return row.Append("\r\n").ToString();
+    }
+
+    /// <summary>What the reader may see of <c>pii</c> (decrypted, masked or erased), as JSON text; the CSV has no envelope column.</summary>
+    private static string? Pii(LedgerRecord record, bool maskPii, AuditStream.Privacy.ISubjectKeys keys)
+    {
+        if (!AuditStream.Privacy.PiiDisclosure.TryLocate(record.Body, out var value))
+        {
+            return null;
+        }
+
+        var shown = AuditStream.Privacy.PiiDisclosure.Show(record, value, maskPii, keys, out _);
+        // A marker ("[masked]", "[erased]") as bare text, as it always was; the plaintext object as JSON text.
+        return shown[0] == (byte)'"' ? Encoding.UTF8.GetString(shown.AsSpan(1, shown.Length - 2)) : Encoding.UTF8.GetString(shown);
     }
 
     private static void Append(StringBuilder row, string? value, bool last = false)

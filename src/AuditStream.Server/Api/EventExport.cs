@@ -21,7 +21,7 @@ internal static class EventExport
     /// writes synchronously to the underlying stream (Kestrel's response body refuses synchronous writes, and a masked
     /// event is serialized by <see cref="JsonSerializer"/>, which flushes its writer).
     /// </summary>
-    public static async Task WriteAsync(PipeWriter output, ILedgerStore store, EventQuery query, bool csv, bool maskPii, CancellationToken cancellationToken)
+    public static async Task WriteAsync(PipeWriter output, ILedgerStore store, EventQuery query, bool csv, bool maskPii, AuditStream.Privacy.ISubjectKeys keys, CancellationToken cancellationToken)
     {
         if (csv)
         {
@@ -37,11 +37,11 @@ internal static class EventExport
             {
                 if (csv)
                 {
-                    Encoding.UTF8.GetBytes(CsvRow.Format(record, maskPii), output);
+                    Encoding.UTF8.GetBytes(CsvRow.Format(record, maskPii, keys), output);
                 }
                 else
                 {
-                    EventJson.Write(json, record, maskPii);
+                    EventJson.Write(json, record, maskPii, keys);
                     json.Flush();
                     json.Reset();
                     output.Write("\n"u8);

@@ -51,7 +51,7 @@ internal static class EventReadEndpoints
         writer.WriteStartArray("events");
         foreach (var record in page.Records)
         {
-            EventJson.Write(writer, record, request.MaskPii);
+            EventJson.Write(writer, record, request.MaskPii, ledger.SubjectKeys);
         }
 
         writer.WriteEndArray();
@@ -94,7 +94,7 @@ internal static class EventReadEndpoints
             }
         }
 
-        return new RecordResult(record, !scope.CanReadPii, null);
+        return new RecordResult(record, !scope.CanReadPii, null, ledgers.Ledger.SubjectKeys);
     }
 
     /// <summary>
@@ -115,7 +115,7 @@ internal static class EventReadEndpoints
         }
 
         var inclusion = await ledger.Proofs.InclusionAsync(record.Seq, checkpoint.TreeSize, cancellationToken);
-        return new RecordResult(record, maskPii, new AttachedProof(record.Seq - 1, checkpoint.TreeSize, inclusion.Path, checkpoint.SignedNote));
+        return new RecordResult(record, maskPii, new AttachedProof(record.Seq - 1, checkpoint.TreeSize, inclusion.Path, checkpoint.SignedNote), ledger.SubjectKeys);
     }
 
     private sealed record AttachedProof(long LeafIndex, long TreeSize, IReadOnlyList<byte[]> Hashes, string Checkpoint);
@@ -142,7 +142,7 @@ internal static class EventReadEndpoints
         response.Headers.ContentDisposition = $"attachment; filename=\"auditstream-export.{format}\"";
 
         // A snapshot: events committed while exporting are not included, so the export is a consistent prefix.
-        await EventExport.WriteAsync(response.BodyWriter, ledger.Store, request.Query with { UpToSeq = ledger.Head.Size }, format == "csv", request.MaskPii, cancellationToken);
+        await EventExport.WriteAsync(response.BodyWriter, ledger.Store, request.Query with { UpToSeq = ledger.Head.Size }, format == "csv", request.MaskPii, ledger.SubjectKeys, cancellationToken);
     }
 
     private sealed record ReadRequest(EventQuery Query, bool MaskPii, IResult? Error);
@@ -194,7 +194,7 @@ internal static class EventReadEndpoints
     }
 
     /// <summary>The event as stored (masked per role); with a proof, <c>{"event", "proof": {leaf_index, tree_size, hashes}, "checkpoint"}</c>.</summary>
-    private sealed class RecordResult(LedgerRecord record, bool maskPii, AttachedProof? proof) : IResult
+    private sealed class RecordResult(LedgerRecord record, bool maskPii, AttachedProof? proof, AuditStream.Privacy.ISubjectKeys keys) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -202,13 +202,13 @@ internal static class EventReadEndpoints
             await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
             if (proof is null)
             {
-                EventJson.Write(writer, record, maskPii);
+                EventJson.Write(writer, record, maskPii, keys);
             }
             else
             {
                 writer.WriteStartObject();
                 writer.WritePropertyName("event");
-                EventJson.Write(writer, record, maskPii);
+                EventJson.Write(writer, record, maskPii, keys);
                 writer.WriteStartObject("proof");
                 writer.WriteNumber("leaf_index", proof.LeafIndex);
                 writer.WriteNumber("tree_size", proof.TreeSize);

@@ -24,6 +24,15 @@ public static class AuditClaims
     /// <summary>Authorization policy: may read audit events.</summary>
     public const string ReadPolicy = "audit:read";
 
+    /// <summary>Authentication methods (RFC 8176); erasure requires <see cref="Mfa"/> among them.</summary>
+    public const string AuthenticationMethods = "amr";
+
+    /// <summary>The <c>amr</c> value of a multi-factor sign-in.</summary>
+    public const string Mfa = "mfa";
+
+    /// <summary>Authorization policy: may erase a data subject (compliance or admin, signed in with MFA).</summary>
+    public const string ErasurePolicy = "privacy:erase";
+
     /// <summary>Authorization policy: admin only.</summary>
     public const string AdminPolicy = "audit:admin";
 

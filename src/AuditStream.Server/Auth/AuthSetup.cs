@@ -99,6 +99,10 @@ internal static partial class AuthSetup
         var readsEvents = new ClaimRule(AuditClaims.Role, "must be a role that receives audit events: admin, security, compliance, operator or auditor",
             u => u.GetRole() is { } role && RolePermissions.Receives(role, MessageKind.AuditEvent));
         var isAdmin = new ClaimRule(AuditClaims.Role, "must be admin", u => u.GetRole() == Role.Admin);
+        var erases = new ClaimRule(AuditClaims.Role, "must be compliance or admin to erase a data subject",
+            u => u.GetRole() is Role.Compliance or Role.Admin);
+        var mfa = new ClaimRule(AuditClaims.AuthenticationMethods, $"must contain \"{AuditClaims.Mfa}\": erasure requires a multi-factor sign-in (rule mfa_required)",
+            u => u.FindAll(AuditClaims.AuthenticationMethods).Any(c => c.Value == AuditClaims.Mfa));
         var allTenants = new ClaimRule(AuditClaims.Tenants, "must be \"*\": this covers every tenant", u => u.HasAllTenants());
 
         // Every policy, the default one included (RequireAuthorization() without a name), checks the tenant claims first.
@@ -107,6 +111,7 @@ internal static partial class AuthSetup
             .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().AddRequirements(tenant).Build())
             .AddPolicy(AuditClaims.IngestPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, canWrite))
             .AddPolicy(AuditClaims.ReadPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, readsEvents))
+            .AddPolicy(AuditClaims.ErasurePolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, erases, mfa))
             .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, isAdmin))
             .AddPolicy(AuditClaims.ServerAdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, isAdmin, allTenants));
     }

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace AuditStream.Server.Cli;
 
-/// <summary>The <c>auditstream</c> command line: serve (default), token, verify, export, append, tail, witness.</summary>
+/// <summary>The <c>auditstream</c> command line: serve (default), token, keys, verify, export, append, tail, witness.</summary>
 internal static class AuditStreamCommand
 {
     public static RootCommand Create()
@@ -12,6 +12,7 @@ internal static class AuditStreamCommand
         {
             serve,
             TokenCommand.Create(),
+            KeysCommand.Create(),
             VerifyCommand.Create(),
             ExportCommand.Create(),
             AppendCommand.Create(),

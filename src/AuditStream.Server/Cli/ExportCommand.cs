@@ -31,9 +31,21 @@ internal static class ExportCommand
         }
 
         await using var store = LedgerStores.Create(options);
+        AuditStream.Privacy.ISubjectKeys keys = AuditStream.Privacy.NoSubjectKeys.Instance;
+        AuditStream.Ledger.Privacy.SubjectKeyRing? ring = null;
+        try
+        {
+            keys = ring = LedgerStores.OpenSubjectKeys(options, create: false);
+        }
+        catch (InvalidOperationException e)
+        {
+            await Console.Error.WriteLineAsync($"No subject keys ({e.Message}): encrypted pii is exported as \"[erased]\"; the export stays verifiable.");
+        }
+
+        using var disposeKeys = ring;
         await using var stream = output is null ? Console.OpenStandardOutput() : output.Create();
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-        await EventExport.WriteAsync(writer, store, new EventQuery { AfterSeq = since }, format == "csv", maskPii: false, cancellationToken);
+        await EventExport.WriteAsync(writer, store, new EventQuery { AfterSeq = since }, format == "csv", maskPii: false, keys, cancellationToken);
         await writer.CompleteAsync();
         return 0;
     }

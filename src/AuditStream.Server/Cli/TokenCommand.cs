@@ -30,8 +30,9 @@ internal static class TokenCommand
         var scope = new Option<string[]>("--scope") { Description = "Scopes, e.g. audit:write to ingest (repeatable)", AllowMultipleArgumentsPerToken = true };
         var ttl = new Option<TimeSpan>("--ttl") { Description = "Lifetime, e.g. 15m, 1h, 7d", DefaultValueFactory = _ => TimeSpan.FromHours(1), CustomParser = Durations.Parse };
         var subject = new Option<string>("--subject") { Description = "The token's sub claim. Default: cli-<role>" };
+        var mfa = new Option<bool>("--mfa") { Description = "Add amr: [\"mfa\"], as after a multi-factor sign-in (required to erase a subject)" };
         var data = CommonOptions.Data();
-        var issue = new Command("issue", "Issue a token signed with the server's HS256 secret; prints only the token.") { role, tenant, scope, ttl, subject, data };
+        var issue = new Command("issue", "Issue a token signed with the server's HS256 secret; prints only the token.") { role, tenant, scope, ttl, subject, mfa, data };
         issue.SetAction(result =>
         {
             var configuration = CommonOptions.Configuration(result.GetValue(data));
@@ -49,7 +50,7 @@ internal static class TokenCommand
             }
 
             var issuer = new TokenIssuer(SigningSecret.Load(auth, ledger.DataDirectory), auth, TimeProvider.System);
-            Console.WriteLine(issuer.Issue(RoleNames.ToName(parsed), result.GetValue(tenant), result.GetValue(scope) ?? [], result.GetValue(ttl), result.GetValue(subject)));
+            Console.WriteLine(issuer.Issue(RoleNames.ToName(parsed), result.GetValue(tenant), result.GetValue(scope) ?? [], result.GetValue(ttl), result.GetValue(subject), mfa: result.GetValue(mfa)));
             return 0;
         });
         return new Command("token", "Development tokens.") { issue };

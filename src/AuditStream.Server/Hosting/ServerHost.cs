@@ -56,6 +56,7 @@ public static partial class ServerHost
             sp.GetRequiredService<IOptions<HubOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IStreamActivitySink>())
         {
             Metrics = sp.GetRequiredService<HubMetrics>(),
+            SubjectKeys = new LedgerSubjectKeys(sp.GetRequiredService<LedgerService>()),
         });
         services.AddHostedService<HubOptionsReload>();
 
@@ -114,6 +115,7 @@ public static partial class ServerHost
         var browserApi = app.MapGroup("").RequireCors(BrowserCors.PolicyName);
         browserApi.MapIngest();
         browserApi.MapEventReads();
+        browserApi.MapErasure();
         browserApi.MapLedgerEndpoints();
         browserApi.MapTileEndpoints();
         browserApi.MapEventStream();

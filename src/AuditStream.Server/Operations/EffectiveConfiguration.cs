@@ -104,6 +104,13 @@ internal static class EffectiveConfiguration
     {
         // The last name that is not a list index: "Secrets" for AuditStream:Sinks:Webhooks:0:Secrets:1.
         var names = key.Split(':');
+
+        // Master keys are named by their key id (AuditStream:Ledger:Privacy:MasterKeys:mk-2027): every value under it is a key.
+        if (names.Any(n => n.Equals("MasterKeys", StringComparison.OrdinalIgnoreCase)))
+        {
+            return true;
+        }
+
         var last = names.LastOrDefault(n => !n.All(char.IsAsciiDigit)) ?? key;
         return !last.EndsWith("Path", StringComparison.OrdinalIgnoreCase)
             && s_secretWords.Any(w => last.Contains(w, StringComparison.OrdinalIgnoreCase));

@@ -116,27 +116,27 @@ internal sealed class SinksService(
     {
         if (all.Elasticsearch.Enabled)
         {
-            yield return (new ElasticsearchSink(all.Elasticsearch, Client(), time), all.Elasticsearch);
+            yield return (new ElasticsearchSink(all.Elasticsearch, Client(), time) { SubjectKeys = new LedgerSubjectKeys(ledgers) }, all.Elasticsearch);
         }
 
         if (all.Datadog.Enabled)
         {
-            yield return (new DatadogSink(all.Datadog, Client(), time), all.Datadog);
+            yield return (new DatadogSink(all.Datadog, Client(), time) { SubjectKeys = new LedgerSubjectKeys(ledgers) }, all.Datadog);
         }
 
         if (all.Slack.Enabled)
         {
-            yield return (new SlackSink(all.Slack, Client(), time), all.Slack);
+            yield return (new SlackSink(all.Slack, Client(), time) { SubjectKeys = new LedgerSubjectKeys(ledgers) }, all.Slack);
         }
 
         if (all.PagerDuty.Enabled)
         {
-            yield return (new PagerDutySink(all.PagerDuty, Client(), time), all.PagerDuty);
+            yield return (new PagerDutySink(all.PagerDuty, Client(), time) { SubjectKeys = new LedgerSubjectKeys(ledgers) }, all.PagerDuty);
         }
 
         foreach (var webhook in all.Webhooks.Where(static w => w.Enabled))
         {
-            yield return (new WebhookSink(webhook, Client(), time), webhook);
+            yield return (new WebhookSink(webhook, Client(), time) { SubjectKeys = new LedgerSubjectKeys(ledgers) }, webhook);
         }
     }
 

@@ -95,7 +95,7 @@ public sealed class DatadogSink : HttpSink
                 writer.WriteString("status", e.Type == AlertInfo.ResolvedType ? "ok" : Status(e.Severity));
                 writer.WriteString("message", Message(e));
                 writer.WritePropertyName("audit");
-                SinkJson.WriteEvent(writer, record, _options.IncludePii);
+                SinkJson.WriteEvent(writer, record, _options.IncludePii, SubjectKeys);
                 writer.WriteEndObject();
             }
 

@@ -120,7 +120,7 @@ public sealed class ElasticsearchSink : HttpSink
             writer.Flush();
             buffer.Write("\n"u8);
             writer.Reset();
-            SinkJson.WriteEvent(writer, record, _options.IncludePii);
+            SinkJson.WriteEvent(writer, record, _options.IncludePii, SubjectKeys);
             writer.Flush();
             buffer.Write("\n"u8);
             writer.Reset();

@@ -88,7 +88,7 @@ public sealed class PagerDutySink : HttpSink
 
                 w.WriteString("class", e.Category is null ? e.Type : $"{e.Category}/{e.Type}");
                 w.WritePropertyName("custom_details");
-                SinkJson.WriteEvent(w, record, _options.IncludePii);
+                SinkJson.WriteEvent(w, record, _options.IncludePii, SubjectKeys);
                 w.WriteEndObject();
                 if (_options.EventLinkBase is { } linkBase)
                 {

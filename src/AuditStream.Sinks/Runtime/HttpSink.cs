@@ -20,6 +20,10 @@ public abstract class HttpSink : IAuditSink
     /// <inheritdoc />
     public SinkHttp Http { get; }
 
+    /// <summary>The data keys <c>pii</c> is decrypted with when the sink forwards it (<c>IncludePii</c>).</summary>
+    /// <value>Default: none, so a <c>pii</c> envelope is forwarded as erased.</value>
+    public AuditStream.Privacy.ISubjectKeys SubjectKeys { get; init; } = AuditStream.Privacy.NoSubjectKeys.Instance;
+
     /// <inheritdoc />
     public virtual Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

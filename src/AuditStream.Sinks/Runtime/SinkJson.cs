@@ -8,8 +8,8 @@ namespace AuditStream.Sinks.Runtime;
 internal static class SinkJson
 {
     /// <summary>Writes <paramref name="record"/> as one JSON object.</summary>
-    public static void WriteEvent(Utf8JsonWriter writer, LedgerRecord record, bool includePii) =>
-        EventJson.Write(writer, record, maskPii: !includePii);
+    public static void WriteEvent(Utf8JsonWriter writer, LedgerRecord record, bool includePii, AuditStream.Privacy.ISubjectKeys keys) =>
+        EventJson.Write(writer, record, maskPii: !includePii, keys);
 
     /// <summary>
     /// The event's <c>id</c>, read from the stored body's top level without building the event object (catch-up reads
@@ -39,12 +39,12 @@ internal static class SinkJson
     }
 
     /// <summary>The event as standalone UTF-8 JSON.</summary>
-    public static byte[] EventBytes(LedgerRecord record, bool includePii)
+    public static byte[] EventBytes(LedgerRecord record, bool includePii, AuditStream.Privacy.ISubjectKeys keys)
     {
         var buffer = new ArrayBufferWriter<byte>(record.Body.Length + 96);
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            WriteEvent(writer, record, includePii);
+            WriteEvent(writer, record, includePii, keys);
         }
 
         return buffer.WrittenSpan.ToArray();

@@ -47,7 +47,7 @@ public sealed class WebhookSink : HttpSink
             writer.WriteStartArray("events");
             foreach (var record in batch.Records)
             {
-                SinkJson.WriteEvent(writer, record, _options.IncludePii);
+                SinkJson.WriteEvent(writer, record, _options.IncludePii, SubjectKeys);
             }
 
             writer.WriteEndArray();

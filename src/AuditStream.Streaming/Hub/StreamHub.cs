@@ -40,6 +40,14 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
         _fanOutLogger = loggerFactory.CreateLogger<FanOut>();
     }
 
+    /// <summary>The data keys <c>pii</c> is decrypted with for roles that may read it.</summary>
+    /// <value>Default: none, so every <c>pii</c> envelope shows as erased.</value>
+    public AuditStream.Privacy.ISubjectKeys SubjectKeys
+    {
+        get => _frames.SubjectKeys;
+        init => _frames.SubjectKeys = value;
+    }
+
     /// <summary>The limits in force.</summary>
     public HubOptions Options { get; }
 

@@ -36,12 +36,12 @@ internal static class ServerMessages
             writer.WriteEndObject();
         });
 
-    public static StreamFrame Published(LedgerRecord record, bool maskPii) =>
+    public static StreamFrame Published(LedgerRecord record, bool maskPii, AuditStream.Privacy.ISubjectKeys keys) =>
         Build("audit.event.published", record.Seq, writer =>
         {
             writer.WriteNumber("seq"u8, record.Seq);
             writer.WritePropertyName("audit_event"u8);
-            EventJson.Write(writer, record, maskPii);
+            EventJson.Write(writer, record, maskPii, keys);
         }) with { CommittedAtMicros = record.TimestampMicros };
 
     /// <summary>

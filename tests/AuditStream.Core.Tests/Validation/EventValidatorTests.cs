@@ -64,7 +64,7 @@ public sealed class EventValidatorTests
         ["occurred_at before 1970"] = (e => e with { OccurredAt = new DateTimeOffset(1969, 12, 31, 23, 59, 59, TimeSpan.Zero) }, "occurred_at", "must not be before 1970-01-01T00:00:00Z"),
         ["pii an array"] = (e => e with { SubjectId = "s1", Pii = Json("[1]") }, "pii", "must be a JSON object"),
         ["pii a string"] = (e => e with { SubjectId = "s1", Pii = Json("\"ann@example.com\"") }, "pii", "must be a JSON object"),
-        ["pii without subject"] = (e => e with { Pii = Json("{\"email\":\"ann@example.com\"}") }, "pii", "requires subject_id"),
+        ["pii without subject"] = (e => e with { Pii = Json("{\"email\":\"ann@example.com\"}") }, "pii", "requires subject_id (rule pii_requires_subject_id): pii is encrypted under the subject's key so that it can be erased"),
         ["metadata an array"] = (e => e with { Metadata = Json("[]") }, "metadata", "must be a JSON object"),
         ["metadata a number"] = (e => e with { Metadata = Json("5") }, "metadata", "must be a JSON object"),
         ["source.service too long"] = (e => e with { Source = new() { Service = new string('s', 257) } }, "source.service", "must be at most 256 characters"),

@@ -38,18 +38,58 @@ public sealed class CrashTests
         Assert.Equal(head.LastSeq, report.EventsChecked);
     }
 
-    private static async Task RunAndKillAsync(string dataDir, Dictionary<long, (Guid, string)> acked, int stopAfterAcks)
+    [Fact]
+    public async Task A_kill_during_erasure_after_the_key_is_gone_leaves_an_erasure_the_next_request_completes()
+    {
+        using var dir = new TempDirectory();
+        using (var process = Process.Start(HostStart(["erase", dir.Path]))!)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+            string? line;
+            while ((line = await process.StandardOutput.ReadLineAsync(timeout.Token)) is not null and not "KEY-DESTROYED")
+            {
+            }
+
+            if (line is null)
+            {
+                Assert.Fail($"the host exited before destroying the key: {await stderr}");
+            }
+
+            // kill -9 while the erasure hangs between destroying the key and appending its event.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(timeout.Token);
+        }
+
+        // Either the key or the certificate: the key is gone, and the erasure it recorded completes with one event.
+        await using var ledger = await AuditLedger.OpenAsync(new LedgerOptions { DataDirectory = dir.Path });
+        Assert.Equal(3, ledger.Head.Size);
+        var record = (await ledger.Store.GetAsync(1, CancellationToken.None))!;
+        Assert.Contains("[erased]", Privacy.SubjectErasureTests.Shown(ledger, record, maskPii: false), StringComparison.Ordinal);
+        var certificate = await ledger.Erasure.EraseAsync("crash", "s1", "someone", CancellationToken.None);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(certificate!.Certificate)!;
+        Assert.Equal("[[1,3]]", body["affected_seqs"]!.ToJsonString());
+        Assert.Equal(4, body["erasure_event"]!["seq"]!.GetValue<long>());
+        Assert.Equal("crash-host", (await ledger.Store.GetAsync(4, CancellationToken.None))!.Event.ActorId);
+        Assert.True((await ledger.VerifyAsync()).IsValid);
+    }
+
+    private static ProcessStartInfo HostStart(string[] arguments)
     {
         var host = AppContext.BaseDirectory.Replace("AuditStream.Ledger.Tests", "AuditStream.Ledger.CrashHost", StringComparison.Ordinal);
         var dll = Path.Combine(host, "AuditStream.Ledger.CrashHost.dll");
         Assert.True(File.Exists(dll), $"crash host not built at {dll}");
-        var start = new ProcessStartInfo("dotnet", [dll, dataDir, "4"])
+        return new ProcessStartInfo("dotnet", [dll, .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        using var process = Process.Start(start)!;
+    }
+
+    private static async Task RunAndKillAsync(string dataDir, Dictionary<long, (Guid, string)> acked, int stopAfterAcks)
+    {
+        using var process = Process.Start(HostStart([dataDir, "4"]))!;
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var killed = false;

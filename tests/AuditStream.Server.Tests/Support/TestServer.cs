@@ -77,8 +77,8 @@ public sealed class TestServer : IAsyncDisposable
         return new TestServer(app, dataDirectory, secret, owns);
     }
 
-    public string Token(string role, string? tenant = "acme", string[]? scopes = null, TimeSpan? ttl = null, string? audience = null, string? subject = null) =>
-        _issuer.Issue(role, tenant, scopes ?? [], ttl ?? TimeSpan.FromHours(1), subject, audience);
+    public string Token(string role, string? tenant = "acme", string[]? scopes = null, TimeSpan? ttl = null, string? audience = null, string? subject = null, bool mfa = false) =>
+        _issuer.Issue(role, tenant, scopes ?? [], ttl ?? TimeSpan.FromHours(1), subject, audience, mfa);
 
     /// <summary>A token with exactly <paramref name="claims"/> besides the standard ones (malformed tenant claims, for instance).</summary>
     public string TokenWithClaims(IDictionary<string, object> claims)
