@@ -198,7 +198,7 @@ internal sealed partial class FanOut : IAsyncDisposable
             {
                 foreach (var client in _index.All().ToList())
                 {
-                    client.RequestClose(1011, "internal_error");
+                    client.RequestClose(Protocol.StreamCloseCodes.InternalError, Protocol.StreamCloseCodes.InternalErrorDescription);
                 }
             }
         }
