@@ -49,7 +49,7 @@ start_server() {
   data=$(mktemp -d)
   # Benchmark hub settings: enough clients, no per-client rate limits (they would turn deliveries into gaps), and no
   # audit trail of the stream's own connections (it would add events the producer did not send).
-  env AuditStream__Hub__MaxClients=20000 AuditStream__Hub__RateLimitPerSecond=0 AuditStream__Hub__RateLimitPerMinute=0 \
+  env AuditStream__Hub__MaxClients=20000 AuditStream__Hub__MaxClientsPerSubject=0 AuditStream__Hub__MaxClientsPerAddress=0 AuditStream__Hub__RateLimitPerSecond=0 AuditStream__Hub__RateLimitPerMinute=0 \
     AuditStream__Hub__RecordActivity=false ${client_buffer:+AuditStream__Hub__ClientBufferSize=$client_buffer} \
     DOTNET_gcServer=0 Logging__LogLevel__Default=Warning ${SERVER_ENV:-} ${extra_env:-} \
     $S serve --data "$data" --urls "$url" --log-level Warning &

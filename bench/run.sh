@@ -68,7 +68,7 @@ start_server() {
     auditstream)
       url=http://127.0.0.1:$port/ data=$(mktemp -d)
       # As bench/run-stream.sh: enough clients, no per-client rate limits, no audit trail of the stream's own connections.
-      env AuditStream__Hub__MaxClients=20000 AuditStream__Hub__RateLimitPerSecond=0 AuditStream__Hub__RateLimitPerMinute=0 \
+      env AuditStream__Hub__MaxClients=20000 AuditStream__Hub__MaxClientsPerSubject=0 AuditStream__Hub__MaxClientsPerAddress=0 AuditStream__Hub__RateLimitPerSecond=0 AuditStream__Hub__RateLimitPerMinute=0 \
         AuditStream__Hub__RecordActivity=false ${client_buffer:+AuditStream__Hub__ClientBufferSize=$client_buffer} \
         DOTNET_gcServer=0 Logging__LogLevel__Default=Warning \
         $S serve --data "$data" --urls "$url" --log-level Warning &

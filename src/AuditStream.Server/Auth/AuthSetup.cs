@@ -13,7 +13,11 @@ internal static partial class AuthSetup
 {
     public static void AddAuditStreamAuth(this IServiceCollection services, AuthOptions options, byte[]? hmacSecret)
     {
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
+        services.AddAuthentication(o =>
+        {
+            o.DefaultScheme = JwtBearerDefaults.AuthenticationScheme;
+            o.DefaultAuthenticateScheme = StreamDeferredAuthentication.RequestScheme;
+        }).AddStreamDeferredAuthentication().AddJwtBearer(jwt =>
         {
             // Keep claim names as issued ("role", "tenant", "scope"), not mapped to WS-* URIs.
             jwt.MapInboundClaims = false;

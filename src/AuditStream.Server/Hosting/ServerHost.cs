@@ -93,22 +93,14 @@ public static partial class ServerHost
 
         // The web console's files (wwwroot) need no token: the page signs in itself and calls the API with a bearer token.
         app.UseWebConsole();
-        CoalescingUpgradeFeature.UseCoalescingWebSockets(app, StreamEndpoints.Path);
-        app.UseWebSockets();
 
         // Before authentication: a preflight carries no token and is answered here, and refusals (401, 403) get the
         // CORS headers so that a listed page can read why.
         app.UseCors();
-        app.UseWhen(http => !StreamEndpoints.IsStreamPath(http.Request.Path), branch =>
-        {
-            branch.UseAuthentication();
-            branch.UseAuthorization();
-        });
 
-        // WebApplication adds both middlewares in front of everything unless it sees they were added, and a branch's
-        // flags stay in the branch: tell it, or every stream connection would keep its token alive (see IsStreamPath).
-        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
-        ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
+        // On the stream endpoints these authenticate nothing (StreamDeferredAuthentication): the endpoints do it themselves.
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         // What a browser page on a listed origin may call (BrowserCors); /ws/audit checks the Origin itself, and the
         // operator endpoints (sinks, debug, probes, metrics) stay same-origin.

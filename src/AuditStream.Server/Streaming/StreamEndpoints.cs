@@ -8,7 +8,6 @@ using AuditStream.Streaming.Hub;
 using AuditStream.Validation;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace AuditStream.Server.Streaming;
 
@@ -26,8 +25,9 @@ internal static partial class StreamEndpoints
     /// <summary>The live stream's path.</summary>
     public const string Path = "/ws/audit";
 
+    // CONNECT too, so that an HTTP/2 WebSocket (RFC 8441) is told why it is refused rather than given 405.
     public static void MapStreaming(this IEndpointRouteBuilder app) =>
-        app.MapGet(Path, ConnectAsync);
+        app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Connect], ConnectAsync);
 
     /// <summary>
     /// Whether <paramref name="path"/> is a stream endpoint. These authenticate in the endpoint rather than in the
@@ -68,10 +68,10 @@ internal static partial class StreamEndpoints
             return;
         }
 
-        if (!http.WebSockets.IsWebSocketRequest)
+        if (WebSocketUpgrade.Problem(http) is { } notUpgrade)
         {
             RecordRefusal(http, "websocket", StatusCodes.Status400BadRequest);
-            await Problems.BadRequest("This endpoint only accepts WebSocket upgrades.", "connection", "must be a WebSocket upgrade").ExecuteAsync(http);
+            await notUpgrade.ExecuteAsync(http);
             return;
         }
 
@@ -89,17 +89,9 @@ internal static partial class StreamEndpoints
 
         using (ticket)
         {
-            var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-            {
-                SubProtocol = ChooseSubprotocol(http.WebSockets.WebSocketRequestedProtocols),
-
-                // Protocol pings every PingInterval; a client that does not answer within PongTimeout is aborted.
-                KeepAliveInterval = hub.Options.PingInterval,
-                KeepAliveTimeout = hub.Options.PingInterval > TimeSpan.Zero ? hub.Options.PongTimeout : Timeout.InfiniteTimeSpan,
-            });
+            var connection = await WebSocketUpgrade.AcceptAsync(http, ChooseSubprotocol(WebSocketUpgrade.OfferedSubprotocols(http.Request)));
             var request = await RequestAsync(http, ledgers.Ledger, filter, sinceSeq, ledgerId);
-            var connectionStream = (http.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream;
-            await hub.RunClientAsync(ticket, socket, request, http.RequestAborted, connectionStream);
+            await hub.RunWebSocketClientAsync(ticket, connection, request, http.RequestAborted);
         }
     }
 
@@ -212,11 +204,6 @@ internal static partial class StreamEndpoints
         http.Features.Set<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>(null);
         http.Request.Query = QueryCollection.Empty;
         http.Request.QueryString = QueryString.Empty;
-        if (http.Features.Get<IHttpRequestFeature>() is { } requestFeature)
-        {
-            requestFeature.RawTarget = requestFeature.Path;
-        }
-
         http.Request.Headers.Clear();
     }
 
@@ -322,7 +309,7 @@ internal static partial class StreamEndpoints
 
     /// <summary>The first offered subprotocol that is not a token, else the token one (a browser fails the handshake
     /// unless the server echoes one it offered).</summary>
-    private static string? ChooseSubprotocol(IList<string> offered) =>
+    private static string? ChooseSubprotocol(List<string> offered) =>
         offered.FirstOrDefault(static p => !p.StartsWith(BearerSubprotocolPrefix, StringComparison.Ordinal)) ?? offered.FirstOrDefault();
 
     /// <summary>The token from a <c>bearer.&lt;jwt&gt;</c> subprotocol, or null.</summary>

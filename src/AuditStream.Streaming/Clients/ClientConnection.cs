@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using AuditStream.Events;
 using AuditStream.Filters;
 using AuditStream.Security;
@@ -464,7 +463,7 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
 #pragma warning restore CA1031
         {
             Log.CursorFailed(_logger, Id, exception);
-            RequestClose((int)WebSocketCloseStatus.InternalServerError, "internal_error");
+            RequestClose(StreamCloseCodes.InternalError, StreamCloseCodes.InternalErrorDescription);
         }
     }
 
@@ -601,7 +600,7 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
                 await _transport.CloseAsync(status, _closeDescription, _abort.Token);
             }
         }
-        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException or IOException)
         {
             // Aborted after the close timeout, or the peer went away.
         }

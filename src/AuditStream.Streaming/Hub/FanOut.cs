@@ -31,6 +31,7 @@ internal sealed partial class FanOut : IAsyncDisposable
     private readonly List<IFanOutClient> _candidates = [];
     private readonly List<IFanOutClient> _woken = [];
     private readonly CancellationTokenSource _stop = new();
+    private readonly BatchWindow _window;
     private readonly Task _loop;
     private long _dispatched;
     private long _lastWake;
@@ -44,6 +45,7 @@ internal sealed partial class FanOut : IAsyncDisposable
         _time = time;
         _logger = logger;
         _dispatched = feed.LastSeq;
+        _window = new BatchWindow(time);
         _loop = RunAsync(_stop.Token);
     }
 
@@ -123,6 +125,7 @@ internal sealed partial class FanOut : IAsyncDisposable
         await _stop.CancelAsync();
         await _loop;
         _stop.Dispose();
+        _window.Dispose();
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -135,7 +138,7 @@ internal sealed partial class FanOut : IAsyncDisposable
             await using var records = _feed.ReadAsync(DispatchedSeq + 1, cancellationToken).GetAsyncEnumerator(cancellationToken);
             while (true)
             {
-#pragma warning disable CA2012 // Looked at (IsCompleted) and then consumed exactly once: awaited, or turned into a task that is.
+#pragma warning disable CA2012 // Looked at (IsCompleted) and then consumed exactly once: awaited, or taken by the batching window.
                 var next = records.MoveNextAsync();
 #pragma warning restore CA2012
                 if (!next.IsCompleted && _woken.Count > 0)
@@ -148,27 +151,29 @@ internal sealed partial class FanOut : IAsyncDisposable
                     var waited = busy ? window - _time.GetElapsedTime(firstPending) : TimeSpan.Zero;
                     if (waited > TimeSpan.Zero)
                     {
-                        var task = next.AsTask();
-                        try
-                        {
-                            await task.WaitAsync(waited, _time, cancellationToken);
-                        }
-                        catch (TimeoutException)
+                        if (!await _window.WaitAsync(next, waited))
                         {
                             WakeClients();
                             pending = 0;
+                            await _window.NextCompletedAsync();
                         }
 
-                        next = new ValueTask<bool>(task);
+                        if (!_window.TakeNext())
+                        {
+                            return;
+                        }
                     }
                     else
                     {
                         WakeClients();
                         pending = 0;
+                        if (!await next)
+                        {
+                            return;
+                        }
                     }
                 }
-
-                if (!await next)
+                else if (!await next)
                 {
                     return;
                 }
@@ -198,7 +203,7 @@ internal sealed partial class FanOut : IAsyncDisposable
             {
                 foreach (var client in _index.All().ToList())
                 {
-                    client.RequestClose(1011, "internal_error");
+                    client.RequestClose(Protocol.StreamCloseCodes.InternalError, Protocol.StreamCloseCodes.InternalErrorDescription);
                 }
             }
         }

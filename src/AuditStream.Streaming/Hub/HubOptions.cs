@@ -59,7 +59,7 @@ public sealed class HubOptions : IValidatableObject
     [Range(1, 100_000)]
     public int MaxFiltersPerClient { get; set; } = 50;
 
-    /// <summary>Interval of WebSocket protocol pings (<c>WebSocketOptions.KeepAliveInterval</c>); zero turns them off.</summary>
+    /// <summary>Interval of WebSocket protocol pings (RFC 6455 §5.5.2), and of SSE keep-alive comments; zero turns them off.</summary>
     /// <value>Default 30 seconds.</value>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -84,7 +84,7 @@ public sealed class HubOptions : IValidatableObject
     public string[] PublicOrigins { get; set; } = [];
 #pragma warning restore CA1819, CA2227
 
-    /// <summary>How long a client may leave a protocol ping unanswered before it is closed (WebSocket keep-alive timeout).</summary>
+    /// <summary>How long a WebSocket client may leave a protocol ping unanswered before its connection is dropped.</summary>
     /// <value>Default 60 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan PongTimeout { get; set; } = TimeSpan.FromSeconds(60);

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
-using System.Net.WebSockets;
 using AuditStream.Security;
 using AuditStream.Streaming.Clients;
 using AuditStream.Streaming.Transports;
@@ -55,13 +54,14 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
     public int ClientCount => Volatile.Read(ref _admitted);
 
     /// <summary>
-    /// Runs one admitted client over <paramref name="socket"/> until it closes; frees <paramref name="ticket"/> at the end.
-    /// <paramref name="connectionStream"/>, when the socket was built over it, lets several frames go out in one socket write.
+    /// Runs one admitted client as a WebSocket over <paramref name="connection"/>, the stream an HTTP/1.1 upgrade left after
+    /// the server answered the RFC 6455 handshake, until it closes; frees <paramref name="ticket"/> at the end.
     /// </summary>
-    public Task RunClientAsync(ClientTicket ticket, WebSocket socket, ClientRequest request, CancellationToken cancellationToken, WriteCoalescingStream? connectionStream = null)
+    public async Task RunWebSocketClientAsync(ClientTicket ticket, Stream connection, ClientRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(socket);
-        return RunAsync(ticket, new WebSocketTransport(socket, Options.MaxMessageSize, connectionStream), request, cancellationToken);
+        ArgumentNullException.ThrowIfNull(connection);
+        using var transport = new WebSocketTransport(connection, Options.MaxMessageSize, Options.PingInterval, Options.PongTimeout, _time);
+        await RunAsync(ticket, transport, request, cancellationToken);
     }
 
     /// <summary>
