@@ -30,23 +30,32 @@ internal static class CommitSignalRegistration
 }
 
 /// <summary>
-/// The Redis backplane of this instance, made once for the ledger id while the ledger opens (its channel is named from
-/// the id, which only the opened store knows) and disposed with the container.
+/// The Redis backplane of this instance, made once for the ledger id (its channel is named from the id, which only the
+/// opened store knows): by <see cref="LedgerService"/> while the ledger opens, so a follower is woken through it from the
+/// start, or on first use after that (a single SQLite instance has no follower). Disposed with the container.
 /// </summary>
 internal sealed class BackplaneSignal(
     IOptions<BackplaneOptions> options,
     BackplaneMetrics metrics,
     ILogger<RedisCommitSignal> logger,
-    TimeProvider timeProvider) : IAsyncDisposable
+    TimeProvider timeProvider,
+    IServiceProvider services) : IAsyncDisposable
 {
+    private readonly Lock _lock = new();
     private RedisCommitSignal? _signal;
 
-    /// <summary>The signal, once the ledger is open.</summary>
-    public ICommitSignal Signal => _signal ?? throw new InvalidOperationException("The backplane is made when the ledger opens.");
+    /// <summary>The signal on the open ledger's channel.</summary>
+    /// <remarks>Resolved lazily: <see cref="LedgerService"/> depends on this type, so it cannot be a constructor argument.</remarks>
+    public ICommitSignal Signal => _signal ?? Create(services.GetRequiredService<LedgerService>().Ledger.LedgerId);
 
     /// <summary>The signal on the channel of <paramref name="ledgerId"/> (the same one on every call).</summary>
-    public ICommitSignal Create(string ledgerId) =>
-        _signal ??= new RedisCommitSignal(options.Value, ledgerId, metrics, logger, timeProvider);
+    public ICommitSignal Create(string ledgerId)
+    {
+        lock (_lock)
+        {
+            return _signal ??= new RedisCommitSignal(options.Value, ledgerId, metrics, logger, timeProvider);
+        }
+    }
 
     public ValueTask DisposeAsync() => _signal?.DisposeAsync() ?? ValueTask.CompletedTask;
 }
