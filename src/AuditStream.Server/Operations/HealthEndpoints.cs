@@ -6,7 +6,7 @@ namespace AuditStream.Server.Operations;
 
 /// <summary>
 /// Kubernetes probes with ASP.NET Core health checks: <c>/live</c> (the process answers; no checks), <c>/ready</c>
-/// (ledger open and writable, writer not stalled) and <c>/startup</c> (ledger open: schema migrated, signing key loaded).
+/// (ledger open and writable, its store reachable, writer not stalled) and <c>/startup</c> (ledger open: schema migrated, signing key loaded).
 /// Each answers 200 or 503 with JSON naming every check, its status and why; <c>failing</c> lists the unhealthy ones.
 /// </summary>
 internal static class HealthEndpoints
@@ -20,6 +20,7 @@ internal static class HealthEndpoints
         ("ledger_open", typeof(LedgerOpenCheck), [ReadyTag, StartupTag]),
         ("ledger_writable", typeof(LedgerWritableCheck), [ReadyTag]),
         ("ledger_writer", typeof(LedgerWriterCheck), [ReadyTag]),
+        ("ledger_store", typeof(LedgerStoreCheck), [ReadyTag]),
         ("ledger_cluster", typeof(ClusterHealthCheck), [ReadyTag]),
     ];
 

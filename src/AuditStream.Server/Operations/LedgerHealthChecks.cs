@@ -95,6 +95,6 @@ internal abstract class SynchronousHealthCheck : IHealthCheck
 {
     public abstract HealthCheckResult Check();
 
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+    public virtual Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(Check());
 }

@@ -37,6 +37,22 @@ public sealed class OperationsOptions
     public TimeSpan CommitFailureWindow { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long <c>/ready</c> waits for the shared ledger's store (PostgreSQL) to answer its probe (<c>ledger_store</c>)
+    /// before it counts the store as unreachable.
+    /// </summary>
+    /// <value>Default 2 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00", ErrorMessage = "must be between 00:00:00.010 and 00:01:00")]
+    public TimeSpan StoreProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long the answer of the store probe (<c>ledger_store</c>) is reused, so that frequent <c>/ready</c> requests
+    /// and metric scrapes cost PostgreSQL at most one query per interval per instance.
+    /// </summary>
+    /// <value>Default 1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "must be between 00:00:00 and 00:01:00")]
+    public TimeSpan StoreProbeCacheTime { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// Longest a graceful stop (SIGTERM) may take: stream clients are closed with 1001, in-flight requests finish, the
     /// writer commits what it acknowledged and a final checkpoint is signed. Keep it below the pod's termination grace period.
     /// </summary>

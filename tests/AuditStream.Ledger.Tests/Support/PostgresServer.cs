@@ -21,6 +21,7 @@ public sealed class PostgresServer : IAsyncLifetime
     private string? _dataDirectory;
     private string? _binDirectory;
     private string _baseConnectionString = "";
+    private string[] _startArguments = [];
 
     /// <summary>A connection string for the server's maintenance database (no schema of its own).</summary>
     public string ConnectionString => _baseConnectionString;
@@ -41,10 +42,13 @@ public sealed class PostgresServer : IAsyncLifetime
         // initdb creates the directory (as postgres when run by root: the server refuses to run as root).
         // --no-sync only skips flushing initdb's own files; the running server has fsync on.
         await RunAsync(asSystemUser, "initdb", "-D", _dataDirectory, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync");
-        await RunAsync(
-            asSystemUser, "pg_ctl", "-D", _dataDirectory, "-l", Path.Combine(_dataDirectory, "server.log"), "-w", "-t", "60",
+        _startArguments =
+        [
+            "-D", _dataDirectory, "-l", Path.Combine(_dataDirectory, "server.log"), "-w", "-t", "60",
             "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={_dataDirectory} -c fsync=on -c synchronous_commit=on -c max_connections=200",
-            "start");
+            "start",
+        ];
+        await RunAsync(asSystemUser, "pg_ctl", _startArguments);
         _baseConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true";
     }
 
@@ -70,16 +74,28 @@ public sealed class PostgresServer : IAsyncLifetime
     /// <summary>Restarts the throw-away server (fast shutdown: every session is cut), as an operator's restart or a failover looks to clients.</summary>
     public async Task RestartAsync()
     {
-        if (_dataDirectory is null)
-        {
-            throw new InvalidOperationException($"Only the throw-away server can be restarted by a test; unset {EnvironmentVariable} to run this one.");
-        }
-
-        await RunAsync(Environment.UserName == "root", "pg_ctl", "-D", _dataDirectory, "-m", "fast", "-w", "-t", "60", "restart");
+        await RunAsync(Environment.UserName == "root", "pg_ctl", "-D", ThrowAwayDirectory(), "-m", "fast", "-w", "-t", "60", "restart");
 
         // This process's pooled connections were cut: the next test must not pick one up.
         NpgsqlConnection.ClearAllPools();
     }
+
+    /// <summary>Stops the throw-away server (fast shutdown: every session is cut) until <see cref="StartAsync"/>, as an outage looks to clients.</summary>
+    public async Task StopAsync()
+    {
+        await RunAsync(Environment.UserName == "root", "pg_ctl", "-D", ThrowAwayDirectory(), "-m", "fast", "-w", "-t", "60", "stop");
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>Starts the throw-away server again after <see cref="StopAsync"/>, on the same port, and waits until it accepts connections.</summary>
+    public async Task StartAsync()
+    {
+        ThrowAwayDirectory();
+        await RunAsync(Environment.UserName == "root", "pg_ctl", _startArguments);
+    }
+
+    private string ThrowAwayDirectory() =>
+        _dataDirectory ?? throw new InvalidOperationException($"Only the throw-away server can be stopped by a test; unset {EnvironmentVariable} to run this one.");
 
     public async Task DisposeAsync()
     {

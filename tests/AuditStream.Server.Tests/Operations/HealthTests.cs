@@ -24,7 +24,7 @@ public sealed class HealthTests
         }
 
         var ready = await GetAsync(client, "ready");
-        Assert.Equal(["ledger_cluster", "ledger_open", "ledger_writable", "ledger_writer"], ready.Body["checks"]!.AsObject().Select(c => c.Key).Order().ToArray());
+        Assert.Equal(["ledger_cluster", "ledger_open", "ledger_store", "ledger_writable", "ledger_writer"], ready.Body["checks"]!.AsObject().Select(c => c.Key).Order().ToArray());
         Assert.StartsWith("role leader", ready.Body["checks"]!["ledger_cluster"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
         var startup = await GetAsync(client, "startup");
         Assert.Equal(["ledger_open"], startup.Body["checks"]!.AsObject().Select(c => c.Key).ToArray());
@@ -127,13 +127,13 @@ public sealed class HealthTests
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "ready")).Status);
     }
 
-    private static async Task<(HttpStatusCode Status, JsonNode Body)> GetAsync(HttpClient client, string path)
+    internal static async Task<(HttpStatusCode Status, JsonNode Body)> GetAsync(HttpClient client, string path)
     {
         using var response = await client.GetAsync(path);
         return (response.StatusCode, await Json.ReadAsync(response));
     }
 
-    private static async Task<JsonNode> PollAsync(HttpClient client, Func<(HttpStatusCode Status, JsonNode Body), bool> done)
+    internal static async Task<JsonNode> PollAsync(HttpClient client, Func<(HttpStatusCode Status, JsonNode Body), bool> done)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         while (true)
@@ -144,7 +144,14 @@ public sealed class HealthTests
                 return result.Body;
             }
 
-            await Task.Delay(20, timeout.Token);
+            try
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"/ready did not reach the awaited state within 20 s; it last answered {(int)result.Status} {result.Body.ToJsonString()}");
+            }
         }
     }
 }
