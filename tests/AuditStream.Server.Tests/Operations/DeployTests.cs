@@ -46,6 +46,34 @@ public sealed partial class DeployTests
     }
 
     [Fact]
+    public void The_deployment_runs_several_replicas_on_the_shared_ledger_with_settings_from_a_secret_and_the_pod_ip_advertised()
+    {
+        var documents = Directory.GetFiles(System.IO.Path.Combine(s_deploy, "kubernetes"), "*.yaml").SelectMany(ReadYaml).ToList();
+        var deployment = documents.Single(d => (string)d["kind"] == "Deployment");
+        Assert.True(int.Parse(At(deployment, "spec", "replicas")) > 1);
+        var pod = Map(Node(deployment, "spec", "template", "spec"));
+        var env = List(Map(List(pod["containers"])[0])["env"]).Select(Map).ToDictionary(e => (string)e["name"]);
+        Assert.Equal("Postgres", (string)env["AuditStream__Ledger__Provider"]["value"]);
+        foreach (var secret in (string[])["AuditStream__Ledger__ConnectionString", "AuditStream__Backplane__Redis", "AuditStream__Auth__SigningKey"])
+        {
+            Assert.Equal("auditstream-cluster", At(env[secret], "valueFrom", "secretKeyRef", "name"));
+        }
+
+        Assert.Equal("status.podIP", At(env["POD_IP"], "valueFrom", "fieldRef", "fieldPath"));
+        Assert.Equal("metadata.name", At(env["POD_NAME"], "valueFrom", "fieldRef", "fieldPath"));
+        Assert.Equal("http://$(POD_IP):8080", (string)env["AuditStream__Cluster__AdvertisedUrl"]["value"]);
+        Assert.Equal("$(POD_NAME)", (string)env["AuditStream__Cluster__InstanceId"]["value"]);
+
+        // The one checkpoint signer key of the ledger, from the same Secret, where SigningKeyPath points.
+        var keyVolume = List(pod["volumes"]).Select(Map).Single(v => v.ContainsKey("secret"));
+        Assert.Equal("auditstream-cluster", At(keyVolume, "secret", "secretName"));
+        var mount = List(Map(List(pod["containers"])[0])["volumeMounts"]).Select(Map).Single(m => (string)m["name"] == (string)keyVolume["name"]);
+        var path = At(Map(List(Map(keyVolume["secret"])["items"])[0]), "path");
+        Assert.Equal($"{(string)mount["mountPath"]}/{path}", (string)env["AuditStream__Ledger__SigningKeyPath"]["value"]);
+        Assert.Single(documents, d => (string)d["kind"] == "PodDisruptionBudget");
+    }
+
+    [Fact]
     public void Dockerfile_is_multi_stage_and_runs_as_a_non_root_user_on_the_probed_port()
     {
         var lines = File.ReadAllLines(System.IO.Path.Combine(s_deploy, "Dockerfile")).Select(l => l.Trim()).Where(l => l.Length > 0 && l[0] != '#').ToList();
@@ -157,6 +185,9 @@ public sealed partial class DeployTests
     private static Dictionary<object, object> Map(object node) => Assert.IsType<Dictionary<object, object>>(node);
 
     private static List<object> List(object node) => Assert.IsType<List<object>>(node);
+
+    private static object Node(Dictionary<object, object> node, params string[] keys) =>
+        keys.Aggregate((object)node, (n, key) => Map(n)[key]);
 
     private static string At(Dictionary<object, object> node, params string[] keys)
     {
