@@ -173,6 +173,31 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
     }
 
     [Fact]
+    public async Task A_followers_own_stream_activity_is_committed_once_through_the_leader()
+    {
+        await using var cluster = await ClusterInstances.CreateAsync(postgres);
+        var leader = await cluster.StartAsync();
+        var follower = await cluster.StartAsync(new Dictionary<string, string?> { ["AuditStream__Hub__RecordActivity"] = "true" });
+        Assert.Contains("role follower", await ReadyAsync(cluster, follower), StringComparison.Ordinal);
+
+        // The leader records no activity of its own: whatever reaches its ledger came from the follower.
+        await using var watching = await Subscriber.StartAsync(since => cluster.StreamAddress(leader, $"&since_seq={since}"));
+        await using (var subscriber = await Subscriber.StartAsync(since => cluster.StreamAddress(follower, $"&since_seq={since}")))
+        {
+            await watching.WaitForAsync(1);
+            await subscriber.WaitForAsync(1);
+        }
+
+        using var reader = cluster.Client(leader, cluster.Token("admin", "*"));
+        var page = await Json.ReadAsync(await reader.GetAsync("api/v1/events"));
+        var events = page["events"]!.AsArray();
+        var opened = Assert.Single(events, e => e!["type"]!.GetValue<string>() == "stream.connection.opened");
+        Assert.Equal("system", opened!["category"]!.GetValue<string>());
+        Assert.Equal(1, opened["seq"]!.GetValue<long>());
+        Assert.Equal([1L], watching.Seqs);
+    }
+
+    [Fact]
     public async Task After_postgresql_restarts_the_instances_recover_by_themselves_and_subscribers_miss_nothing()
     {
         await using var cluster = await ClusterInstances.CreateAsync(postgres);
