@@ -198,6 +198,41 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
     }
 
     [Fact]
+    public async Task An_alert_raised_on_a_follower_holding_the_alerts_lease_is_committed_once_through_the_leader()
+    {
+        await using var cluster = await ClusterInstances.CreateAsync(postgres);
+        var leader = await cluster.StartAsync();
+
+        // Only the follower has rules, so it holds the alerts lease.
+        var follower = await cluster.StartAsync(new Dictionary<string, string?>
+        {
+            ["AuditStream__Sinks__Alerts__Rules__0__Name"] = "any-failure",
+            ["AuditStream__Sinks__Alerts__Rules__0__Filter__EventTypes__0"] = "auth.failure",
+        });
+        Assert.Contains("role follower", await ReadyAsync(cluster, follower), StringComparison.Ordinal);
+
+        await using var watching = await Subscriber.StartAsync(since => cluster.StreamAddress(leader, $"&since_seq={since}"));
+        using var producer = cluster.Client(leader, cluster.Token("operator", "acme", AuditClaims.WriteScope));
+        await Json.PostEventsAsync(producer, Json.Event(1, "auth.failure", "warning", "security"));
+        try
+        {
+            await watching.WaitForAsync(2);
+        }
+        catch (InvalidOperationException)
+        {
+            output.WriteLine(follower.Output);
+            throw;
+        }
+
+        using var reader = cluster.Client(leader, cluster.Token("admin", "*"));
+        var events = (await Json.ReadAsync(await reader.GetAsync("api/v1/events")))["events"]!.AsArray();
+        var alert = Assert.Single(events, e => e!["type"]!.GetValue<string>() == "alert.raised");
+        Assert.Equal(2, alert!["seq"]!.GetValue<long>());
+        Assert.Equal("acme", alert["tenant_id"]!.GetValue<string>());
+        Assert.Equal("any-failure", alert["metadata"]!["alert"]!["rule"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task After_postgresql_restarts_the_instances_recover_by_themselves_and_subscribers_miss_nothing()
     {
         await using var cluster = await ClusterInstances.CreateAsync(postgres);
@@ -357,7 +392,9 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
                         return;
                     }
 
-                    if (message["type"]!.GetValue<string>() == "audit.event.published")
+                    // An alert event comes as audit.{kind}.alert, with its seq like any other.
+                    var type = message["type"]!.GetValue<string>();
+                    if (type == "audit.event.published" || type.EndsWith(".alert", StringComparison.Ordinal))
                     {
                         lock (_seqs)
                         {
