@@ -272,14 +272,14 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
         Assert.Single(roles, r => r.StartsWith("role leader", StringComparison.Ordinal));
     }
 
-    private static async Task<string> ReadyAsync(ClusterInstances cluster, ServerProcess instance)
+    internal static async Task<string> ReadyAsync(ClusterInstances cluster, ServerProcess instance)
     {
         using var client = cluster.Client(instance, null);
         var ready = await Json.ReadAsync(await client.GetAsync("ready"));
         return ready["checks"]!["ledger_cluster"]!["description"]!.GetValue<string>();
     }
 
-    private static async Task<JsonArray> PostUntilAcknowledgedAsync(HttpClient[] clients, int first, string body)
+    internal static async Task<JsonArray> PostUntilAcknowledgedAsync(HttpClient[] clients, int first, string body)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var failures = new List<string>();
