@@ -21,7 +21,7 @@ namespace AuditStream.Ledger;
 /// <see cref="LedgerOptions"/>. Producers call <see cref="AppendAsync"/>; validation, classification and
 /// canonicalization run on the caller's thread, so the writer only chains, hashes and inserts.
 /// </summary>
-public sealed class AuditLedger : IAsyncDisposable
+public sealed class AuditLedger : IEventAppender, IAsyncDisposable
 {
     private readonly EventPreparer _preparer;
     private readonly NoteSigner _signer;

@@ -18,6 +18,9 @@ internal sealed class ClusterCredential
     public const string SingleHeader = "X-AuditStream-Cluster-Single";
     public const string SignatureHeader = "X-AuditStream-Cluster-Signature";
 
+    /// <summary>The shape header's values: one event answered as one receipt, a batch, or the server's own append (<see cref="ClusterForwarder.AppendAsync"/>) answered with the writer's result.</summary>
+    public const string SingleShape = "1", BatchShape = "0", InternalShape = "internal";
+
     /// <summary>The tenant header's value for a caller whose token grants every tenant.</summary>
     public const string AllTenants = "*";
 
@@ -34,11 +37,10 @@ internal sealed class ClusterCredential
     }
 
     /// <summary>Adds the time, tenant, shape and signature headers for <paramref name="body"/> to <paramref name="request"/>.</summary>
-    public void Sign(HttpRequestMessage request, string? tenant, bool single, ReadOnlySpan<byte> body)
+    public void Sign(HttpRequestMessage request, string? tenant, string shape, ReadOnlySpan<byte> body)
     {
         var time = _time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var tenantValue = tenant ?? AllTenants;
-        var shape = single ? "1" : "0";
         request.Headers.Add(TimeHeader, time);
         request.Headers.Add(TenantHeader, Uri.EscapeDataString(tenantValue));
         request.Headers.Add(SingleHeader, shape);
@@ -49,19 +51,19 @@ internal sealed class ClusterCredential
     /// Checks the headers of <paramref name="request"/> against <paramref name="body"/>: null and the tenant (null for every
     /// tenant) and shape when they are the cluster's, else the rule that failed.
     /// </summary>
-    public (string? Rule, string? Tenant, bool Single) Verify(HttpRequest request, ReadOnlySpan<byte> body)
+    public (string? Rule, string? Tenant, string Shape) Verify(HttpRequest request, ReadOnlySpan<byte> body)
     {
         var headers = request.Headers;
         string? time = headers[TimeHeader], tenant = headers[TenantHeader], shape = headers[SingleHeader], signature = headers[SignatureHeader];
         if (time is null || tenant is null || shape is null || signature is null)
         {
-            return ($"must carry the cluster credential headers {TimeHeader}, {TenantHeader}, {SingleHeader} and {SignatureHeader} (user tokens are not accepted here)", null, false);
+            return ($"must carry the cluster credential headers {TimeHeader}, {TenantHeader}, {SingleHeader} and {SignatureHeader} (user tokens are not accepted here)", null, "");
         }
 
         if (!long.TryParse(time, NumberStyles.None, CultureInfo.InvariantCulture, out var sentMs)
             || (_time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(sentMs, 0, 253_402_300_799_999))).Duration() > MaxSkew)
         {
-            return ($"{TimeHeader} must be the sending time in Unix milliseconds, within {MaxSkew.TotalSeconds} s of this instance's clock", null, false);
+            return ($"{TimeHeader} must be the sending time in Unix milliseconds, within {MaxSkew.TotalSeconds} s of this instance's clock", null, "");
         }
 
         var tenantValue = Uri.UnescapeDataString(tenant);
@@ -77,10 +79,10 @@ internal sealed class ClusterCredential
 
         if (!CryptographicOperations.FixedTimeEquals(given, Mac(time, tenantValue, shape, body)))
         {
-            return ($"{SignatureHeader} must be the HMAC-SHA256 of the request under the cluster's key (AuditStream:Cluster:Secret, or the shared signing key)", null, false);
+            return ($"{SignatureHeader} must be the HMAC-SHA256 of the request under the cluster's key (AuditStream:Cluster:Secret, or the shared signing key)", null, "");
         }
 
-        return (null, tenantValue == AllTenants ? null : tenantValue, shape == "1");
+        return (null, tenantValue == AllTenants ? null : tenantValue, shape);
     }
 
     private byte[] Mac(string time, string tenant, string shape, ReadOnlySpan<byte> body)

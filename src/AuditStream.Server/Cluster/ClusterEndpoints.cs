@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AuditStream.Events;
+using AuditStream.Ledger;
 using AuditStream.Server.Api;
 using AuditStream.Server.Hosting;
 using AuditStream.Server.Operations;
@@ -43,7 +44,8 @@ internal static class ClusterEndpoints
             return Problems.NotLeader("The ledger is not open yet on this instance.");
         }
 
-        var (rule, tenant, single) = ledgers.Credential.Verify(http.Request, body.Span);
+        var (rule, tenant, shape) = ledgers.Credential.Verify(http.Request, body.Span);
+        var single = shape == ClusterCredential.SingleShape;
         if (rule is not null)
         {
             return Problems.Unauthorized("Only another instance of this cluster may forward appends here.", [new ProblemError(null, "cluster_credential", rule)]);
@@ -69,6 +71,11 @@ internal static class ClusterEndpoints
             return Problems.BadRequest("The forwarded body holds no events, a null, or several for a single-event request.", "body", "must be a JSON array of events");
         }
 
+        if (shape == ClusterCredential.InternalShape)
+        {
+            return await AppendInternalAsync(events, tenant, ledgers, options, cancellationToken);
+        }
+
         var misplaced = events
             .Select((e, i) => (e, i))
             .Where(x => tenant is null ? string.IsNullOrEmpty(x.e.TenantId) : x.e.TenantId is { } t && t != tenant)
@@ -81,5 +88,25 @@ internal static class ClusterEndpoints
 
         return await IngestCommit.CommitAsync(http, events, tenant, single, ledgers, options, metrics, cancellationToken)
             ?? Problems.NotLeader("This instance stepped down while the events waited; nothing was written.");
+    }
+
+    // The server's own events (alerts, stream activity) are appended as the follower's component would append them
+    // locally: with the tenant as default, events of no tenant allowed, and the writer's result as the answer.
+    private static async Task<IResult> AppendInternalAsync(AuditEvent[] events, string? tenant, LedgerService ledgers, ServerOptions options, CancellationToken cancellationToken)
+    {
+        var ledger = ledgers.Ledger;
+        try
+        {
+            var result = await ledger.AppendAsync(events, tenant, cancellationToken);
+            return Results.Json(InternalAppendResponse.From(result), ClusterJsonContext.Default.InternalAppendResponse);
+        }
+        catch (LedgerUnavailableException) when (!ledger.IsLeader)
+        {
+            return Problems.NotLeader("This instance stepped down while the events waited; nothing was written.");
+        }
+        catch (LedgerUnavailableException ex)
+        {
+            return Problems.Unavailable(ex.Message, options.RetryAfterSeconds);
+        }
     }
 }

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using AuditStream.Events;
+using AuditStream.Ledger;
 using AuditStream.Ledger.Cluster;
+using AuditStream.Ledger.Writing;
 using AuditStream.Server.Api;
 using AuditStream.Server.Hosting;
 using AuditStream.Server.Operations;
@@ -16,9 +18,11 @@ namespace AuditStream.Server.Cluster;
 /// Hands appends that reach a follower to the leader of the shared ledger (<see cref="ClusterEndpoints"/>), and answers the
 /// producer with the leader's response as it came: the same receipts and status codes as on the leader, sent only after
 /// its durable commit. Across a failover the same events go again, with the same ids (the follower gives every event
-/// without one an id before the first attempt), so a retry never writes an event twice.
+/// without one an id before the first attempt), so a retry never writes an event twice. The server's own components
+/// append through it too (<see cref="IEventAppender"/>): on the leader to the local ledger, on a follower to the leader,
+/// with the writer's result as the answer either way.
 /// </summary>
-internal sealed partial class ClusterForwarder : IDisposable
+internal sealed partial class ClusterForwarder : IEventAppender, IDisposable
 {
     private static readonly TimeSpan s_retryDelay = TimeSpan.FromMilliseconds(200);
 
@@ -29,6 +33,7 @@ internal sealed partial class ClusterForwarder : IDisposable
     private readonly ILogger _logger;
     private readonly HttpClient _http;
     private readonly ResiliencePipeline<IResult?> _pipeline;
+    private readonly ResiliencePipeline<LedgerAppendResult?> _internalPipeline;
 
     public ClusterForwarder(LedgerService ledgers, IOptions<ClusterOptions> options, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, TimeProvider time, ILogger<ClusterForwarder> logger)
     {
@@ -42,34 +47,14 @@ internal sealed partial class ClusterForwarder : IDisposable
             Timeout = _options.ForwardTimeout,
         };
 
-        // An attempt that found no leader, a leader that is gone or one that is no longer the leader yields null: try again
-        // (reading the leader row anew) until ForwardTimeout.
-        _pipeline = new ResiliencePipelineBuilder<IResult?> { TimeProvider = time }
-            .AddTimeout(_options.ForwardTimeout)
-            .AddRetry(new RetryStrategyOptions<IResult?>
-            {
-                ShouldHandle = new PredicateBuilder<IResult?>()
-                    .HandleResult(static r => r is null)
-                    .Handle<HttpRequestException>()
-                    .Handle<TaskCanceledException>(),
-                MaxRetryAttempts = int.MaxValue,
-                Delay = s_retryDelay,
-                BackoffType = DelayBackoffType.Constant,
-                UseJitter = true,
-            })
-            .Build();
+        _pipeline = UntilForwardTimeout<IResult>(time);
+        _internalPipeline = UntilForwardTimeout<LedgerAppendResult>(time);
     }
 
     /// <summary>The leader's response to <paramref name="events"/>, or 503 when no leader answered within <see cref="ClusterOptions.ForwardTimeout"/>.</summary>
     public async Task<IResult> ForwardAsync(HttpContext http, AuditEvent[] events, string? tenant, bool single, CancellationToken cancellationToken)
     {
-        // Ids first: a retry after a failover must name the same events.
-        var withIds = new AuditEvent[events.Length];
-        for (var i = 0; i < events.Length; i++)
-        {
-            withIds[i] = events[i].Id is null ? events[i] with { Id = Guid.CreateVersion7() } : events[i];
-        }
-
+        var withIds = WithIds(events);
         var body = JsonSerializer.SerializeToUtf8Bytes(withIds, AuditEventReading.Array);
         var credential = _ledgers.Credential;
         string? lastProblem = null;
@@ -83,17 +68,8 @@ internal sealed partial class ClusterForwarder : IDisposable
                         return local;
                     }
 
-                    var leader = await _ledgers.Ledger.Cluster!.ReadLeaderAsync(ct);
-                    if (!leader.LeaseValid || leader.AdvertisedUrl is null || leader.Holder == _options.InstanceId)
-                    {
-                        lastProblem = !leader.LeaseValid ? "no instance holds the leader lease"
-                            : leader.AdvertisedUrl is null ? $"the leader {leader.Holder} advertises no URL ({ClusterOptions.SectionName}:AdvertisedUrl)"
-                            : "this instance is being elected";
-                        return null;
-                    }
-
-                    lastProblem = $"the leader {leader.Holder} at {leader.AdvertisedUrl} did not answer";
-                    return await SendAsync(http, new Uri(new Uri(leader.AdvertisedUrl), ClusterEndpoints.Path), credential, body, tenant, single, ct);
+                    var target = await LeaderAsync(problem => lastProblem = problem, ct);
+                    return target is null ? null : await SendAsync(http, target, credential, body, tenant, single, ct);
                 },
                 cancellationToken);
             _ledgers.Ledger.Cluster?.WakeFollower();
@@ -109,13 +85,144 @@ internal sealed partial class ClusterForwarder : IDisposable
         }
     }
 
+    /// <summary>
+    /// Appends the server's own <paramref name="events"/>: to the local ledger while this instance leads it (or when it is
+    /// not shared), else to the leader. Throws <see cref="LedgerUnavailableException"/> when no leader answered within
+    /// <see cref="ClusterOptions.ForwardTimeout"/>; the events may have been committed, and appending them again is safe.
+    /// </summary>
+    public async Task<LedgerAppendResult> AppendAsync(IReadOnlyList<AuditEvent> events, string? defaultTenant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var ledger = _ledgers.Ledger;
+        if (ledger.Cluster is null)
+        {
+            return await ledger.AppendAsync(events, defaultTenant, cancellationToken);
+        }
+
+        var withIds = WithIds(events);
+        var body = JsonSerializer.SerializeToUtf8Bytes(withIds, AuditEventReading.Array);
+        string? lastProblem = null;
+        try
+        {
+            var result = await _internalPipeline.ExecuteAsync(
+                async ct =>
+                {
+                    if (ledger.IsLeader)
+                    {
+                        try
+                        {
+                            return await ledger.AppendAsync(withIds, defaultTenant, ct);
+                        }
+                        catch (LedgerUnavailableException) when (!ledger.IsLeader)
+                        {
+                            // Stepped down while the events waited: nothing was written; the new leader takes them.
+                        }
+                    }
+
+                    var target = await LeaderAsync(problem => lastProblem = problem, ct);
+                    if (target is null)
+                    {
+                        return null;
+                    }
+
+                    return await SendInternalAsync(target, body, defaultTenant, ct);
+                },
+                cancellationToken);
+            ledger.Cluster.WakeFollower();
+            return result!;
+        }
+        catch (Polly.Timeout.TimeoutRejectedException ex)
+        {
+            Log.ForwardTimedOut(_logger, events.Count, _options.ForwardTimeout.TotalSeconds, lastProblem ?? "");
+            throw new LedgerUnavailableException(
+                $"No leader acknowledged {events.Count} internal event(s) within {_options.ForwardTimeout.TotalSeconds} s ({ClusterOptions.SectionName}:ForwardTimeout): {lastProblem}. " +
+                "They may have been committed; appending them again with their ids is safe.",
+                ex);
+        }
+    }
+
     public void Dispose() => _http.Dispose();
+
+    // An attempt that found no leader, a leader that is gone or one that is no longer the leader yields null: try again
+    // (reading the leader row anew) until ForwardTimeout.
+    private ResiliencePipeline<T?> UntilForwardTimeout<T>(TimeProvider time)
+        where T : class =>
+        new ResiliencePipelineBuilder<T?> { TimeProvider = time }
+            .AddTimeout(_options.ForwardTimeout)
+            .AddRetry(new RetryStrategyOptions<T?>
+            {
+                ShouldHandle = new PredicateBuilder<T?>()
+                    .HandleResult(static r => r is null)
+                    .Handle<HttpRequestException>()
+                    .Handle<TaskCanceledException>(),
+                MaxRetryAttempts = int.MaxValue,
+                Delay = s_retryDelay,
+                BackoffType = DelayBackoffType.Constant,
+                UseJitter = true,
+            })
+            .Build();
+
+    // Ids first: a retry after a failover must name the same events.
+    private static AuditEvent[] WithIds(IReadOnlyList<AuditEvent> events)
+    {
+        var withIds = new AuditEvent[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            withIds[i] = events[i].Id is null ? events[i] with { Id = Guid.CreateVersion7() } : events[i];
+        }
+
+        return withIds;
+    }
+
+    /// <summary>The leader's endpoint for forwarded appends, or null (and why, to <paramref name="problem"/>) when there is none to ask now.</summary>
+    private async Task<Uri?> LeaderAsync(Action<string> problem, CancellationToken cancellationToken)
+    {
+        var leader = await _ledgers.Ledger.Cluster!.ReadLeaderAsync(cancellationToken);
+        if (!leader.LeaseValid || leader.AdvertisedUrl is null || leader.Holder == _options.InstanceId)
+        {
+            problem(!leader.LeaseValid ? "no instance holds the leader lease"
+                : leader.AdvertisedUrl is null ? $"the leader {leader.Holder} advertises no URL ({ClusterOptions.SectionName}:AdvertisedUrl)"
+                : "this instance is being elected");
+            return null;
+        }
+
+        problem($"the leader {leader.Holder} at {leader.AdvertisedUrl} did not answer");
+        return new Uri(new Uri(leader.AdvertisedUrl), ClusterEndpoints.Path);
+    }
+
+    private async Task<LedgerAppendResult?> SendInternalAsync(Uri target, byte[] body, string? tenant, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        _ledgers.Credential.Sign(request, tenant, ClusterCredential.InternalShape, body);
+        using var response = await _http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.MisdirectedRequest)
+        {
+            return null;
+        }
+
+        if (response.StatusCode is HttpStatusCode.ServiceUnavailable)
+        {
+            throw new LedgerUnavailableException($"The leader at {target.Authority} could not append: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            // The leader refused the request itself (credential, body): a bug or a misconfiguration, not a state to wait out.
+            throw new InvalidOperationException($"The leader at {target.Authority} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        }
+
+        await using var content = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var answer = await JsonSerializer.DeserializeAsync(content, ClusterJsonContext.Default.InternalAppendResponse, cancellationToken)
+            ?? throw new InvalidOperationException($"The leader at {target.Authority} answered an internal append with null.");
+        return answer.ToResult();
+    }
 
     private async Task<IResult?> SendAsync(HttpContext http, Uri target, ClusterCredential credential, byte[] body, string? tenant, bool single, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        credential.Sign(request, tenant, single, body);
+        credential.Sign(request, tenant, single ? ClusterCredential.SingleShape : ClusterCredential.BatchShape, body);
         using var response = await _http.SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.MisdirectedRequest)
         {

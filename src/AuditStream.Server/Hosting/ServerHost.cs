@@ -2,6 +2,7 @@ using AuditStream.Classification;
 using AuditStream.Events;
 using AuditStream.Ledger;
 using AuditStream.Ledger.Cluster;
+using AuditStream.Ledger.Writing;
 using AuditStream.Server.Api;
 using AuditStream.Server.Cluster;
 using AuditStream.Server.Auth;
@@ -65,6 +66,7 @@ public static partial class ServerHost
             sp.GetRequiredService<IOptions<ValidationOptions>>().Value, sp.GetRequiredService<IOptions<ClassifierOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<LedgerService>();
         services.AddSingleton<ClusterForwarder>();
+        services.AddSingleton<IEventAppender>(sp => sp.GetRequiredService<ClusterForwarder>());
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
         services.AddCommitSignal(configuration);
 

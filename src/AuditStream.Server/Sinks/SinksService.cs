@@ -1,5 +1,6 @@
 using AuditStream.Ledger;
 using AuditStream.Ledger.Cluster;
+using AuditStream.Ledger.Writing;
 using AuditStream.Server.Hosting;
 using AuditStream.Sinks.Alerts;
 using AuditStream.Sinks.Configuration;
@@ -23,6 +24,7 @@ internal sealed class SinksService(
     IOptions<LedgerOptions> ledgerOptions,
     IOptions<ClusterOptions> clusterOptions,
     LedgerService ledgers,
+    IEventAppender appender,
     TimeProvider time,
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
@@ -65,13 +67,13 @@ internal sealed class SinksService(
 
         if (rules.Enabled && rules.Rules.Count > 0)
         {
-            _alerts = new AlertEvaluator(rules, ledger, _state, time, loggerFactory.CreateLogger<AlertEvaluator>(), holder);
+            _alerts = new AlertEvaluator(rules, ledger, _state, time, loggerFactory.CreateLogger<AlertEvaluator>(), holder, appender);
             _alerts.Start();
         }
 
         if (rules.Enabled && rules.SinkLag.Enabled && _runners.Count > 0)
         {
-            _lagWatch = new SinkLagWatch(rules.SinkLag, _runners, ledger, time, loggerFactory.CreateLogger<SinkLagWatch>());
+            _lagWatch = new SinkLagWatch(rules.SinkLag, _runners, appender, time, loggerFactory.CreateLogger<SinkLagWatch>());
             _lagWatch.Start();
         }
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using AuditStream.Events;
-using AuditStream.Server.Hosting;
+using AuditStream.Ledger.Writing;
 using AuditStream.Streaming.Hub;
 using Microsoft.Extensions.Options;
 
@@ -26,8 +26,9 @@ internal sealed partial class StreamActivityRecorder : IStreamActivitySink, IHos
     private int _inWindow;
     private Task _loop = Task.CompletedTask;
 
-    public StreamActivityRecorder(IOptions<HubOptions> options, LedgerService ledgers, TimeProvider time, ILogger<StreamActivityRecorder> logger)
-        : this(options.Value, (e, tenant, ct) => ledgers.Ledger.AppendAsync([e], tenant, ct), time, logger)
+    /// <summary>Writes through <paramref name="appender"/>: on a follower of a shared ledger, to the leader.</summary>
+    public StreamActivityRecorder(IOptions<HubOptions> options, IEventAppender appender, TimeProvider time, ILogger<StreamActivityRecorder> logger)
+        : this(options.Value, (e, tenant, ct) => appender.AppendAsync([e], tenant, ct), time, logger)
     {
     }
 

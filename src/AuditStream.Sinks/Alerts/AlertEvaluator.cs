@@ -33,6 +33,7 @@ public sealed partial class AlertEvaluator : FeedCursor
 
     private readonly AlertOptions _options;
     private readonly AuditLedger _ledger;
+    private readonly IEventAppender _appender;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly AlertEngine _engine;
@@ -42,15 +43,18 @@ public sealed partial class AlertEvaluator : FeedCursor
 
     /// <summary>
     /// Creates the evaluator; <see cref="FeedCursor.Start"/> begins reading once this instance holds the <c>alerts</c>
-    /// lease, taken as <paramref name="holder"/> (default: <see cref="LeaseHolder.Local"/>).
+    /// lease, taken as <paramref name="holder"/> (default: <see cref="LeaseHolder.Local"/>). Alerts go through
+    /// <paramref name="appender"/> (default: <paramref name="ledger"/> itself), which on a follower of a shared ledger
+    /// must reach the leader: the lease may well be held by a follower.
     /// </summary>
-    public AlertEvaluator(AlertOptions options, AuditLedger ledger, ISinkStateStore state, TimeProvider time, ILogger logger, LeaseHolder? holder = null)
+    public AlertEvaluator(AlertOptions options, AuditLedger ledger, ISinkStateStore state, TimeProvider time, ILogger logger, LeaseHolder? holder = null, IEventAppender? appender = null)
         : base(CursorName, state, holder, time, logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(ledger);
         _options = options;
         _ledger = ledger;
+        _appender = appender ?? ledger;
         _time = time;
         _logger = logger;
         _engine = new AlertEngine(options.Rules, time);
@@ -157,7 +161,7 @@ public sealed partial class AlertEvaluator : FeedCursor
         {
             try
             {
-                var result = await _ledger.AppendAsync(alerts, defaultTenant: null, cancellationToken).ConfigureAwait(false);
+                var result = await _appender.AppendAsync(alerts, defaultTenant: null, cancellationToken).ConfigureAwait(false);
                 if (result.IsInvalid)
                 {
                     // A rule produced an event the ledger refuses (a bug, not a transient state): report it and go on.

@@ -1,6 +1,7 @@
 using System.Globalization;
 using AuditStream.Events;
 using AuditStream.Ledger;
+using AuditStream.Ledger.Writing;
 using AuditStream.Sinks.Runtime;
 using Microsoft.Extensions.Logging;
 
@@ -19,7 +20,7 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
 
     private readonly SinkLagOptions _options;
     private readonly IReadOnlyList<SinkRunner> _runners;
-    private readonly AuditLedger _ledger;
+    private readonly IEventAppender _appender;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Dictionary<string, long> _open = [];
@@ -28,12 +29,12 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
     private long _fired;
     private long _resolved;
 
-    /// <summary>Creates the watch; <see cref="Start"/> begins checking.</summary>
-    public SinkLagWatch(SinkLagOptions options, IReadOnlyList<SinkRunner> runners, AuditLedger ledger, TimeProvider time, ILogger logger)
+    /// <summary>Creates the watch; <see cref="Start"/> begins checking. Alerts go through <paramref name="appender"/> (the ledger itself, or the server's path to the leader of a shared ledger).</summary>
+    public SinkLagWatch(SinkLagOptions options, IReadOnlyList<SinkRunner> runners, IEventAppender appender, TimeProvider time, ILogger logger)
     {
         _options = options;
         _runners = runners;
-        _ledger = ledger;
+        _appender = appender;
         _time = time;
         _logger = logger;
     }
@@ -69,7 +70,7 @@ public sealed partial class SinkLagWatch : IAsyncDisposable
 
         if (alerts.Count > 0)
         {
-            var result = await _ledger.AppendAsync(alerts, defaultTenant: null, cancellationToken).ConfigureAwait(false);
+            var result = await _appender.AppendAsync(alerts, defaultTenant: null, cancellationToken).ConfigureAwait(false);
             if (result.IsInvalid)
             {
                 Log.Invalid(_logger, string.Join("; ", result.Errors));

@@ -51,12 +51,18 @@ internal sealed class ClusterInstances : IAsyncDisposable
         return environment;
     }
 
-    /// <summary>Starts one more instance and waits until it listens.</summary>
-    public async Task<ServerProcess> StartAsync()
+    /// <summary>Starts one more instance, with <paramref name="settings"/> over the cluster's environment, and waits until it listens.</summary>
+    public async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var port = FreePort();
         var data = Path.Combine(_root, $"instance-{_processes.Count}");
-        var process = await ServerProcess.StartAsync(data, Environment(port), $"http://127.0.0.1:{port}");
+        var environment = Environment(port);
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            environment[name] = value;
+        }
+
+        var process = await ServerProcess.StartAsync(data, environment, $"http://127.0.0.1:{port}");
         _processes.Add(process);
         return process;
     }

@@ -173,6 +173,66 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
     }
 
     [Fact]
+    public async Task A_followers_own_stream_activity_is_committed_once_through_the_leader()
+    {
+        await using var cluster = await ClusterInstances.CreateAsync(postgres);
+        var leader = await cluster.StartAsync();
+        var follower = await cluster.StartAsync(new Dictionary<string, string?> { ["AuditStream__Hub__RecordActivity"] = "true" });
+        Assert.Contains("role follower", await ReadyAsync(cluster, follower), StringComparison.Ordinal);
+
+        // The leader records no activity of its own: whatever reaches its ledger came from the follower.
+        await using var watching = await Subscriber.StartAsync(since => cluster.StreamAddress(leader, $"&since_seq={since}"));
+        await using (var subscriber = await Subscriber.StartAsync(since => cluster.StreamAddress(follower, $"&since_seq={since}")))
+        {
+            await watching.WaitForAsync(1);
+            await subscriber.WaitForAsync(1);
+        }
+
+        using var reader = cluster.Client(leader, cluster.Token("admin", "*"));
+        var page = await Json.ReadAsync(await reader.GetAsync("api/v1/events"));
+        var events = page["events"]!.AsArray();
+        var opened = Assert.Single(events, e => e!["type"]!.GetValue<string>() == "stream.connection.opened");
+        Assert.Equal("system", opened!["category"]!.GetValue<string>());
+        Assert.Equal(1, opened["seq"]!.GetValue<long>());
+        Assert.Equal([1L], watching.Seqs);
+    }
+
+    [Fact]
+    public async Task An_alert_raised_on_a_follower_holding_the_alerts_lease_is_committed_once_through_the_leader()
+    {
+        await using var cluster = await ClusterInstances.CreateAsync(postgres);
+        var leader = await cluster.StartAsync();
+
+        // Only the follower has rules, so it holds the alerts lease.
+        var follower = await cluster.StartAsync(new Dictionary<string, string?>
+        {
+            ["AuditStream__Sinks__Alerts__Rules__0__Name"] = "any-failure",
+            ["AuditStream__Sinks__Alerts__Rules__0__Filter__EventTypes__0"] = "auth.failure",
+        });
+        Assert.Contains("role follower", await ReadyAsync(cluster, follower), StringComparison.Ordinal);
+
+        await using var watching = await Subscriber.StartAsync(since => cluster.StreamAddress(leader, $"&since_seq={since}"));
+        using var producer = cluster.Client(leader, cluster.Token("operator", "acme", AuditClaims.WriteScope));
+        await Json.PostEventsAsync(producer, Json.Event(1, "auth.failure", "warning", "security"));
+        try
+        {
+            await watching.WaitForAsync(2);
+        }
+        catch (InvalidOperationException)
+        {
+            output.WriteLine(follower.Output);
+            throw;
+        }
+
+        using var reader = cluster.Client(leader, cluster.Token("admin", "*"));
+        var events = (await Json.ReadAsync(await reader.GetAsync("api/v1/events")))["events"]!.AsArray();
+        var alert = Assert.Single(events, e => e!["type"]!.GetValue<string>() == "alert.raised");
+        Assert.Equal(2, alert!["seq"]!.GetValue<long>());
+        Assert.Equal("acme", alert["tenant_id"]!.GetValue<string>());
+        Assert.Equal("any-failure", alert["metadata"]!["alert"]!["rule"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task After_postgresql_restarts_the_instances_recover_by_themselves_and_subscribers_miss_nothing()
     {
         await using var cluster = await ClusterInstances.CreateAsync(postgres);
@@ -212,14 +272,14 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
         Assert.Single(roles, r => r.StartsWith("role leader", StringComparison.Ordinal));
     }
 
-    private static async Task<string> ReadyAsync(ClusterInstances cluster, ServerProcess instance)
+    internal static async Task<string> ReadyAsync(ClusterInstances cluster, ServerProcess instance)
     {
         using var client = cluster.Client(instance, null);
         var ready = await Json.ReadAsync(await client.GetAsync("ready"));
         return ready["checks"]!["ledger_cluster"]!["description"]!.GetValue<string>();
     }
 
-    private static async Task<JsonArray> PostUntilAcknowledgedAsync(HttpClient[] clients, int first, string body)
+    internal static async Task<JsonArray> PostUntilAcknowledgedAsync(HttpClient[] clients, int first, string body)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var failures = new List<string>();
@@ -332,7 +392,9 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
                         return;
                     }
 
-                    if (message["type"]!.GetValue<string>() == "audit.event.published")
+                    // An alert event comes as audit.{kind}.alert, with its seq like any other.
+                    var type = message["type"]!.GetValue<string>();
+                    if (type == "audit.event.published" || type.EndsWith(".alert", StringComparison.Ordinal))
                     {
                         lock (_seqs)
                         {
