@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace AuditStream.Checkpoints;
@@ -15,17 +14,8 @@ public static class Cosignature
     public const byte Ed25519Type = 0x04;
 
     /// <summary>Key ID = SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key)[:4] (tlog-cosignature §Format).</summary>
-    public static uint ComputeKeyId(string cosignerName, ReadOnlySpan<byte> publicKey)
-    {
-        ArgumentNullException.ThrowIfNull(cosignerName);
-        var name = Encoding.UTF8.GetBytes(cosignerName);
-        var input = new byte[name.Length + 2 + publicKey.Length];
-        name.CopyTo(input, 0);
-        input[name.Length] = (byte)'\n';
-        input[name.Length + 1] = Ed25519Type;
-        publicKey.CopyTo(input.AsSpan(name.Length + 2));
-        return BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData(input));
-    }
+    public static uint ComputeKeyId(string cosignerName, ReadOnlySpan<byte> publicKey) =>
+        NoteFormat.ComputeKeyId(cosignerName, Ed25519Type, publicKey);
 
     /// <summary>The signed message: <c>cosignature/v1\ntime T\n</c> then the checkpoint's note text (tlog-cosignature §Ed25519 signed message).</summary>
     public static byte[] Message(string checkpointText, ulong timestamp) =>

@@ -30,38 +30,13 @@ public sealed class CosignatureVerifier
     public static bool TryParse(string? verifierKey, [NotNullWhen(true)] out CosignatureVerifier? verifier, [NotNullWhen(false)] out string? error)
     {
         verifier = null;
-        var parts = verifierKey?.Trim().Split('+', 3);
-        if (parts is not { Length: 3 } || !NoteFormat.IsValidKeyName(parts[0]))
+        var trimmed = verifierKey?.Trim();
+        if (!NoteFormat.TryParseEd25519VerifierKey(trimmed, Cosignature.Ed25519Type, out var name, out var keyId, out var publicKey, out error))
         {
-            error = "expected <name>+<8 hex digits>+<base64 key>";
             return false;
         }
 
-        if (!NoteFormat.TryParseKeyId(parts[1], out var keyId))
-        {
-            error = "the key ID is not 8 lowercase hex digits";
-            return false;
-        }
-
-        if (!NoteFormat.TryDecodeBase64(parts[2], out var typed) || typed.Length != 33 || typed[0] != Cosignature.Ed25519Type)
-        {
-            error = "the key is not base64 of 0x04 followed by a 32-byte Ed25519 public key";
-            return false;
-        }
-
-        if (Cosignature.ComputeKeyId(parts[0], typed.AsSpan(1)) != keyId)
-        {
-            error = "the key ID does not match the name and public key";
-            return false;
-        }
-
-        if (!PublicKey.TryImport(SignatureAlgorithm.Ed25519, typed.AsSpan(1), KeyBlobFormat.RawPublicKey, out var publicKey))
-        {
-            error = "the public key is not a valid Ed25519 point";
-            return false;
-        }
-
-        verifier = new CosignatureVerifier(parts[0], keyId, publicKey!, verifierKey!.Trim());
+        verifier = new CosignatureVerifier(name, keyId, publicKey, trimmed!);
         error = null;
         return true;
     }

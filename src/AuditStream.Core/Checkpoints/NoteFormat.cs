@@ -116,18 +116,103 @@ internal static class NoteFormat
     }
 
     /// <summary>Key ID = SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ public key)[:4], big-endian (signed-note §Ed25519 signatures).</summary>
-    public static uint ComputeEd25519KeyId(string keyName, ReadOnlySpan<byte> publicKey)
+    public static uint ComputeEd25519KeyId(string keyName, ReadOnlySpan<byte> publicKey) => ComputeKeyId(keyName, Ed25519Type, publicKey);
+
+    /// <summary>
+    /// The key ID of a verifier key: the first 4 bytes (big-endian) of SHA-256(name ‖ 0x0A ‖ <paramref name="type"/> ‖ key)
+    /// (c2sp.org/signed-note; tlog-cosignature uses the same with its own type byte).
+    /// </summary>
+    public static uint ComputeKeyId(string keyName, byte type, ReadOnlySpan<byte> publicKey)
     {
+        ArgumentNullException.ThrowIfNull(keyName);
         var nameLength = Encoding.UTF8.GetByteCount(keyName);
         var input = new byte[nameLength + 2 + publicKey.Length];
         Encoding.UTF8.GetBytes(keyName, input);
         input[nameLength] = (byte)'\n';
-        input[nameLength + 1] = Ed25519Type;
+        input[nameLength + 1] = type;
         publicKey.CopyTo(input.AsSpan(nameLength + 2));
 
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(input, hash);
         return BinaryPrimitives.ReadUInt32BigEndian(hash);
+    }
+
+    /// <summary>
+    /// Parses an Ed25519 verifier key <c>name+hex(id)+base64(type ‖ 32-byte public key)</c> whose type byte must be
+    /// <paramref name="type"/> (0x01 for note signers, 0x04 for cosigners); on failure <paramref name="error"/> says what is wrong.
+    /// </summary>
+    internal static bool TryParseEd25519VerifierKey(
+        string? verifierKey,
+        byte type,
+        [NotNullWhen(true)] out string? name,
+        out uint keyId,
+        [NotNullWhen(true)] out NSec.Cryptography.PublicKey? publicKey,
+        [NotNullWhen(false)] out string? error)
+    {
+        name = null;
+        keyId = 0;
+        publicKey = null;
+        if (verifierKey is null)
+        {
+            error = "the key is null";
+            return false;
+        }
+
+        // name+id+key; the name has no '+', the base64 key may.
+        var parts = verifierKey.Split('+', 3);
+        if (parts.Length != 3)
+        {
+            error = "expected <name>+<8 hex digits>+<base64 key>";
+            return false;
+        }
+
+        var (keyName, idText, keyText) = (parts[0], parts[1], parts[2]);
+        if (!IsValidKeyName(keyName))
+        {
+            error = "the key name is empty or contains a space, '+' or control character";
+            return false;
+        }
+
+        if (!TryParseKeyId(idText, out keyId))
+        {
+            error = "the key ID is not 8 lowercase hex digits";
+            return false;
+        }
+
+        if (!TryDecodeBase64(keyText, out var typedKey) || typedKey.Length == 0)
+        {
+            error = "the key is not canonical base64";
+            return false;
+        }
+
+        if (typedKey[0] != type)
+        {
+            error = $"unsupported signature type 0x{typedKey[0]:x2} (only 0x{type:x2} Ed25519 is supported)";
+            return false;
+        }
+
+        if (typedKey.Length != 1 + Ed25519PublicKeySize)
+        {
+            error = $"an Ed25519 public key is {Ed25519PublicKeySize} bytes, not {typedKey.Length - 1}";
+            return false;
+        }
+
+        var rawKey = typedKey.AsSpan(1);
+        if (ComputeKeyId(keyName, type, rawKey) != keyId)
+        {
+            error = "the key ID does not match the key name and public key";
+            return false;
+        }
+
+        if (!NSec.Cryptography.PublicKey.TryImport(NSec.Cryptography.SignatureAlgorithm.Ed25519, rawKey, NSec.Cryptography.KeyBlobFormat.RawPublicKey, out publicKey) || publicKey is null)
+        {
+            error = "the public key is not a valid Ed25519 point";
+            return false;
+        }
+
+        name = keyName;
+        error = null;
+        return true;
     }
 
     /// <summary>Key IDs are written as exactly 8 lowercase hex digits (signed-note §Conventions).</summary>

@@ -45,65 +45,12 @@ public sealed class NoteVerifier
         [NotNullWhen(false)] out string? error)
     {
         verifier = null;
-        if (verifierKey is null)
+        if (!NoteFormat.TryParseEd25519VerifierKey(verifierKey, NoteFormat.Ed25519Type, out var name, out var keyId, out var publicKey, out error))
         {
-            error = "the key is null";
             return false;
         }
 
-        // name+id+key; the name has no '+', the base64 key may.
-        var parts = verifierKey.Split('+', 3);
-        if (parts.Length != 3)
-        {
-            error = "expected <name>+<8 hex digits>+<base64 key>";
-            return false;
-        }
-
-        var (name, idText, keyText) = (parts[0], parts[1], parts[2]);
-        if (!NoteFormat.IsValidKeyName(name))
-        {
-            error = "the key name is empty or contains a space, '+' or control character";
-            return false;
-        }
-
-        if (!NoteFormat.TryParseKeyId(idText, out var keyId))
-        {
-            error = "the key ID is not 8 lowercase hex digits";
-            return false;
-        }
-
-        if (!NoteFormat.TryDecodeBase64(keyText, out var typedKey) || typedKey.Length == 0)
-        {
-            error = "the key is not canonical base64";
-            return false;
-        }
-
-        if (typedKey[0] != NoteFormat.Ed25519Type)
-        {
-            error = $"unsupported signature type 0x{typedKey[0]:x2} (only 0x01 Ed25519 is supported)";
-            return false;
-        }
-
-        if (typedKey.Length != 1 + NoteFormat.Ed25519PublicKeySize)
-        {
-            error = $"an Ed25519 public key is {NoteFormat.Ed25519PublicKeySize} bytes, not {typedKey.Length - 1}";
-            return false;
-        }
-
-        var rawKey = typedKey.AsSpan(1);
-        if (NoteFormat.ComputeEd25519KeyId(name, rawKey) != keyId)
-        {
-            error = "the key ID does not match the key name and public key";
-            return false;
-        }
-
-        if (!PublicKey.TryImport(SignatureAlgorithm.Ed25519, rawKey, KeyBlobFormat.RawPublicKey, out var publicKey) || publicKey is null)
-        {
-            error = "the public key is not a valid Ed25519 point";
-            return false;
-        }
-
-        verifier = new NoteVerifier(name, keyId, publicKey, verifierKey);
+        verifier = new NoteVerifier(name, keyId, publicKey, verifierKey!);
         error = null;
         return true;
     }
