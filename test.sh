@@ -145,7 +145,10 @@ fi
 # The benchmark harness (issue 7) must not rot: a seconds-long smoke run of every system (AuditStream, SignalR,
 # nats-server, raw loopback) through the load generator; it installs nats-server itself when missing.
 smoke_log="$log_dir/smoke.log"
-if bash bench/run.sh --smoke >"$smoke_log" 2>&1 && grep -q "^| smoke" "$smoke_log"; then
+# Every system's row must carry latency figures (a p50, not "–"): a load generator that counts deliveries but times
+# none would otherwise pass unnoticed.
+smoke_untimed() { awk -F'|' 'NF >= 17 && $2 ~ /^ smoke / && $8 ~ /–/ { print $3 }' "$smoke_log"; }
+if bash bench/run.sh --smoke >"$smoke_log" 2>&1 && [ "$(awk -F'|' 'NF >= 17 && $2 ~ /^ smoke /' "$smoke_log" | wc -l)" -ge 4 ] && [ -z "$(smoke_untimed)" ]; then
   echo "bench smoke: 1 passed"
   passed=$((passed + 1))
 else
