@@ -14,7 +14,7 @@
 # Environment: RUNS=3, WARMUP=2, MEASURE=8, DRAIN=1 (seconds), SYSTEMS="auditstream signalr nats raw",
 #   MT_CLIENTS="100 1000" (max-throughput client counts; add 10000 on a quiet box), MAX_OFFERED=5000000 (msgs/s offered
 #   in max-throughput: events/s = MAX_OFFERED / clients, 0 = closed loop above 25,000), PORT=5091 (the systems use
-#   PORT..PORT+4), OUT=bench/results/<UTC date>, SOURCES and LOADGEN_ARGS as in bench/run-stream.sh.
+#   PORT..PORT+4), OUT=bench/results/<UTC date> (or <UTC date>/<HHMMSS> when that already holds a run), SOURCES and LOADGEN_ARGS as in bench/run-stream.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,9 @@ fi
 runs=${RUNS:-3} warmup=${WARMUP:-2} measure=${MEASURE:-8} drain=${DRAIN:-1} port=${PORT:-5091}
 systems=(${SYSTEMS:-auditstream signalr nats raw})
 out=${OUT:-bench/results/$(date -u +%Y-%m-%d)}
+# A second run on the same day gets its own directory: the report pairs rows by run index, so rows of two
+# invocations in one results.csv would pair runs that were not neighbours in time.
+if [ -f "$out/results.csv" ]; then out="$out/$(date -u +%H%M%S)"; fi
 csv=$out/results.csv
 
 if [[ " ${systems[*]} " == *" nats "* ]] && ! command -v nats-server >/dev/null; then
