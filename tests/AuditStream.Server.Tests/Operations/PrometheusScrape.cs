@@ -35,6 +35,26 @@ internal sealed partial class PrometheusScrape
         return Parse(await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>
+    /// Scrapes until the sum of <paramref name="name"/>'s samples with <paramref name="labels"/> is
+    /// <paramref name="expected"/> (a counter may be bumped just after the response the test waited for is written), or
+    /// 10 s pass; returns the last scrape either way, so the caller's assertion reports the value seen.
+    /// </summary>
+    public static async Task<PrometheusScrape> ReadWhenAsync(TestServer server, double expected, string name, params (string Name, string Value)[] labels)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var scrape = await ReadAsync(server);
+            if (scrape.Value(name, labels) == expected || deadline.IsCancellationRequested)
+            {
+                return scrape;
+            }
+
+            await Task.Delay(20, CancellationToken.None);
+        }
+    }
+
     public static PrometheusScrape Parse(string text)
     {
         var samples = new List<Sample>();

@@ -38,7 +38,7 @@ public sealed class StreamConnectionLimitTests
         clients.Add((await StreamClient.ConnectEstablishedAsync(server, server.Token("auditor", "beta", subject: "hostile"))).Client);
         clients.Add((await StreamClient.ConnectEstablishedAsync(server, server.Token("admin", "*"))).Client);
 
-        var scrape = await PrometheusScrape.ReadAsync(server);
+        var scrape = await PrometheusScrape.ReadWhenAsync(server, 2, "audit_websocket_connections_refused_total", ("reason", "max_clients_per_subject"));
         Assert.Equal(2, scrape.Value("audit_websocket_connections_refused_total", ("reason", "max_clients_per_subject")));
         Assert.Equal(0, scrape.Value("audit_websocket_connections_refused_total", ("reason", "max_clients_per_address")));
     }
