@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace AuditStream.Sinks.Elasticsearch;
 
-/// <summary>The composable index template for audit events: keywords for ids and enums, dates, an IP for <c>source.ip</c>.</summary>
+/// <summary>The composable index template for audit events: keywords for ids and enums, dates, an IP for <c>source.ip</c>, <c>pii</c> kept unparsed.</summary>
 internal static class IndexTemplate
 {
     private static readonly string[] s_keywords =
@@ -46,6 +46,12 @@ internal static class IndexTemplate
             w.WriteString("type", "object");
             w.WriteBoolean("dynamic", true);
             w.WriteEndObject();
+
+            // pii is an object for a sink that forwards it but "[masked]" or "[erased]" otherwise (and after an erasure):
+            // a dynamic mapping would take the first document's shape and refuse every later one of the other. Kept in
+            // _source, not indexed; the envelope (ciphertext) is never searched either.
+            Unparsed(w, "pii");
+            Unparsed(w, "pii_envelope");
             w.WriteEndObject();
             w.WriteEndObject();
             w.WriteEndObject();
@@ -56,6 +62,14 @@ internal static class IndexTemplate
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void Unparsed(Utf8JsonWriter w, string name)
+    {
+        w.WriteStartObject(name);
+        w.WriteString("type", "object");
+        w.WriteBoolean("enabled", false);
+        w.WriteEndObject();
     }
 
     private static void Field(Utf8JsonWriter w, string name, string type)
