@@ -5,6 +5,9 @@ namespace AuditStream.Sinks.Runtime;
 /// <summary>Re-driving dead letters, on the instance that runs the sink or on any other (the dead letters are shared).</summary>
 public sealed partial class SinkRunner
 {
+    /// <summary>How soon a re-drive asks again for the cluster-wide claim that another instance holds.</summary>
+    private static readonly TimeSpan s_redriveRetry = TimeSpan.FromMilliseconds(100);
+
     /// <summary>
     /// Asks the runner to deliver dead letters again (all of them, or those at <paramref name="seqs"/>) before its next batch
     /// (or, while another instance runs the sink, at once from here); the task completes with how many were delivered (the others stay, with their new reason) once the runner has done it.
@@ -41,13 +44,50 @@ public sealed partial class SinkRunner
 
     private async Task RedriveAsync(CursorLease? lease, CancellationToken cancellationToken)
     {
-        if (!Volatile.Read(ref _wake).Task.IsCompleted)
+        if (_redrives.IsEmpty)
         {
             return;
         }
 
         // Replace the signal before draining, so a request made while draining wakes the next round.
         Volatile.Write(ref _wake, NewSignal());
+
+        // One re-drive at a time across the cluster (the dead letters are shared): two instances listing the same letters
+        // at once would both deliver them. Not granted: another instance is re-driving; the requests stay queued and
+        // are served on a later round (the next batch, or the next idle wake-up), after its removals.
+        var claim = (await _state.TryAcquireAsync(Name + "#redrive", Holder.Id, Holder.Duration, cancellationToken).ConfigureAwait(false)).Lease;
+        if (claim is null)
+        {
+            // A re-drive takes milliseconds: ask again shortly (the loop would otherwise wait for the next event).
+            _ = WakeAfterAsync(s_redriveRetry, cancellationToken);
+            return;
+        }
+
+        try
+        {
+            await RedriveQueuedAsync(lease, claim, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _state.ReleaseAsync(claim, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WakeAfterAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            Volatile.Read(ref _wake).TrySetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: nothing left to wake.
+        }
+    }
+
+    private async Task RedriveQueuedAsync(CursorLease? lease, CursorLease claim, CancellationToken cancellationToken)
+    {
         while (_redrives.TryDequeue(out var request))
         {
             var (seqs, done) = request;
@@ -59,6 +99,14 @@ public sealed partial class SinkRunner
                 if (wanted is not null && !wanted.Contains(letter.Seq))
                 {
                     continue;
+                }
+
+                if (!await _state.RenewAsync(claim, Holder.Duration, cancellationToken).ConfigureAwait(false))
+                {
+                    // The claim expired (a very long re-drive): another instance may be re-driving now; stop, the rest
+                    // waits for the next round.
+                    _redrives.Enqueue(request);
+                    return;
                 }
 
                 LedgerRecord? record = null;

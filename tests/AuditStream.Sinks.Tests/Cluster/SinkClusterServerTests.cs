@@ -81,6 +81,42 @@ public sealed class SinkClusterServerTests(PostgresServer postgres) : IAsyncLife
     }
 
     [Fact]
+    public async Task Redrives_asked_of_both_instances_at_once_deliver_each_dead_letter_once()
+    {
+        var refuse = true;
+        _receiver.Handler = _ => refuse ? new Reply(400, "{\"error\":\"bad record\"}") : new Reply(204, "");
+        var database = await postgres.CreateLedgerAsync();
+        await using var owner = await TestServer.StartAsync(Settings(database, "node-a"), dataDirectory: _data.Path);
+        var running = owner.Services.GetRequiredService<SinksService>().Find("hook")!;
+        await running.WaitForLeaseAsync(holding: true, Timeout());
+        await using var other = await TestServer.StartAsync(Settings(database, "node-b"), dataDirectory: _data.Path);
+        var idle = other.Services.GetRequiredService<SinksService>().Find("hook")!;
+
+        // Each event alone in its batch, so each is its own dead letter.
+        for (var i = 1; i <= 6; i++)
+        {
+            await Json.PostEventsAsync(owner.Producer(), Json.Event(i));
+            await running.WaitForPositionAsync(i, Timeout());
+        }
+
+        Assert.Equal(6, (await Json.ReadAsync(await owner.Reader("admin").GetAsync("api/v1/sinks/hook/dead-letters")))["dead_letters"]!.AsArray().Count);
+        refuse = false;
+        var before = _receiver.Requests.Count;
+
+        // The owner re-drives from its run loop, the other from its idle loop; without one claim across the cluster both
+        // would list the same six letters and deliver them twice.
+        var redriven = await Task.WhenAll(running.RedriveAsync(null), idle.RedriveAsync(null)).WaitAsync(s_timeout);
+        Assert.Equal(6, redriven.Sum());
+        var delivered = _receiver.Requests.Skip(before).Select(r => Encoding.UTF8.GetString(r.Body)).ToList();
+        for (var i = 1; i <= 6; i++)
+        {
+            Assert.Single(delivered, body => body.Contains($"record-{i}\"", StringComparison.Ordinal));
+        }
+
+        Assert.Empty((await Json.ReadAsync(await other.Reader("admin").GetAsync("api/v1/sinks/hook/dead-letters")))["dead_letters"]!.AsArray());
+    }
+
+    [Fact]
     public async Task On_sqlite_the_one_instance_owns_every_sink_and_no_lease_expires()
     {
         _receiver.Handler = _ => new Reply(204, "");
