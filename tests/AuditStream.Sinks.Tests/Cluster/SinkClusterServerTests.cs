@@ -3,6 +3,7 @@ using System.Text;
 using AuditStream.Ledger.Tests.Support;
 using AuditStream.Server.Sinks;
 using AuditStream.Server.Tests.Support;
+using AuditStream.Sinks.Runtime;
 using AuditStream.Sinks.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -34,14 +35,8 @@ public sealed class SinkClusterServerTests(PostgresServer postgres) : IAsyncLife
         _receiver.Handler = r => refuse && Encoding.UTF8.GetString(r.Body).Contains("record-2", StringComparison.Ordinal)
             ? new Reply(400, "{\"error\":\"bad record\"}")
             : new Reply(204, "");
-        var database = await postgres.CreateLedgerAsync();
-
-        // The instances share the data directory for the checkpoint signer key, as a cluster shares its one key.
-        await using var owner = await TestServer.StartAsync(Settings(database, "node-a"), dataDirectory: _data.Path);
-        var running = owner.Services.GetRequiredService<SinksService>().Find("hook")!;
-        await running.WaitForLeaseAsync(holding: true, Timeout());
-        await using var other = await TestServer.StartAsync(Settings(database, "node-b"), dataDirectory: _data.Path);
-        var idle = other.Services.GetRequiredService<SinksService>().Find("hook")!;
+        await using var pair = await StartPairAsync();
+        var (owner, running, other, idle) = (pair.Owner, pair.Running, pair.Other, pair.Idle);
 
         await Json.PostEventsAsync(owner.Producer(), Json.Event(1), Json.Event(2), Json.Event(3));
         await running.WaitForPositionAsync(3, Timeout());
@@ -85,12 +80,8 @@ public sealed class SinkClusterServerTests(PostgresServer postgres) : IAsyncLife
     {
         var refuse = true;
         _receiver.Handler = _ => refuse ? new Reply(400, "{\"error\":\"bad record\"}") : new Reply(204, "");
-        var database = await postgres.CreateLedgerAsync();
-        await using var owner = await TestServer.StartAsync(Settings(database, "node-a"), dataDirectory: _data.Path);
-        var running = owner.Services.GetRequiredService<SinksService>().Find("hook")!;
-        await running.WaitForLeaseAsync(holding: true, Timeout());
-        await using var other = await TestServer.StartAsync(Settings(database, "node-b"), dataDirectory: _data.Path);
-        var idle = other.Services.GetRequiredService<SinksService>().Find("hook")!;
+        await using var pair = await StartPairAsync();
+        var (owner, running, other, idle) = (pair.Owner, pair.Running, pair.Other, pair.Idle);
 
         // Each event alone in its batch, so each is its own dead letter.
         for (var i = 1; i <= 6; i++)
@@ -131,6 +122,28 @@ public sealed class SinkClusterServerTests(PostgresServer postgres) : IAsyncLife
         Assert.Equal(("solo", 1L), (status["owner"]!.GetValue<string>(), status["position"]!.GetValue<long>()));
         Assert.Null(status["lease_expires_at"]);
         Assert.True(File.Exists(Path.Combine(_data.Path, "sinks.db")));
+    }
+
+    /// <summary>node-a, holding the sink's lease, then node-b on the same ledger, which does not run it.</summary>
+    private async Task<Pair> StartPairAsync()
+    {
+        var database = await postgres.CreateLedgerAsync();
+
+        // The instances share the data directory for the checkpoint signer key, as a cluster shares its one key.
+        var owner = await TestServer.StartAsync(Settings(database, "node-a"), dataDirectory: _data.Path);
+        var running = owner.Services.GetRequiredService<SinksService>().Find("hook")!;
+        await running.WaitForLeaseAsync(holding: true, Timeout());
+        var other = await TestServer.StartAsync(Settings(database, "node-b"), dataDirectory: _data.Path);
+        return new Pair(owner, running, other, other.Services.GetRequiredService<SinksService>().Find("hook")!);
+    }
+
+    private sealed record Pair(TestServer Owner, SinkRunner Running, TestServer Other, SinkRunner Idle) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Other.DisposeAsync();
+            await Owner.DisposeAsync();
+        }
     }
 
     private static CancellationToken Timeout() => new CancellationTokenSource(s_timeout).Token;
