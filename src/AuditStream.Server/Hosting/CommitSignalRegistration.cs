@@ -48,6 +48,18 @@ internal sealed class BackplaneSignal(
     /// <remarks>Resolved lazily: <see cref="LedgerService"/> depends on this type, so it cannot be a constructor argument.</remarks>
     public ICommitSignal Signal => _signal ?? Create(services.GetRequiredService<LedgerService>().Ledger.LedgerId);
 
+    /// <summary>The signal if it was made already (null before the ledger opened, or before first use with SQLite), for the health check.</summary>
+    public RedisCommitSignal? Current
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _signal;
+            }
+        }
+    }
+
     /// <summary>The signal on the channel of <paramref name="ledgerId"/> (the same one on every call).</summary>
     public ICommitSignal Create(string ledgerId)
     {

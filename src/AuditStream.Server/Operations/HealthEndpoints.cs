@@ -6,7 +6,7 @@ namespace AuditStream.Server.Operations;
 
 /// <summary>
 /// Kubernetes probes with ASP.NET Core health checks: <c>/live</c> (the process answers; no checks), <c>/ready</c>
-/// (ledger open and writable, its store reachable, writer not stalled) and <c>/startup</c> (ledger open: schema migrated, signing key loaded).
+/// (ledger open and writable, its store reachable, writer not stalled; a Redis backplane that is down only degrades it) and <c>/startup</c> (ledger open: schema migrated, signing key loaded).
 /// Each answers 200 or 503 with JSON naming every check, its status and why; <c>failing</c> lists the unhealthy ones.
 /// </summary>
 internal static class HealthEndpoints
@@ -22,6 +22,7 @@ internal static class HealthEndpoints
         ("ledger_writer", typeof(LedgerWriterCheck), [ReadyTag]),
         ("ledger_store", typeof(LedgerStoreCheck), [ReadyTag]),
         ("ledger_cluster", typeof(ClusterHealthCheck), [ReadyTag]),
+        ("backplane", typeof(BackplaneHealthCheck), [ReadyTag]),
     ];
 
     public static void AddAuditStreamHealthChecks(this IServiceCollection services)

@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using AuditStream.Ledger.Tests.Support;
 using AuditStream.Server.Auth;
-using AuditStream.Server.Tests.Streaming;
 using AuditStream.Server.Tests.Support;
 using Xunit.Abstractions;
 
@@ -33,10 +31,10 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
         Assert.Contains("role leader", await ReadyAsync(cluster, leader), StringComparison.Ordinal);
         Assert.Contains("role follower", await ReadyAsync(cluster, others[0]), StringComparison.Ordinal);
 
-        var subscribers = new List<Subscriber>();
+        var subscribers = new List<ClusterSubscriber>();
         foreach (var instance in instances)
         {
-            subscribers.Add(await Subscriber.StartAsync(since => cluster.StreamAddress(instance, $"&since_seq={since}")));
+            subscribers.Add(await ClusterSubscriber.StartAsync(since => cluster.StreamAddress(instance, $"&since_seq={since}")));
         }
 
         // Producers on every instance; a request that fails (the killed instance, no leader yet) goes to the next one with the same ids.
@@ -94,7 +92,7 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
 
         // A fourth instance started late serves a resume from seq 1.
         var late = await cluster.StartAsync();
-        await using (var resumed = await Subscriber.StartAsync(since => cluster.StreamAddress(late, $"&since_seq={since}")))
+        await using (var resumed = await ClusterSubscriber.StartAsync(since => cluster.StreamAddress(late, $"&since_seq={since}")))
         {
             await resumed.WaitForAsync(last);
             Assert.Equal(Enumerable.Range(1, (int)last).Select(i => (long)i), resumed.Seqs.Take((int)last));
@@ -181,8 +179,8 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
         Assert.Contains("role follower", await ReadyAsync(cluster, follower), StringComparison.Ordinal);
 
         // The leader records no activity of its own: whatever reaches its ledger came from the follower.
-        await using var watching = await Subscriber.StartAsync(since => cluster.StreamAddress(leader, $"&since_seq={since}"));
-        await using (var subscriber = await Subscriber.StartAsync(since => cluster.StreamAddress(follower, $"&since_seq={since}")))
+        await using var watching = await ClusterSubscriber.StartAsync(since => cluster.StreamAddress(leader, $"&since_seq={since}"));
+        await using (var subscriber = await ClusterSubscriber.StartAsync(since => cluster.StreamAddress(follower, $"&since_seq={since}")))
         {
             await watching.WaitForAsync(1);
             await subscriber.WaitForAsync(1);
@@ -211,7 +209,7 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
         });
         Assert.Contains("role follower", await ReadyAsync(cluster, follower), StringComparison.Ordinal);
 
-        await using var watching = await Subscriber.StartAsync(since => cluster.StreamAddress(leader, $"&since_seq={since}"));
+        await using var watching = await ClusterSubscriber.StartAsync(since => cluster.StreamAddress(leader, $"&since_seq={since}"));
         using var producer = cluster.Client(leader, cluster.Token("operator", "acme", AuditClaims.WriteScope));
         await Json.PostEventsAsync(producer, Json.Event(1, "auth.failure", "warning", "security"));
         try
@@ -237,10 +235,10 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
     {
         await using var cluster = await ClusterInstances.CreateAsync(postgres);
         var instances = new[] { await cluster.StartAsync(), await cluster.StartAsync() };
-        var subscribers = new List<Subscriber>();
+        var subscribers = new List<ClusterSubscriber>();
         foreach (var instance in instances)
         {
-            subscribers.Add(await Subscriber.StartAsync(since => cluster.StreamAddress(instance, $"&since_seq={since}")));
+            subscribers.Add(await ClusterSubscriber.StartAsync(since => cluster.StreamAddress(instance, $"&since_seq={since}")));
         }
 
         var token = cluster.Token("operator", "acme", AuditClaims.WriteScope);
@@ -305,110 +303,6 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
             catch (OperationCanceledException)
             {
                 throw new TimeoutException($"not acknowledged within 60 s: {string.Join("; ", failures.TakeLast(5))}");
-            }
-        }
-    }
-
-    /// <summary>A WebSocket subscriber reading in the background, every published seq kept in order.</summary>
-    private sealed class Subscriber : IAsyncDisposable
-    {
-        private readonly Func<long, Uri> _address;
-        private readonly List<long> _seqs = [];
-        private readonly Task _reading;
-        private StreamClient _client;
-        private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private string _ended = "";
-
-        private Subscriber(StreamClient client, Func<long, Uri> address)
-        {
-            _client = client;
-            _address = address;
-            _reading = Task.Run(ReadAsync);
-        }
-
-        /// <summary>How many times the server closed the stream as a slow consumer (4008) and the subscriber resumed after its last seq.</summary>
-        public int Resumes { get; private set; }
-
-        public IReadOnlyList<long> Seqs
-        {
-            get
-            {
-                lock (_seqs)
-                {
-                    return [.. _seqs];
-                }
-            }
-        }
-
-        /// <summary>Connects to <paramref name="address"/> (given the seq to resume after) from the start of the ledger.</summary>
-        public static async Task<Subscriber> StartAsync(Func<long, Uri> address) => new(await StreamClient.ConnectAsync(address(0)), address);
-
-        public async Task WaitForAsync(long seq)
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (true)
-            {
-                var progress = Volatile.Read(ref _progress);
-                lock (_seqs)
-                {
-                    if (_seqs.Count > 0 && _seqs[^1] >= seq)
-                    {
-                        return;
-                    }
-                }
-
-                if (_reading.IsCompleted)
-                {
-                    var seen = Seqs;
-                    throw new InvalidOperationException($"the stream ended at seq {(seen.Count == 0 ? 0 : seen[^1])}, before {seq}: {_ended}");
-                }
-
-                await Task.WhenAny(progress.Task, _reading).WaitAsync(timeout.Token);
-            }
-        }
-
-        public async ValueTask DisposeAsync() => await _client.DisposeAsync();
-
-        private async Task ReadAsync()
-        {
-            try
-            {
-                while (true)
-                {
-                    var (message, close) = await _client.ReceiveOrCloseAsync();
-                    if (message is null)
-                    {
-                        // A slow consumer resumes where it was, as DESIGN.md §5 tells clients to: nothing is lost or repeated.
-                        if ((int?)close == 4008)
-                        {
-                            await _client.DisposeAsync();
-                            var seen = Seqs;
-                            _client = await StreamClient.ConnectAsync(_address(seen.Count == 0 ? 0 : seen[^1]));
-                            Resumes++;
-                            continue;
-                        }
-
-                        _ended = $"closed {close}";
-                        return;
-                    }
-
-                    // An alert event comes as audit.{kind}.alert, with its seq like any other.
-                    var type = message["type"]!.GetValue<string>();
-                    if (type == "audit.event.published" || type.EndsWith(".alert", StringComparison.Ordinal))
-                    {
-                        lock (_seqs)
-                        {
-                            _seqs.Add(message["seq"]!.GetValue<long>());
-                        }
-
-                        Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or Xunit.Sdk.XunitException)
-            {
-                // The instance was killed or the subscriber disposed.
-                _ended = ex.Message;
             }
         }
     }
