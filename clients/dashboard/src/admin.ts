@@ -62,6 +62,11 @@ export class AdminPanel {
     if (role !== "admin") this.toggle(false);
   }
 
+  /** A renewed token (OIDC refresh) for the next refreshes of the open views. */
+  useToken(token: string): void {
+    if (this.#token) this.#token = token;
+  }
+
   clear(): void {
     this.#token = null;
     this.button.hidden = true;

@@ -7,6 +7,7 @@ import { AlertsPanel } from "./alerts.js";
 import { checkConsistency, EMPTY_TREE, forgetPinnedKey, latestCheckpoint, pinKey, pinnedKey, verifyEvent } from "./ledger.js";
 import type { VerifiedCheckpoint } from "./verify.js";
 import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
+import { beginSignIn, completeSignIn, oidcSettings, refreshTokens, takeCallback, type OidcSettings } from "./oidc.js";
 import { currentFilters, filterable, filterBy, refuseFilter, showFilterStatus, showFilters, wireFilters } from "./filters.js";
 import { loadOlder, loadRange, problemText } from "./history.js";
 import { StatsPanel } from "./stats.js";
@@ -18,6 +19,10 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 let session: Session | null = null;
 let stream: AuditStreamConnection | null = null;
 let expiryTimer: ReturnType<typeof setTimeout> | null = null;
+/** OIDC sign-in as the server offers it (GET /console.json), or null for token sign-in only. */
+let oidc: OidcSettings | null = null;
+/** The OIDC refresh token of this sign-in, in memory only; null for a pasted token or an issuer that sent none. */
+let refreshToken: string | null = null;
 let connection: "connecting" | "live" | "reconnecting" | "disconnected" = "connecting";
 let connectionDetail = "";
 let drawerSeq: number | null = null;
@@ -58,13 +63,16 @@ const alerts = new AlertsPanel($("alerts"), $("alerts-list"), $("alerts-title"),
 // ---- sign-in ----
 
 function showSignIn(reason = ""): void {
+  $("oidc").hidden = !oidc;
+  if (oidc) $("oidc-issuer").textContent = `at ${oidc.issuer}`;
   $("console").hidden = true;
   $("signin").hidden = false;
   $("signin-reason").textContent = reason;
   $<HTMLTextAreaElement>("token-input").value = "";
 }
 
-function signIn(token: string): void {
+/** Signs in with a pasted token (kept for this tab) or, `via` OIDC, with an access token kept in memory only. */
+function signIn(token: string, via: "token" | "oidc" = "token", refresh: string | null = null): void {
   const result = sessionFor(token);
   if (typeof result === "string") {
     forget();
@@ -73,17 +81,57 @@ function signIn(token: string): void {
   }
 
   session = result;
-  keep(result);
+  refreshToken = refresh;
+  if (via === "token") {
+    keep(result);
+  } else {
+    forget();
+  }
+
   $("signin").hidden = true;
   $("console").hidden = false;
-  const expires = result.expiresAt === null ? "no expiry" : `expires ${new Date(result.expiresAt).toLocaleString()}`;
-  $("identity").textContent = `${result.role} · ${result.tenant} · ${expires}`;
-  $("identity").title = result.subject ? `subject ${result.subject}` : "";
+  showIdentity(result);
   if (result.expiresAt !== null) {
-    armExpiry(result.expiresAt);
+    if (refreshToken) armRefresh(result.expiresAt);
+    else armExpiry(result.expiresAt);
   }
 
   start();
+}
+
+function showIdentity(current: Session): void {
+  const expires = current.expiresAt === null ? "no expiry" : `expires ${new Date(current.expiresAt).toLocaleString()}`;
+  $("identity").textContent = `${current.role} · ${current.tenant} · ${expires}`;
+  $("identity").title = `${current.subject ? `subject ${current.subject}` : ""}${refreshToken ? " (OpenID Connect; renewed before it expires)" : ""}`;
+}
+
+/** OIDC: renews the access token a quarter of its life (at most a minute) before it expires; at expiry without one, sign-in again. */
+function armRefresh(expiresAt: number): void {
+  const left = Math.max(0, expiresAt - Date.now());
+  expiryTimer = setTimeout(() => void renew(expiresAt), Math.min(left - Math.min(60_000, left / 4), 2_147_483_647));
+}
+
+async function renew(expiresAt: number): Promise<void> {
+  const current = session;
+  if (!current || !oidc || !refreshToken) return;
+  const tokens = await refreshTokens(oidc, refreshToken);
+  if (session !== current) return;
+  const renewed = typeof tokens === "string" ? tokens : sessionFor(tokens.accessToken);
+  if (typeof renewed === "string" || typeof tokens === "string") {
+    // Not renewed: the token serves until it expires, then sign-in again with why.
+    refreshToken = null;
+    $("identity").title = `Not renewed: ${typeof tokens === "string" ? tokens : renewed}`;
+    armExpiry(expiresAt);
+    return;
+  }
+
+  // The same sign-in with a fresh token: the stream asks for it at its next reconnect, API calls at their next call.
+  current.token = renewed.token;
+  current.expiresAt = renewed.expiresAt;
+  refreshToken = tokens.refreshToken;
+  admin.useToken(renewed.token);
+  showIdentity(current);
+  if (renewed.expiresAt !== null) armRefresh(renewed.expiresAt);
 }
 
 function armExpiry(expiresAt: number): void {
@@ -116,6 +164,7 @@ function signOut(reason = ""): void {
   }
 
   session = null;
+  refreshToken = null;
   forget();
   closeDrawer();
   table.clear();
@@ -167,16 +216,17 @@ function start(): void {
   connection = "connecting";
   connectionDetail = "";
   showStatus();
-  const token = session.token;
+  const current = session;
   if (ledgerTimer) clearInterval(ledgerTimer);
   ledgerTimer = setInterval(() => {
-    if (session?.token === token && connection === "live" && baseline && !ledgerChecking) {
-      void checkLedger(token, "periodic", headSeq);
+    if (session === current && connection === "live" && baseline && !ledgerChecking) {
+      void checkLedger(current.token, "periodic", headSeq);
     }
   }, LEDGER_CHECK_MS);
   stream = connect({
     url: location.origin,
-    token,
+    // Asked at every (re)connect: after an OIDC renewal, a reconnect sends the renewed token.
+    token: () => current.token,
     // A bearer.<jwt> subprotocol: the token is in no URL the server or a proxy could log.
     tokenIn: "subprotocol",
     filters: currentFilters(),
@@ -185,9 +235,9 @@ function start(): void {
       connection = "live";
       connectionDetail = "";
       alerts.forRole(m.role);
-      admin.forRole(m.role, token);
+      admin.forRole(m.role, current.token);
       showStatus();
-      void checkLedger(token, opens++ > 0 ? "reconnect" : "first", m.last_seq);
+      void checkLedger(current.token, opens++ > 0 ? "reconnect" : "first", m.last_seq);
     },
     onEvent: (m) => {
       headSeq = Math.max(headSeq, m.seq);
@@ -250,6 +300,7 @@ async function checkLedger(token: string, occasion: "first" | "reconnect" | "per
 }
 
 async function proveLedger(token: string, occasion: "first" | "reconnect" | "periodic", lastSeq: number): Promise<void> {
+  const current = session;
   const reconnected = occasion !== "first";
   const after = occasion === "periodic" ? "while connected" : "after reconnecting";
   const status = $("ledger-status");
@@ -262,7 +313,7 @@ async function proveLedger(token: string, occasion: "first" | "reconnect" | "per
   if (!baseline) {
     // An empty ledger has no checkpoint yet, and every later one extends it.
     const checkpoint = lastSeq === 0 ? EMPTY_TREE : await latestCheckpoint();
-    if (session?.token !== token) {
+    if (session !== current) {
       return;
     }
 
@@ -286,7 +337,7 @@ async function proveLedger(token: string, occasion: "first" | "reconnect" | "per
 
   const before = baseline;
   const result = await checkConsistency(before, token);
-  if (session?.token !== token) {
+  if (session !== current) {
     return;
   }
 
@@ -397,13 +448,14 @@ async function loadOlderEvents(): Promise<void> {
   const oldest = table.oldestSeq;
   const from = historyFrom ?? Number.POSITIVE_INFINITY;
   const before = oldest === null ? Math.min(headSeq + 1, from) : table.dropped > 0 ? oldest : Math.min(oldest, from);
+  const current = session;
   const token = session.token;
   const query = location.search;
   historyLoading = true;
   showHistory("Loading older events…");
   try {
     const page = await loadOlder(before, query, token);
-    if (session?.token !== token || location.search !== query) {
+    if (session !== current || location.search !== query) {
       return;
     }
 
@@ -435,10 +487,11 @@ async function fillGap(from: number, to: number): Promise<void> {
     return;
   }
 
+  const current = session;
   const token = session.token;
   table.markGap(from, to, "Loading from the ledger…");
   const page = await loadRange(from, to, location.search, token).catch((e: Error) => ({ ok: false as const, failure: e.message }));
-  if (session?.token !== token) {
+  if (session !== current) {
     return;
   }
 
@@ -637,10 +690,42 @@ wireFilters({
     if (filters.time_range) void loadOlderEvents();
   },
 });
+$("oidc-signin").addEventListener("click", () => {
+  if (!oidc) return;
+  $("signin-reason").textContent = "";
+  void beginSignIn(oidc).then((why) => {
+    $("signin-reason").textContent = why;
+  });
+});
+
+// Back from the issuer: the code and state leave the address bar (and the filters come back) before anything reads it.
+const callback = takeCallback();
 showFilters();
-const token = takeToken();
+const token = callback ? null : takeToken();
 if (token) {
   signIn(token);
 } else {
-  showSignIn();
+  $("signin").hidden = false;
+  $("signin-reason").textContent = callback ? "Signing in…" : "";
 }
+
+void oidcSettings().then(async (settings) => {
+  oidc = settings;
+  if (session) return;
+  if (!callback) {
+    showSignIn();
+    return;
+  }
+
+  if (!oidc) {
+    showSignIn("This server offers no OpenID Connect sign-in (GET /console.json).");
+    return;
+  }
+
+  const tokens = await completeSignIn(oidc, callback);
+  if (typeof tokens === "string") {
+    showSignIn(tokens);
+  } else {
+    signIn(tokens.accessToken, "oidc", tokens.refreshToken);
+  }
+});

@@ -3,17 +3,16 @@
 // Every wait is for a condition with a timeout, never a sleep.
 import assert from "node:assert/strict";
 import { createHash, createHmac, generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { AuditStreamServer, event } from "../../js/test/server.mjs";
+import { launchChromium, openPage, publish } from "./browser.mjs";
 
 const repository = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const executablePath = process.env.AUDITSTREAM_CHROMIUM ?? "/usr/bin/chromium";
 const WAIT_MS = 15_000;
 
 // Screenshots for the README and docs/console.md: `npm run screenshots` writes them to docs/images; a plain run keeps
@@ -21,34 +20,11 @@ const WAIT_MS = 15_000;
 const screenshots = process.env.AUDITSTREAM_SCREENSHOTS ? join(repository, "docs/images") : join(tmpdir(), "auditstream-console-screenshots");
 mkdirSync(screenshots, { recursive: true });
 
-/** POSTs events with a producer token; resolves with their receipts. */
-async function publish(server, events, token = server.producerToken()) {
-  const response = await fetch(`${server.url}/api/v1/events`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify(events),
-  });
-  assert.equal(response.status, 201, await response.clone().text());
-  return (await response.json()).events;
-}
-
 /** An HS256 token with exactly these claims (an expired one, for instance), signed like the server's development tokens. */
 function tokenWith(server, claims) {
   const encode = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const body = `${encode({ alg: "HS256", typ: "JWT" })}.${encode({ iss: "auditstream", aud: "auditstream", ...claims })}`;
   return `${body}.${createHmac("sha256", server.secret).update(body).digest("base64url")}`;
-}
-
-/** The Debian chromium, headless, quiet (no first-run, update, sync or QUIC traffic); playwright gives every launch a fresh temporary profile. */
-function launchChromium() {
-  if (!existsSync(executablePath)) {
-    throw new Error(`Chromium is not installed at ${executablePath}: run "apt-get install chromium" (./test.sh does) or set AUDITSTREAM_CHROMIUM to a Chromium binary.`);
-  }
-
-  return chromium.launch({
-    executablePath,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
 }
 
 describe("the web console in Chromium, served by the real server at /", { timeout: 180_000 }, () => {
@@ -68,20 +44,7 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     await server?.dispose();
   });
 
-  /** A page in a fresh context (its own sessionStorage and localStorage) that records script errors and CSP violations. */
-  async function openConsole(path = "/", { setup, viewport = { width: 1280, height: 760 } } = {}) {
-    const context = await browser.newContext({ viewport, acceptDownloads: true });
-    const page = await context.newPage();
-    const problems = [];
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-    page.on("console", (message) => message.type() === "error" && problems.push(`console: ${message.text()}`));
-    await page.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-    });
-    await setup?.(page);
-    await page.goto(`${server.url}${path}`);
-    return { page, problems, close: () => context.close() };
-  }
+  const openConsole = (path = "/", options = {}) => openPage(browser, `${server.url}${path}`, options);
 
   const row = (page, seq) => page.locator(`#rows-window .row[data-seq="${seq}"]`);
   const shownSeqs = (page) => page.locator("#rows-window .row[data-seq]").evaluateAll((rows) => rows.map((r) => Number(r.dataset.seq)));

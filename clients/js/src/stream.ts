@@ -8,8 +8,11 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 export interface ConnectOptions {
   /** Server base address, e.g. `http://localhost:8080` (or `ws://…`). */
   url: string;
-  /** Bearer token (JWT) with a reading role; sent as `?token=` unless `tokenIn` says otherwise. */
-  token?: string;
+  /**
+   * Bearer token (JWT) with a reading role; sent as `?token=` unless `tokenIn` says otherwise. A function is asked at
+   * every (re)connect, so a token refreshed meanwhile (OIDC) is the one a reconnect sends.
+   */
+  token?: string | (() => string | undefined);
   /**
    * Where the token travels: `"query"` (default, `?token=`, what the original browser clients do) or `"subprotocol"`
    * (a `bearer.<jwt>` WebSocket subprotocol, the one header a browser can set, so the token is in no URL the server or
@@ -180,8 +183,9 @@ class Connection implements AuditStreamConnection {
 
     const url = this.#address("ws/audit");
     let opened = false;
-    const socket = this.options.token && this.options.tokenIn === "subprotocol"
-      ? new WebSocketImpl(url.toString(), [`bearer.${this.options.token}`])
+    const token = this.#token();
+    const socket = token && this.options.tokenIn === "subprotocol"
+      ? new WebSocketImpl(url.toString(), [`bearer.${token}`])
       : new WebSocketImpl(url.toString());
     this.#socket = socket;
     socket.onopen = () => {
@@ -309,8 +313,9 @@ class Connection implements AuditStreamConnection {
       const url = this.#address("api/v1/stream");
       url.protocol = url.protocol === "wss:" ? "https:" : url.protocol === "ws:" ? "http:" : url.protocol;
       const headers: Record<string, string> = { accept: "text/event-stream" };
-      if (this.options.token && this.options.tokenIn === "subprotocol") {
-        headers.authorization = `Bearer ${this.options.token}`;
+      const token = this.#token();
+      if (token && this.options.tokenIn === "subprotocol") {
+        headers.authorization = `Bearer ${token}`;
       }
 
       const response = await doFetch(url, { signal: controller.signal, headers });
@@ -327,12 +332,18 @@ class Connection implements AuditStreamConnection {
     }
   }
 
+  #token(): string | undefined {
+    const token = this.options.token;
+    return typeof token === "function" ? token() : token;
+  }
+
   #address(path: string): URL {
     const base = new URL(path, withSlash(this.options.url));
     const ws = new URL(base);
     ws.protocol = base.protocol === "https:" ? "wss:" : base.protocol === "http:" ? "ws:" : base.protocol;
-    if (this.options.token && this.options.tokenIn !== "subprotocol") {
-      ws.searchParams.set("token", this.options.token);
+    const token = this.#token();
+    if (token && this.options.tokenIn !== "subprotocol") {
+      ws.searchParams.set("token", token);
     }
 
     const since = this.#resumeFrom();

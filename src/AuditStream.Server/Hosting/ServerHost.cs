@@ -87,6 +87,7 @@ public static partial class ServerHost
         var authOptions = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         var secret = authOptions.Authority is null && authOptions.JwksUrl is null ? SigningSecret.Load(authOptions, ledgerOptions.DataDirectory) : null;
         services.AddAuditStreamAuth(authOptions, secret);
+        services.AddWebConsole(builder.Configuration, authOptions);
 
         var app = builder.Build();
         app.UseAuditStreamResponseHeaders();
@@ -113,6 +114,7 @@ public static partial class ServerHost
         browserApi.MapLedgerEndpoints();
         browserApi.MapTileEndpoints();
         browserApi.MapEventStream();
+        app.MapConsoleSignIn();
         app.MapStreaming();
         app.MapClusterEndpoints();
         app.MapAuditStreamHealthChecks();

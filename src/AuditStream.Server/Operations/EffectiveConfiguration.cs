@@ -31,6 +31,7 @@ internal static class EffectiveConfiguration
         (AuditStream.Streaming.Backplane.BackplaneOptions.SectionName, typeof(AuditStream.Streaming.Backplane.BackplaneOptions)),
         ("AuditStream:Validation", typeof(ValidationOptions)),
         ("AuditStream:Classification", typeof(ClassifierOptions)),
+        (AuditStream.Server.WebConsole.ConsoleOptions.SectionName, typeof(AuditStream.Server.WebConsole.ConsoleOptions)),
     ];
 
     // Key segments whose values are credentials; matched case-insensitively against the last segment of a key. A Redis

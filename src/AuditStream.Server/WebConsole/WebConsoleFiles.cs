@@ -1,3 +1,4 @@
+using AuditStream.Server.Auth;
 using Microsoft.AspNetCore.StaticFiles;
 
 namespace AuditStream.Server.WebConsole;
@@ -17,9 +18,17 @@ internal static class WebConsoleFiles
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
         "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+    /// <summary>Reads the console's sign-in settings (<c>AuditStream:Console</c>) for <see cref="UseWebConsole"/> and <see cref="MapConsoleSignIn"/>.</summary>
+    public static IServiceCollection AddWebConsole(this IServiceCollection services, IConfiguration configuration, AuthOptions auth)
+    {
+        var options = configuration.GetSection(ConsoleOptions.SectionName).Get<ConsoleOptions>() ?? new ConsoleOptions();
+        return services.AddSingleton(ConsoleSignIn.From(options, auth));
+    }
+
     /// <summary>Adds the default document (<c>/</c> → <c>/index.html</c>) and the static files of the web root, with the console's headers.</summary>
     public static IApplicationBuilder UseWebConsole(this IApplicationBuilder app)
     {
+        var csp = app.ApplicationServices.GetRequiredService<ConsoleSignIn>().ContentSecurityPolicy;
         var types = new FileExtensionContentTypeProvider();
         types.Mappings[".html"] = "text/html; charset=utf-8";
         types.Mappings[".js"] = "text/javascript; charset=utf-8";
@@ -28,14 +37,25 @@ internal static class WebConsoleFiles
         return app.UseStaticFiles(new StaticFileOptions
         {
             ContentTypeProvider = types,
-            OnPrepareResponse = context => AddHeaders(context.Context.Response.Headers),
+            OnPrepareResponse = context => AddHeaders(context.Context.Response.Headers, csp),
         });
     }
 
-    private static void AddHeaders(IHeaderDictionary headers)
+    /// <summary><c>GET /console.json</c>: how the console signs in (no token needed: it is what the page reads before it has one).</summary>
+    public static IEndpointConventionBuilder MapConsoleSignIn(this IEndpointRouteBuilder endpoints)
+    {
+        var signIn = endpoints.ServiceProvider.GetRequiredService<ConsoleSignIn>();
+        return endpoints.MapGet("/console.json", (HttpContext http) =>
+        {
+            AddHeaders(http.Response.Headers, signIn.ContentSecurityPolicy);
+            return Results.Text(signIn.Json, "application/json; charset=utf-8");
+        }).AllowAnonymous();
+    }
+
+    private static void AddHeaders(IHeaderDictionary headers, string csp)
     {
         // X-Content-Type-Options comes with every answer (ResponseHeaders).
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.ContentSecurityPolicy = csp;
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
 
