@@ -188,7 +188,7 @@ internal static partial class StreamEndpoints
             }
         }
 
-        var request = new ClientRequest(EventReadEndpoints.Scope(http), ledger.Feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http), ledger.LedgerId, resumeLedgerId);
+        var request = new ClientRequest(EventReadEndpoints.Scope(http, AuditStream.Security.Attributes.AuthorizationActions.Subscribe), ledger.Feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http), ledger.LedgerId, resumeLedgerId);
         ReleaseRequestState(http);
         return request;
     }
@@ -247,6 +247,11 @@ internal static partial class StreamEndpoints
         if (TenantClaim.Problem(http.User) is var (claim, rule))
         {
             return Problems.Forbidden($"The token's {claim} claim does not allow this: {claim} {rule}.", [new ProblemError(null, claim, rule)]);
+        }
+
+        if (http.RequestServices.GetRequiredService<Auth.Attributes.AttributeAccess>().Refusal(http.User, AuditStream.Security.Attributes.AuthorizationActions.Subscribe) is { } denied)
+        {
+            return Problems.Forbidden($"The attribute rules do not allow subscribe for this token: {denied.Rule}.", [denied]);
         }
 
         if (since.Length > 0)
