@@ -30,7 +30,7 @@ internal static class AuthzExplainEndpoints
     public static void MapAuthzExplain(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/v1/authz/explain", ExplainAsync).RequireAuthorization();
 
-    private static async Task<IResult> ExplainAsync(HttpContext http, LedgerService ledgers, AttributeAccess access, CancellationToken cancellationToken)
+    private static async Task<IResult> ExplainAsync(HttpContext http, LedgerService ledgers, AttributeAccess access, Microsoft.Extensions.Options.IOptions<AuthOptions> auth, CancellationToken cancellationToken)
     {
         var query = http.Request.Query;
         var action = query["action"].ToString();
@@ -77,15 +77,15 @@ internal static class AuthzExplainEndpoints
             return error;
         }
 
-        var explanation = Explain(access, subject, action, resource);
+        var explanation = Explain(access, auth.Value, subject, action, resource);
 
         // The caller learns an event's attributes only when it may see them (or is an admin of its tenant).
         var showResource = resource is not null && (caller.GetRole() == Role.Admin || (named.Count == 0 && explanation.Allowed));
         return new ExplanationResult(action, explanation, AttributeAccess.Subject(subject), showResource ? resource : null);
     }
 
-    /// <summary>Role, then tenant, then the attribute rules: the first that refuses decides; otherwise the rules' allowing rule.</summary>
-    internal static AttributeDecision Explain(AttributeAccess access, ClaimsPrincipal subject, string action, AuditEvent? resource)
+    /// <summary>Role, MFA, tenant, then the attribute rules: the first that refuses decides; otherwise the rules' allowing rule.</summary>
+    internal static AttributeDecision Explain(AttributeAccess access, AuthOptions auth, ClaimsPrincipal subject, string action, AuditEvent? resource)
     {
         var scope = access.Scope(subject, null);
         var checks = new List<AttributeRuleTrace>();
@@ -105,6 +105,13 @@ internal static class AuthzExplainEndpoints
         if (!roleAllows)
         {
             return new(false, RoleCheck, roleReason + ".", checks);
+        }
+
+        if (MultiFactor.IsPrivileged(subject, auth) && !MultiFactor.Satisfied(subject, auth))
+        {
+            var reason = $"role {roleName} is privileged (AuditStream:Auth:PrivilegedRoles): amr {MultiFactor.Demand(auth)}";
+            checks.Add(new(MultiFactor.RuleName, AttributeEffects.Deny, "not_matched", reason));
+            return new(false, MultiFactor.RuleName, reason + ".", checks);
         }
 
         if (TenantClaim.Problem(subject) is var (claim, rule))
