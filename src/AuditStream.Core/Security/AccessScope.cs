@@ -1,4 +1,5 @@
 using AuditStream.Events;
+using AuditStream.Security.Attributes;
 
 namespace AuditStream.Security;
 
@@ -23,6 +24,12 @@ public sealed record AccessScope
     /// <summary>True when the token grants every tenant.</summary>
     public bool AllTenants => TenantId is null;
 
+    /// <summary>
+    /// The attribute rules that narrow what this scope sees for the action it was made for (DESIGN.md §5, "attribute
+    /// policies from configuration may narrow further"), or null when no rules are configured.
+    /// </summary>
+    public AttributeGrant? Grant { get; private init; }
+
     /// <summary>Whether <c>pii</c> is delivered unmasked (<see cref="RolePermissions.CanReadPii"/>).</summary>
     public bool CanReadPii => RolePermissions.CanReadPii(Role);
 
@@ -36,17 +43,23 @@ public sealed record AccessScope
     /// <summary>A scope over every tenant.</summary>
     public static AccessScope ForAllTenants(Role role) => new(role, null);
 
+    /// <summary>This scope narrowed by <paramref name="grant"/> (null: no attribute rules).</summary>
+    public AccessScope WithGrant(AttributeGrant? grant) => this with { Grant = grant };
+
+    /// <summary>Whether the attribute rules let this scope see <paramref name="e"/> (true without rules).</summary>
+    public bool PassesRules(AuditEvent e) => Grant is null || Grant.Allows(e);
+
     /// <summary>Whether the role receives messages of <paramref name="kind"/>.</summary>
     public bool Receives(MessageKind kind) => RolePermissions.Receives(Role, kind);
 
     /// <summary>
     /// Whether the client may be sent <paramref name="e"/>: its role receives audit events and the event is in its tenant
-    /// (ordinal comparison). An event without a tenant is visible only to all-tenant scopes.
+    /// (ordinal comparison), and the attribute rules allow it. An event without a tenant is visible only to all-tenant scopes.
     /// </summary>
     public bool CanSee(AuditEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return Receives(MessageKind.AuditEvent) && CoversTenant(e.TenantId);
+        return Receives(MessageKind.AuditEvent) && CoversTenant(e.TenantId) && PassesRules(e);
     }
 
     /// <summary>Whether the scope covers <paramref name="tenantId"/> (ordinal); a missing tenant is covered only by all-tenant scopes.</summary>

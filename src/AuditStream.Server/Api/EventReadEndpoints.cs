@@ -4,7 +4,9 @@ using AuditStream.Events;
 using AuditStream.Filters;
 using AuditStream.Ledger.Storage;
 using AuditStream.Security;
+using AuditStream.Security.Attributes;
 using AuditStream.Server.Auth;
+using AuditStream.Server.Auth.Attributes;
 using AuditStream.Server.Hosting;
 using AuditStream.Validation;
 using Microsoft.Extensions.Options;
@@ -20,9 +22,10 @@ internal static class EventReadEndpoints
 {
     public static void MapEventReads(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/events", ListAsync).RequireAuthorization(AuditClaims.ReadPolicy);
-        app.MapGet("/api/v1/events/export", ExportAsync).RequireAuthorization(AuditClaims.ReadPolicy);
-        app.MapGet("/api/v1/events/{seq:long}", GetAsync).RequireAuthorization(AuditClaims.ReadPolicy);
+        var query = AttributeRulesRegistration.PolicyFor(AuthorizationActions.Query);
+        app.MapGet("/api/v1/events", ListAsync).RequireAuthorization(AuditClaims.ReadPolicy, query);
+        app.MapGet("/api/v1/events/export", ExportAsync).RequireAuthorization(AuditClaims.ReadPolicy, AttributeRulesRegistration.PolicyFor(AuthorizationActions.Export));
+        app.MapGet("/api/v1/events/{seq:long}", GetAsync).RequireAuthorization(AuditClaims.ReadPolicy, query);
     }
 
     private static async Task ListAsync(HttpContext http, LedgerService ledgers, IOptions<ServerOptions> serverOptions, TimeProvider time, CancellationToken cancellationToken)
@@ -30,7 +33,7 @@ internal static class EventReadEndpoints
         var options = serverOptions.Value;
         var ledger = ledgers.Ledger;
         var lastSeq = ledger.Head.Size;
-        var request = Parse(http, time, options.DefaultPageSize, options.MaxPageSize);
+        var request = Parse(http, AuthorizationActions.Query, time, options.DefaultPageSize, options.MaxPageSize);
         if (request.Error is not null)
         {
             await request.Error.ExecuteAsync(http);
@@ -72,10 +75,10 @@ internal static class EventReadEndpoints
 
     private static async Task<IResult> GetAsync(long seq, HttpContext http, LedgerService ledgers, CancellationToken cancellationToken)
     {
-        var scope = Scope(http);
+        var scope = Scope(http, AuthorizationActions.Query);
         var record = await ledgers.Ledger.Store.GetAsync(seq, cancellationToken);
 
-        // Another tenant's event answers 404, like a missing one: existence is not disclosed.
+        // Another tenant's event, or one the attribute rules hide, answers 404 like a missing one: existence is not disclosed.
         if (record is null || !scope.CanSee(record.Event))
         {
             return Problems.NotFound($"No event with seq {seq} is visible to this token.");
@@ -90,6 +93,12 @@ internal static class EventReadEndpoints
 
             if (proof == "true")
             {
+                // A proof-carrying read is a proof as well: the rules for proofs must show the event too.
+                if (!Scope(http, AuthorizationActions.Proof).PassesRules(record.Event))
+                {
+                    return Problems.NotFound($"No event with seq {seq} is visible to this token with a proof.");
+                }
+
                 return await ProvedAsync(record, !scope.CanReadPii, ledgers.Ledger, cancellationToken);
             }
         }
@@ -129,7 +138,7 @@ internal static class EventReadEndpoints
             return;
         }
 
-        var request = Parse(http, time, EventExport.PageSize, EventExport.PageSize);
+        var request = Parse(http, AuthorizationActions.Export, time, EventExport.PageSize, EventExport.PageSize);
         if (request.Error is not null)
         {
             await request.Error.ExecuteAsync(http);
@@ -147,9 +156,9 @@ internal static class EventReadEndpoints
 
     private sealed record ReadRequest(EventQuery Query, bool MaskPii, IResult? Error);
 
-    private static ReadRequest Parse(HttpContext http, TimeProvider time, int defaultLimit, int maxLimit)
+    private static ReadRequest Parse(HttpContext http, string action, TimeProvider time, int defaultLimit, int maxLimit)
     {
-        var scope = Scope(http);
+        var scope = Scope(http, action);
         var query = http.Request.Query;
         var errors = new List<ValidationError>();
         var filter = StreamFilter.FromQuery(query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))), errors);
@@ -175,15 +184,19 @@ internal static class EventReadEndpoints
         }
 
         var eventQuery = EventQuery.For(CompiledFilter.Compile(filter, time), scope.AllTenants ? null : scope.TenantId);
+        if (scope.Grant is { } grant)
+        {
+            // The attribute rules join the filter's residual: pages fill with events the rules allow, as on the stream.
+            var residual = eventQuery.Residual;
+            eventQuery = eventQuery with { Residual = residual is null ? r => grant.Allows(r.Event) : r => residual(r) && grant.Allows(r.Event) };
+        }
+
         return new ReadRequest(eventQuery with { AfterSeq = after, Limit = limit }, !scope.CanReadPii, null);
     }
 
-    internal static AccessScope Scope(HttpContext http)
-    {
-        var user = http.User;
-        var role = user.GetRole() ?? Role.User;
-        return user.HasAllTenants() ? AccessScope.ForAllTenants(role) : AccessScope.ForTenant(role, user.GetTenant() ?? "");
-    }
+    /// <summary>The caller's role and tenant, narrowed by the attribute rules for <paramref name="action"/> (none: not narrowed).</summary>
+    internal static AccessScope Scope(HttpContext http, string? action = null) =>
+        http.RequestServices.GetRequiredService<AttributeAccess>().Scope(http.User, action);
 
     private static string NextLink(HttpRequest request, long after)
     {

@@ -1,3 +1,5 @@
+using AuditStream.Security.Attributes;
+using AuditStream.Server.Auth.Attributes;
 using AuditStream.Server.Hosting;
 
 namespace AuditStream.Server.Api;
@@ -10,8 +12,9 @@ internal static class LedgerEndpoints
         // Public on purpose: a checkpoint and the key that signed it are what auditors copy to storage the server cannot rewrite.
         app.MapGet("/api/v1/ledger/checkpoint", GetCheckpointAsync).AllowAnonymous();
         app.MapGet("/api/v1/ledger/public-key", GetPublicKey).AllowAnonymous();
-        app.MapGet("/api/v1/ledger/proofs/inclusion", GetInclusionAsync).RequireAuthorization();
-        app.MapGet("/api/v1/ledger/proofs/consistency", GetConsistencyAsync).RequireAuthorization();
+        var proof = AttributeRulesRegistration.PolicyFor(AuthorizationActions.Proof);
+        app.MapGet("/api/v1/ledger/proofs/inclusion", GetInclusionAsync).RequireAuthorization().RequireAuthorization(proof);
+        app.MapGet("/api/v1/ledger/proofs/consistency", GetConsistencyAsync).RequireAuthorization().RequireAuthorization(proof);
     }
 
     private static async Task<IResult> GetCheckpointAsync(LedgerService ledgers, CancellationToken cancellationToken)
@@ -31,7 +34,7 @@ internal static class LedgerEndpoints
     private static IResult GetPublicKey(LedgerService ledgers) =>
         Results.Text(ledgers.Ledger.VerifierKey + "\n", "text/plain; charset=utf-8");
 
-    private static async Task<IResult> GetInclusionAsync(HttpRequest request, LedgerService ledgers, CancellationToken cancellationToken)
+    private static async Task<IResult> GetInclusionAsync(HttpRequest request, LedgerService ledgers, AttributeAccess access, CancellationToken cancellationToken)
     {
         var ledger = ledgers.Ledger;
         var size = ledger.Head.Size;
@@ -49,6 +52,17 @@ internal static class LedgerEndpoints
         if (seq < 1 || seq > treeSize)
         {
             return Problems.BadRequest($"The tree has {treeSize} events.", "seq", $"must be between 1 and tree_size ({treeSize})");
+        }
+
+        // Hashes are public (tiles), so without rules any reader proves any seq; with rules, only an event the caller's
+        // tenant and the proof rules show, and any other seq answers 404 like a missing one.
+        if (access.Policy.Enabled)
+        {
+            var scope = access.Scope(request.HttpContext.User, AuthorizationActions.Proof);
+            if (await ledger.Store.GetAsync(seq, cancellationToken) is not { } record || !scope.CoversTenant(record.Event.TenantId) || !scope.PassesRules(record.Event))
+            {
+                return Problems.NotFound($"No event with seq {seq} is visible to this token for a proof.");
+            }
         }
 
         var proof = await ledger.Proofs.InclusionAsync(seq, treeSize, cancellationToken);

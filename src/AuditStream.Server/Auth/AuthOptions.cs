@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace AuditStream.Server.Auth;
 
 /// <summary>How bearer tokens (JWT) are validated: a shared HS256 secret for development, or an OIDC authority / JWKS URL for production.</summary>
-public sealed class AuthOptions
+public sealed class AuthOptions : IValidatableObject
 {
     /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "AuditStream:Auth";
@@ -41,4 +41,35 @@ public sealed class AuthOptions
     /// <summary>Tolerated clock difference when checking <c>exp</c>/<c>nbf</c>.</summary>
     /// <value>Default 30 seconds.</value>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Roles whose tokens must carry a multi-factor sign-in (<see cref="MfaMethods"/> in <c>amr</c>, or an
+    /// <see cref="MfaAcrValues"/> <c>acr</c>) on every endpoint; without it a 403 names <c>amr</c> and the rule
+    /// <c>mfa_required</c>. Erasure requires it of every role, whatever this says.
+    /// </summary>
+    /// <value>Default empty (no role); <c>["admin", "compliance"]</c> is the recommended production setting.</value>
+    public List<string> PrivilegedRoles { get; set; } = [];
+
+    /// <summary>The <c>amr</c> values (RFC 8176) that count as a multi-factor sign-in.</summary>
+    /// <value>Default <c>["mfa"]</c>.</value>
+    public List<string> MfaMethods { get; set; } = [];
+
+    /// <summary>The <c>acr</c> values that count as a multi-factor sign-in as well (an identity provider's assurance levels).</summary>
+    /// <value>Default empty.</value>
+    public List<string> MfaAcrValues { get; set; } = [];
+
+    /// <summary>The <c>amr</c> values in force: <see cref="MfaMethods"/>, or <c>mfa</c> when none are configured.</summary>
+    internal IReadOnlyList<string> EffectiveMfaMethods => MfaMethods.Count > 0 ? MfaMethods : [AuditClaims.Mfa];
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var role in PrivilegedRoles)
+        {
+            if (!AuditStream.Security.RoleNames.TryParse(role, out _))
+            {
+                yield return new ValidationResult($"'{role}' is not a role: admin, security, compliance, operator, auditor or user.", [nameof(PrivilegedRoles)]);
+            }
+        }
+    }
 }

@@ -105,19 +105,20 @@ internal static partial class AuthSetup
         var isAdmin = new ClaimRule(AuditClaims.Role, "must be admin", u => u.GetRole() == Role.Admin);
         var erases = new ClaimRule(AuditClaims.Role, "must be compliance or admin to erase a data subject",
             u => u.GetRole() is Role.Compliance or Role.Admin);
-        var mfa = new ClaimRule(AuditClaims.AuthenticationMethods, $"must contain \"{AuditClaims.Mfa}\": erasure requires a multi-factor sign-in (rule mfa_required)",
-            u => u.FindAll(AuditClaims.AuthenticationMethods).Any(c => c.Value == AuditClaims.Mfa));
+        var mfa = MultiFactor.ErasureRule(options);
+        var privileged = MultiFactor.PrivilegedRule(options);
         var allTenants = new ClaimRule(AuditClaims.Tenants, "must be \"*\": this covers every tenant", u => u.HasAllTenants());
 
-        // Every policy, the default one included (RequireAuthorization() without a name), checks the tenant claims first.
+        // Every policy, the default one included (RequireAuthorization() without a name), checks the tenant claims first,
+        // then that a privileged role signed in with MFA.
         var tenant = new ValidTenantRequirement();
         services.AddAuthorizationBuilder()
-            .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().AddRequirements(tenant).Build())
-            .AddPolicy(AuditClaims.IngestPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, canWrite))
-            .AddPolicy(AuditClaims.ReadPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, readsEvents))
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().AddRequirements(tenant, privileged).Build())
+            .AddPolicy(AuditClaims.IngestPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, privileged, canWrite))
+            .AddPolicy(AuditClaims.ReadPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, privileged, readsEvents))
             .AddPolicy(AuditClaims.ErasurePolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, erases, mfa))
-            .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, isAdmin))
-            .AddPolicy(AuditClaims.ServerAdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, isAdmin, allTenants));
+            .AddPolicy(AuditClaims.AdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, privileged, isAdmin))
+            .AddPolicy(AuditClaims.ServerAdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(tenant, privileged, isAdmin, allTenants));
     }
 
     private static void LogFailure(HttpContext http, string reason)

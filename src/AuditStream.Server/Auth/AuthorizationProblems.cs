@@ -38,9 +38,11 @@ internal sealed class AuthorizationProblems(IOptions<AuthOptions> options) : IAu
                 {
                     ValidTenantRequirement when TenantClaim.Problem(context.User) is var (claim, rule) => new ProblemError(null, claim, rule),
                     ClaimRule c => new ProblemError(null, c.Claim, c.Rule),
+                    Attributes.AttributeActionRequirement a => context.RequestServices.GetRequiredService<Attributes.AttributeAccess>().Refusal(context.User, a.Action),
                     _ => null,
                 })
                 .OfType<ProblemError>()
+                .Distinct()
                 .ToArray();
             var detail = failed.Length == 0
                 ? "The token does not satisfy this endpoint's policy."

@@ -30,7 +30,7 @@ internal static class TokenCommand
         var scope = new Option<string[]>("--scope") { Description = "Scopes, e.g. audit:write to ingest (repeatable)", AllowMultipleArgumentsPerToken = true };
         var ttl = new Option<TimeSpan>("--ttl") { Description = "Lifetime, e.g. 15m, 1h, 7d", DefaultValueFactory = _ => TimeSpan.FromHours(1), CustomParser = Durations.Parse };
         var subject = new Option<string>("--subject") { Description = "The token's sub claim. Default: cli-<role>" };
-        var mfa = new Option<bool>("--mfa") { Description = "Add amr: [\"mfa\"], as after a multi-factor sign-in (required to erase a subject)" };
+        var mfa = new Option<bool>("--mfa") { Description = "Add amr: [\"mfa\"], as after a multi-factor sign-in (required to erase a subject, and on every path for roles in AuditStream:Auth:PrivilegedRoles)" };
         var data = CommonOptions.Data();
         var issue = new Command("issue", "Issue a token signed with the server's HS256 secret; prints only the token.") { role, tenant, scope, ttl, subject, mfa, data };
         issue.SetAction(result =>

@@ -6,6 +6,7 @@ using AuditStream.Ledger.Writing;
 using AuditStream.Server.Api;
 using AuditStream.Server.Cluster;
 using AuditStream.Server.Auth;
+using AuditStream.Server.Auth.Attributes;
 using AuditStream.Server.Operations;
 using AuditStream.Server.Sinks;
 using AuditStream.Server.Streaming;
@@ -88,6 +89,7 @@ public static partial class ServerHost
         var secret = authOptions.Authority is null && authOptions.JwksUrl is null ? SigningSecret.Load(authOptions, ledgerOptions.DataDirectory) : null;
         services.AddAuditStreamAuth(authOptions, secret);
         services.AddWebConsole(builder.Configuration, authOptions);
+        services.AddAttributeRules(configuration);
 
         var app = builder.Build();
         app.UseAuditStreamResponseHeaders();
@@ -111,6 +113,7 @@ public static partial class ServerHost
         browserApi.MapIngest();
         browserApi.MapEventReads();
         browserApi.MapErasure();
+        browserApi.MapAuthzExplain();
         browserApi.MapLedgerEndpoints();
         browserApi.MapTileEndpoints();
         browserApi.MapEventStream();

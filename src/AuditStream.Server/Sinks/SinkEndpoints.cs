@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using AuditStream.Server.Api;
 using AuditStream.Server.Auth;
+using AuditStream.Server.Auth.Attributes;
 using AuditStream.Sinks.Runtime;
 
 namespace AuditStream.Server.Sinks;
@@ -13,9 +14,10 @@ internal static class SinkEndpoints
     public static void MapSinks(this IEndpointRouteBuilder app)
     {
         // Sinks forward every tenant's events: their status, dead letters (seqs, ids, errors) and re-drive are server-wide.
-        app.MapGet("/api/v1/sinks", ListAsync).RequireAuthorization(AuditClaims.ServerAdminPolicy);
-        app.MapGet("/api/v1/sinks/{name}/dead-letters", DeadLettersAsync).RequireAuthorization(AuditClaims.ServerAdminPolicy);
-        app.MapPost("/api/v1/sinks/{name}/dead-letters/redrive", Redrive).RequireAuthorization(AuditClaims.ServerAdminPolicy);
+        var rules = AttributeRulesRegistration.PolicyFor(AuditStream.Security.Attributes.AuthorizationActions.SinksAdmin);
+        app.MapGet("/api/v1/sinks", ListAsync).RequireAuthorization(AuditClaims.ServerAdminPolicy, rules);
+        app.MapGet("/api/v1/sinks/{name}/dead-letters", DeadLettersAsync).RequireAuthorization(AuditClaims.ServerAdminPolicy, rules);
+        app.MapPost("/api/v1/sinks/{name}/dead-letters/redrive", Redrive).RequireAuthorization(AuditClaims.ServerAdminPolicy, rules);
     }
 
     private static async Task<IResult> ListAsync(SinksService sinks, CancellationToken cancellationToken)

@@ -188,7 +188,7 @@ internal static partial class StreamEndpoints
             }
         }
 
-        var request = new ClientRequest(EventReadEndpoints.Scope(http), ledger.Feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http), ledger.LedgerId, resumeLedgerId);
+        var request = new ClientRequest(EventReadEndpoints.Scope(http, AuditStream.Security.Attributes.AuthorizationActions.Subscribe), ledger.Feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http), ledger.LedgerId, resumeLedgerId);
         ReleaseRequestState(http);
         return request;
     }
@@ -244,9 +244,22 @@ internal static partial class StreamEndpoints
                 [new ProblemError(null, "origin", $"must be {own} or one of AuditStream:Hub:AllowedOrigins")]);
         }
 
+        // The same claim checks as the REST policies (the stream authenticates in the endpoint, not the middleware).
         if (TenantClaim.Problem(http.User) is var (claim, rule))
         {
-            return Problems.Forbidden($"The token's {claim} claim does not allow this: {claim} {rule}.", [new ProblemError(null, claim, rule)]);
+            return ClaimRefusal(claim, rule);
+        }
+
+        var authOptions = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value;
+        if (MultiFactor.IsPrivileged(http.User, authOptions) && !MultiFactor.Satisfied(http.User, authOptions))
+        {
+            var step = MultiFactor.PrivilegedRule(authOptions);
+            return ClaimRefusal(step.Claim, step.Rule);
+        }
+
+        if (http.RequestServices.GetRequiredService<Auth.Attributes.AttributeAccess>().Refusal(http.User, AuditStream.Security.Attributes.AuthorizationActions.Subscribe) is { } denied)
+        {
+            return Problems.Forbidden($"The attribute rules do not allow subscribe for this token: {denied.Rule}.", [denied]);
         }
 
         if (since.Length > 0)
@@ -274,6 +287,9 @@ internal static partial class StreamEndpoints
 
         return errors.Count > 0 ? Problems.BadRequest("The stream filters are invalid.", errors[0].Field, errors[0].Rule) : null;
     }
+
+    private static IResult ClaimRefusal(string claim, string rule) =>
+        Problems.Forbidden($"The token's {claim} claim does not allow this: {claim} {rule}.", [new ProblemError(null, claim, rule)]);
 
     /// <summary>
     /// Cross-site WebSocket hijacking guard: a request without <c>Origin</c> (a service, a CLI) or from the server's own

@@ -256,8 +256,8 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
             StreamFrame frame;
             if (record.AlertKind is { } kind)
             {
-                // Alerts are few and matter: the role and tenant decide, not the event filters or the rate limit.
-                if (!_request.Scope.Receives(kind) || !_request.Scope.CoversTenant(e.TenantId))
+                // Alerts are few and matter: the role, tenant and attribute rules decide, not the event filters or the rate limit.
+                if (!_request.Scope.Receives(kind) || !_request.Scope.CoversTenant(e.TenantId) || !_request.Scope.PassesRules(e))
                 {
                     return OfferResult.Skipped;
                 }

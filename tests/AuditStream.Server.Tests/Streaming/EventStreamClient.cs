@@ -99,6 +99,13 @@ internal sealed class EventStreamClient : IAsyncDisposable
         return names;
     }
 
+    /// <summary>The rest of the body as text (a refusal's problem details); fails after the timeout.</summary>
+    public async Task<string> ReadBodyAsync()
+    {
+        using var cts = new CancellationTokenSource(StreamClient.Timeout);
+        return await _reader.ReadToEndAsync(cts.Token);
+    }
+
     /// <summary>The next event (id, event name, parsed data); fails when the stream ends or after the timeout.</summary>
     public async Task<(string? Id, string Event, JsonNode Data)> ReceiveAsync()
     {
