@@ -1,4 +1,5 @@
 using AuditStream.Server.Hosting;
+using AuditStream.Server.Witnessing;
 
 namespace AuditStream.Server.Api;
 
@@ -14,7 +15,7 @@ internal static class LedgerEndpoints
         app.MapGet("/api/v1/ledger/proofs/consistency", GetConsistencyAsync).RequireAuthorization();
     }
 
-    private static async Task<IResult> GetCheckpointAsync(LedgerService ledgers, CancellationToken cancellationToken)
+    private static async Task<IResult> GetCheckpointAsync(LedgerService ledgers, CheckpointWitnessing witnessing, CancellationToken cancellationToken)
     {
         var ledger = ledgers.Ledger;
         var checkpoint = ledger.Checkpoints.Latest;
@@ -25,7 +26,7 @@ internal static class LedgerEndpoints
 
         return checkpoint is null
             ? Problems.NotFound("The ledger is empty: there is no checkpoint yet.")
-            : Results.Text(checkpoint.SignedNote, "text/plain; charset=utf-8");
+            : Results.Text(witnessing.Cosigned.Decorate(checkpoint), "text/plain; charset=utf-8");
     }
 
     private static IResult GetPublicKey(LedgerService ledgers) =>

@@ -10,6 +10,7 @@ using AuditStream.Server.Operations;
 using AuditStream.Server.Sinks;
 using AuditStream.Server.Streaming;
 using AuditStream.Server.WebConsole;
+using AuditStream.Server.Witnessing;
 using AuditStream.Sinks.Configuration;
 using AuditStream.Streaming.Hub;
 using AuditStream.Validation;
@@ -69,6 +70,7 @@ public static partial class ServerHost
         services.AddSingleton<IEventAppender>(sp => sp.GetRequiredService<ClusterForwarder>());
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
         services.AddCommitSignal(configuration);
+        services.AddAuditStreamWitnessing(configuration);
 
         // Registered after the ledger, so they stop first (hosted services stop in reverse order).
         services.AddHostedService(sp => sp.GetRequiredService<StreamActivityRecorder>());
@@ -112,6 +114,7 @@ public static partial class ServerHost
         browserApi.MapErasure();
         browserApi.MapLedgerEndpoints();
         browserApi.MapTileEndpoints();
+        browserApi.MapWitnessingEndpoints();
         browserApi.MapEventStream();
         app.MapStreaming();
         app.MapClusterEndpoints();

@@ -22,6 +22,7 @@ internal static class HealthEndpoints
         ("ledger_writer", typeof(LedgerWriterCheck), [ReadyTag]),
         ("ledger_store", typeof(LedgerStoreCheck), [ReadyTag]),
         ("ledger_cluster", typeof(ClusterHealthCheck), [ReadyTag]),
+        ("ledger_witnessing", typeof(Witnessing.WitnessingHealthCheck), [ReadyTag]),
     ];
 
     public static void AddAuditStreamHealthChecks(this IServiceCollection services)

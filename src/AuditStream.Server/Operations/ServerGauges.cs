@@ -20,7 +20,7 @@ internal sealed class ServerGauges
         _checks = [.. HealthEndpoints.Checks.Select(c => (c.Name, (SynchronousHealthCheck)services.GetRequiredService(c.Type), c.Tags.Contains(HealthEndpoints.ReadyTag)))];
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("audit_health_check_status", ObserveChecks, description: "1 when the named health check passes, else 0.");
-        meter.CreateObservableGauge("audit_ready", () => _checks.Where(c => c.Ready).All(c => c.Check.Check().Status == HealthStatus.Healthy) ? 1 : 0, description: "1 when /ready answers 200, else 0.");
+        meter.CreateObservableGauge("audit_ready", () => _checks.Where(c => c.Ready).All(c => c.Check.Check().Status != HealthStatus.Unhealthy) ? 1 : 0, description: "1 when /ready answers 200, else 0.");
         meter.CreateObservableGauge("audit_cluster_leader", () => ledgers.IsOpen && ledgers.Ledger.IsLeader ? 1 : 0, description: "1 while this instance is the ledger's writer (always with SQLite), else 0.");
         meter.CreateObservableGauge("audit_cluster_term", () => ledgers.IsOpen ? ledgers.Ledger.Cluster?.Fence.Term ?? 0 : 0, description: "The leader term this instance commits under (0 while it follows, and with SQLite).");
         meter.CreateObservableGauge("audit_cluster_follower_lag_events", () => ledgers.IsOpen ? ledgers.Ledger.Cluster?.LagSeqs ?? 0 : 0, description: "Seqs committed to the shared ledger that this instance's feed has not reached yet.");
