@@ -12,7 +12,10 @@ namespace AuditStream.Server.Tests.Witnessing;
 /// <summary>
 /// The server's witness client against real witnesses (WitnessHost, what <c>auditstream witness</c> runs) on loopback:
 /// cosigning by a quorum, a witness that is down, and a witness that has seen a forked tree (split view).
+/// Reads the witness metrics, so it runs in the process-wide metrics collection (OpenTelemetry listens to every meter of
+/// a name in the process, and other tests' servers create the witnessing meter too).
 /// </summary>
+[Collection(ProcessMetrics.Name)]
 public sealed class WitnessingTests : IAsyncLifetime
 {
     private readonly WitnessFleet _fleet = new();
@@ -125,7 +128,9 @@ public sealed class WitnessingTests : IAsyncLifetime
         await Json.PostEventsAsync(producer, Json.Event(1), Json.Event(2), Json.Event(3));
 
         var scrape = await Eventually.GetAsync(() => PrometheusScrape.ReadAsync(server), s => s.Value("audit_witness_split_view", ("witness", fooled.Name)) == 1);
-        Assert.Equal(1, scrape.Value("audit_witness_split_view", ("witness", fooled.Name)));
+        Assert.True(
+            scrape.Value("audit_witness_split_view", ("witness", fooled.Name)) == 1,
+            $"no split view reported; /ready: {(await ReadyAsync(server))["checks"]!["ledger_witnessing"]!.ToJsonString()}; logs: {string.Join(" | ", logs.Entries.Select(e => e.Message))}");
         Assert.Equal(0, scrape.Value("audit_witness_split_view", ("witness", honest.Name)));
         Assert.Contains(logs.Entries, e => e.Level == LogLevel.Critical && e.Message.Contains("SPLIT VIEW", StringComparison.Ordinal) && e.Message.Contains(fooled.Name, StringComparison.Ordinal));
 
