@@ -156,6 +156,13 @@ public static class FilterValidator
         }
 
         var value = predicate.Value;
+        if (value is { } present && !IsReadable(present))
+        {
+            // Else compiling the filter would throw on the unreadable text (found by the fuzzer, FuzzRegressionTests).
+            errors.Add(new(path + ".value", "must be valid UTF-8 text without lone \\u surrogate escapes"));
+            return;
+        }
+
         switch (op)
         {
             case MatchOp.Exists:
@@ -226,6 +233,36 @@ public static class FilterValidator
         }
 
         return true;
+    }
+
+    /// <summary>False when a string in <paramref name="value"/> holds invalid UTF-8 or a lone surrogate escape (\\ud800).</summary>
+    private static bool IsReadable(JsonElement value)
+    {
+        try
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = value.GetString();
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        if (!IsReadable(item))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static bool IsScalar(JsonElement value) => value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False;

@@ -105,6 +105,12 @@ internal static class StreamFilterQuery
             errors.Add(FilterValidator.ParseError(exception));
             return StreamFilter.All;
         }
+        catch (ArgumentException)
+        {
+            // A string with a lone surrogate cannot be transcoded to UTF-8 (found by the fuzzer, FuzzRegressionTests).
+            errors.Add(new("filters", "must be valid JSON text (it holds a lone UTF-16 surrogate)"));
+            return StreamFilter.All;
+        }
     }
 
     private static void AddList(ref List<string>? list, string? value)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -46,19 +47,9 @@ public static class ExportVerifier
             }
 
             VerificationReport Fail(TamperKind kind, string message) => new(kind, expected, message, expected - 1, checkpoints, clock.Elapsed);
-            JsonObject? json;
-            try
+            if (!TryRead(line, out var json, out var hashHex, out var seq, out var malformed))
             {
-                json = JsonNode.Parse(line) as JsonObject;
-            }
-            catch (JsonException ex)
-            {
-                return Fail(TamperKind.Modified, $"line for seq {expected} is not JSON: {ex.Message}");
-            }
-
-            if (json is null || json["hash"]?.GetValue<string>() is not { } hashHex || json["seq"]?.GetValue<long>() is not { } seq)
-            {
-                return Fail(TamperKind.Modified, $"line for seq {expected} lacks seq or hash");
+                return Fail(TamperKind.Modified, $"line for seq {expected} {malformed}");
             }
 
             if (seq != expected)
@@ -78,7 +69,16 @@ public static class ExportVerifier
             }
 
             json.Remove("hash");
-            var body = JsonCanonicalizer.Canonicalize(JsonSerializer.SerializeToUtf8Bytes(json));
+            byte[] body;
+            try
+            {
+                body = JsonCanonicalizer.Canonicalize(JsonSerializer.SerializeToUtf8Bytes(json));
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+            {
+                return Fail(TamperKind.Modified, $"seq {seq} has no canonical form: {ex.Message}");
+            }
+
             var hash = new byte[32];
             ChainStep.ComputeHash(prev, body, hash);
             if (!string.Equals(Convert.ToHexStringLower(hash), hashHex, StringComparison.OrdinalIgnoreCase))
@@ -106,5 +106,38 @@ public static class ExportVerifier
         }
 
         return new VerificationReport(TamperKind.None, null, "intact", expected - 1, checkpoints, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Reads one export line: a JSON object with a string <c>hash</c> and an integer <c>seq</c>, no member twice. Anything
+    /// else is a modified line, named in <paramref name="malformed"/>, never an exception (the fuzzer found duplicate
+    /// keys and wrongly typed members crashing <c>auditstream verify --export</c>; FuzzRegressionTests).
+    /// </summary>
+    private static bool TryRead(string line, [NotNullWhen(true)] out JsonObject? json, [NotNullWhen(true)] out string? hashHex, out long seq, [NotNullWhen(false)] out string? malformed)
+    {
+        hashHex = null;
+        seq = 0;
+        try
+        {
+            json = JsonNode.Parse(line, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject;
+            if (json is null
+                || json["hash"] is not JsonValue hash || !hash.TryGetValue(out hashHex)
+                || json["seq"] is not JsonValue seqValue || !seqValue.TryGetValue(out seq))
+            {
+                json = null;
+                malformed = "lacks seq (an integer) or hash (a string)";
+                return false;
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // InvalidOperationException: a member name whose \u escapes are not valid UTF-16 (a lone surrogate).
+            json = null;
+            malformed = $"is not valid JSON: {ex.Message}";
+            return false;
+        }
+
+        malformed = null;
+        return true;
     }
 }

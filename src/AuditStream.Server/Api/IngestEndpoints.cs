@@ -113,7 +113,7 @@ internal static class IngestEndpoints
     }
 
     // Indexes: each parsed event's position in the request when some failed to parse (null: the events are the request).
-    private sealed record Parsed(AuditEvent[] Events, IReadOnlyList<ProblemError> Errors, bool SingleObject, IResult? Failure, int[]? Indexes = null)
+    internal sealed record Parsed(AuditEvent[] Events, IReadOnlyList<ProblemError> Errors, bool SingleObject, IResult? Failure, int[]? Indexes = null)
     {
         public static Parsed Fail(IResult failure) => new([], [], false, failure);
 
@@ -139,7 +139,7 @@ internal static class IngestEndpoints
         }
     }
 
-    private static Parsed ParseJson(ReadOnlyMemory<byte> body, int maxEvents)
+    internal static Parsed ParseJson(ReadOnlyMemory<byte> body, int maxEvents)
     {
         var reader = new Utf8JsonReader(body.Span);
         try
@@ -241,7 +241,7 @@ internal static class IngestEndpoints
         }
     }
 
-    private static Parsed ParseNdjson(ReadOnlyMemory<byte> body, int maxEvents)
+    internal static Parsed ParseNdjson(ReadOnlyMemory<byte> body, int maxEvents)
     {
         var events = new List<AuditEvent>();
         var indexes = new List<int>();

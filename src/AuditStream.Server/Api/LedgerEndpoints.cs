@@ -1,6 +1,7 @@
 using AuditStream.Security.Attributes;
 using AuditStream.Server.Auth.Attributes;
 using AuditStream.Server.Hosting;
+using AuditStream.Server.Witnessing;
 
 namespace AuditStream.Server.Api;
 
@@ -17,7 +18,7 @@ internal static class LedgerEndpoints
         app.MapGet("/api/v1/ledger/proofs/consistency", GetConsistencyAsync).RequireAuthorization().RequireAuthorization(proof);
     }
 
-    private static async Task<IResult> GetCheckpointAsync(LedgerService ledgers, CancellationToken cancellationToken)
+    private static async Task<IResult> GetCheckpointAsync(LedgerService ledgers, CheckpointWitnessing witnessing, CancellationToken cancellationToken)
     {
         var ledger = ledgers.Ledger;
         var checkpoint = ledger.Checkpoints.Latest;
@@ -28,7 +29,7 @@ internal static class LedgerEndpoints
 
         return checkpoint is null
             ? Problems.NotFound("The ledger is empty: there is no checkpoint yet.")
-            : Results.Text(checkpoint.SignedNote, "text/plain; charset=utf-8");
+            : Results.Text(witnessing.Cosigned.Decorate(checkpoint), "text/plain; charset=utf-8");
     }
 
     private static IResult GetPublicKey(LedgerService ledgers) =>

@@ -1,5 +1,6 @@
 using AuditStream.Merkle;
 using AuditStream.Server.Hosting;
+using AuditStream.Server.Witnessing;
 
 namespace AuditStream.Server.Api;
 
@@ -22,11 +23,11 @@ internal static class TileEndpoints
     /// The latest checkpoint the timer signed (every CheckpointInterval): a mirror polling it must not make the server sign
     /// and store a checkpoint per request. Tiles exist for every committed size, so an older checkpoint is always complete.
     /// </summary>
-    private static IResult GetCheckpoint(HttpResponse response, LedgerService ledgers)
+    private static IResult GetCheckpoint(HttpResponse response, LedgerService ledgers, CheckpointWitnessing witnessing)
     {
         response.Headers.CacheControl = "no-cache";
         return ledgers.Ledger.Checkpoints.Latest is { } checkpoint
-            ? Results.Text(checkpoint.SignedNote, "text/plain; charset=utf-8")
+            ? Results.Text(witnessing.Cosigned.Decorate(checkpoint), "text/plain; charset=utf-8")
             : Problems.NotFound("No checkpoint has been signed yet.");
     }
 

@@ -11,6 +11,7 @@ using AuditStream.Server.Operations;
 using AuditStream.Server.Sinks;
 using AuditStream.Server.Streaming;
 using AuditStream.Server.WebConsole;
+using AuditStream.Server.Witnessing;
 using AuditStream.Sinks.Configuration;
 using AuditStream.Streaming.Hub;
 using AuditStream.Validation;
@@ -70,6 +71,7 @@ public static partial class ServerHost
         services.AddSingleton<IEventAppender>(sp => sp.GetRequiredService<ClusterForwarder>());
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
         services.AddCommitSignal(configuration);
+        services.AddAuditStreamWitnessing(configuration);
 
         // Registered after the ledger, so they stop first (hosted services stop in reverse order).
         services.AddHostedService(sp => sp.GetRequiredService<StreamActivityRecorder>());
@@ -116,6 +118,7 @@ public static partial class ServerHost
         browserApi.MapAuthzExplain();
         browserApi.MapLedgerEndpoints();
         browserApi.MapTileEndpoints();
+        browserApi.MapWitnessingEndpoints();
         browserApi.MapEventStream();
         app.MapConsoleSignIn();
         app.MapStreaming();

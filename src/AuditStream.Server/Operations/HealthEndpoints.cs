@@ -23,6 +23,7 @@ internal static class HealthEndpoints
         ("ledger_store", typeof(LedgerStoreCheck), [ReadyTag]),
         ("ledger_cluster", typeof(ClusterHealthCheck), [ReadyTag]),
         ("backplane", typeof(BackplaneHealthCheck), [ReadyTag]),
+        ("ledger_witnessing", typeof(Witnessing.WitnessingHealthCheck), [ReadyTag]),
     ];
 
     public static void AddAuditStreamHealthChecks(this IServiceCollection services)

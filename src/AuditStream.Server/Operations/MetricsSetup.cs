@@ -21,6 +21,7 @@ internal static class MetricsSetup
         IngestMetrics.MeterName,
         ServerGauges.MeterName,
         AuditStream.Sinks.Runtime.SinkMetrics.MeterName,
+        Witnessing.WitnessingMetrics.MeterName,
         "Microsoft.AspNetCore.Hosting",
         "Microsoft.AspNetCore.Server.Kestrel",
         "System.Runtime",

@@ -24,7 +24,7 @@ public sealed class HealthTests
         }
 
         var ready = await GetAsync(client, "ready");
-        Assert.Equal(["backplane", "ledger_cluster", "ledger_open", "ledger_store", "ledger_writable", "ledger_writer"], ready.Body["checks"]!.AsObject().Select(c => c.Key).Order().ToArray());
+        Assert.Equal(["backplane", "ledger_cluster", "ledger_open", "ledger_store", "ledger_witnessing", "ledger_writable", "ledger_writer"], ready.Body["checks"]!.AsObject().Select(c => c.Key).Order().ToArray());
         Assert.StartsWith("role leader", ready.Body["checks"]!["ledger_cluster"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
         var startup = await GetAsync(client, "startup");
         Assert.Equal(["ledger_open"], startup.Body["checks"]!.AsObject().Select(c => c.Key).ToArray());
