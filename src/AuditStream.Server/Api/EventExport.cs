@@ -21,7 +21,11 @@ internal static class EventExport
     /// writes synchronously to the underlying stream (Kestrel's response body refuses synchronous writes, and a masked
     /// event is serialized by <see cref="JsonSerializer"/>, which flushes its writer).
     /// </summary>
-    public static async Task WriteAsync(PipeWriter output, ILedgerStore store, EventQuery query, bool csv, bool maskPii, AuditStream.Privacy.ISubjectKeys keys, CancellationToken cancellationToken)
+    /// <remarks>
+    /// With <paramref name="proofs"/> (NDJSON only) the first line is <c>{"checkpoint": signed note}</c> and every further
+    /// line <c>{"event": …, "proof": {leaf_index, tree_size, hashes}}</c>, each proof against that checkpoint.
+    /// </remarks>
+    public static async Task WriteAsync(PipeWriter output, ILedgerStore store, EventQuery query, bool csv, bool maskPii, AuditStream.Privacy.ISubjectKeys keys, CancellationToken cancellationToken, ExportProofs? proofs = null)
     {
         if (csv)
         {
@@ -29,6 +33,14 @@ internal static class EventExport
         }
 
         await using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        if (proofs is not null)
+        {
+            json.WriteStartObject();
+            json.WriteString("checkpoint", proofs.Checkpoint.SignedNote);
+            json.WriteEndObject();
+            EndLine(json, output);
+        }
+
         query = query with { Limit = PageSize };
         while (true)
         {
@@ -39,12 +51,21 @@ internal static class EventExport
                 {
                     Encoding.UTF8.GetBytes(CsvRow.Format(record, maskPii, keys), output);
                 }
+                else if (proofs is not null)
+                {
+                    json.WriteStartObject();
+                    json.WritePropertyName("event");
+                    EventJson.Write(json, record, maskPii, keys);
+                    json.WritePropertyName("proof");
+                    var treeSize = proofs.Checkpoint.TreeSize;
+                    ProofAttachment.Write(json, record.Seq, treeSize, await ProofAttachment.PathAsync(proofs.Ledger, record.Seq, treeSize, cancellationToken));
+                    json.WriteEndObject();
+                    EndLine(json, output);
+                }
                 else
                 {
                     EventJson.Write(json, record, maskPii, keys);
-                    json.Flush();
-                    json.Reset();
-                    output.Write("\n"u8);
+                    EndLine(json, output);
                 }
 
                 if (output.UnflushedBytes >= FlushThreshold)
@@ -62,4 +83,14 @@ internal static class EventExport
             query = query with { AfterSeq = through };
         }
     }
+
+    private static void EndLine(Utf8JsonWriter json, PipeWriter output)
+    {
+        json.Flush();
+        json.Reset();
+        output.Write("\n"u8);
+    }
 }
+
+/// <summary>What a proof-carrying export proves its events against: the ledger and the signed checkpoint its snapshot ends at.</summary>
+internal sealed record ExportProofs(AuditStream.Ledger.AuditLedger Ledger, StoredCheckpoint Checkpoint);

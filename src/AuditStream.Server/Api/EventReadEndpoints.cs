@@ -40,6 +40,26 @@ internal static class EventReadEndpoints
             return;
         }
 
+        if (!ProofAttachment.TryFlag(http.Request, "proof", out var withProofs, out var flagError))
+        {
+            await flagError!.ExecuteAsync(http);
+            return;
+        }
+
+        // With proofs, the page ends at a signed checkpoint's size so that every event on it has a proof against it.
+        AuditStream.Ledger.Storage.StoredCheckpoint? checkpoint = null;
+        if (withProofs)
+        {
+            checkpoint = await ProofAttachment.CoveringAsync(ledger, lastSeq, cancellationToken) ?? ledger.Checkpoints.Latest;
+            if (checkpoint is null)
+            {
+                await ProofAttachment.NoCheckpoint().ExecuteAsync(http);
+                return;
+            }
+
+            lastSeq = checkpoint.TreeSize;
+        }
+
         var page = await ledger.Store.QueryAsync(request.Query with { UpToSeq = lastSeq }, cancellationToken);
         var cursor = page.ScannedThroughSeq ?? Math.Max(request.Query.AfterSeq, lastSeq);
         string? next = null;
@@ -69,6 +89,19 @@ internal static class EventReadEndpoints
 
         writer.WriteNumber("cursor", cursor);
         writer.WriteNumber("last_seq", lastSeq);
+        if (checkpoint is not null)
+        {
+            // proofs[i] is the inclusion proof of events[i] in the tree the checkpoint signs.
+            writer.WriteStartArray("proofs");
+            foreach (var record in page.Records)
+            {
+                ProofAttachment.Write(writer, record.Seq, checkpoint.TreeSize, await ProofAttachment.PathAsync(ledger, record.Seq, checkpoint.TreeSize, cancellationToken));
+            }
+
+            writer.WriteEndArray();
+            writer.WriteString("checkpoint", checkpoint.SignedNote);
+        }
+
         writer.WriteEndObject();
         await writer.FlushAsync(cancellationToken);
     }
@@ -84,23 +117,20 @@ internal static class EventReadEndpoints
             return Problems.NotFound($"No event with seq {seq} is visible to this token.");
         }
 
-        if (http.Request.Query["proof"].ToString() is { Length: > 0 } proof)
+        if (!ProofAttachment.TryFlag(http.Request, "proof", out var withProof, out var flagError))
         {
-            if (proof is not ("true" or "false"))
+            return flagError!;
+        }
+
+        if (withProof)
+        {
+            // A proof-carrying read is a proof as well: the rules for proofs must show the event too.
+            if (!Scope(http, AuthorizationActions.Proof).PassesRules(record.Event))
             {
-                return Problems.BadRequest($"proof={proof} is not a boolean.", "proof", "must be true or false");
+                return Problems.NotFound($"No event with seq {seq} is visible to this token with a proof.");
             }
 
-            if (proof == "true")
-            {
-                // A proof-carrying read is a proof as well: the rules for proofs must show the event too.
-                if (!Scope(http, AuthorizationActions.Proof).PassesRules(record.Event))
-                {
-                    return Problems.NotFound($"No event with seq {seq} is visible to this token with a proof.");
-                }
-
-                return await ProvedAsync(record, !scope.CanReadPii, ledgers.Ledger, cancellationToken);
-            }
+            return await ProvedAsync(record, !scope.CanReadPii, ledgers.Ledger, cancellationToken);
         }
 
         return new RecordResult(record, !scope.CanReadPii, null, ledgers.Ledger.SubjectKeys);
@@ -112,15 +142,10 @@ internal static class EventReadEndpoints
     /// </summary>
     private static async Task<IResult> ProvedAsync(LedgerRecord record, bool maskPii, AuditStream.Ledger.AuditLedger ledger, CancellationToken cancellationToken)
     {
-        var checkpoint = ledger.Checkpoints.Latest;
-        if (checkpoint is null || checkpoint.TreeSize < record.Seq)
+        var checkpoint = await ProofAttachment.CoveringAsync(ledger, record.Seq, cancellationToken);
+        if (checkpoint is null)
         {
-            checkpoint = await ledger.Checkpoints.PublishNowAsync(cancellationToken) ?? checkpoint;
-        }
-
-        if (checkpoint is null || checkpoint.TreeSize < record.Seq)
-        {
-            return Problems.Unavailable("No signed checkpoint covers this event yet.", 1);
+            return ProofAttachment.NoCheckpoint();
         }
 
         var inclusion = await ledger.Proofs.InclusionAsync(record.Seq, checkpoint.TreeSize, cancellationToken);
@@ -145,13 +170,41 @@ internal static class EventReadEndpoints
             return;
         }
 
+        if (!ProofAttachment.TryFlag(http.Request, "proofs", out var withProofs, out var flagError))
+        {
+            await flagError!.ExecuteAsync(http);
+            return;
+        }
+
+        if (withProofs && format == "csv")
+        {
+            await Problems.BadRequest("Proofs are carried by the NDJSON export only.", "proofs", "needs format=ndjson").ExecuteAsync(http);
+            return;
+        }
+
         var ledger = ledgers.Ledger;
+        var upTo = ledger.Head.Size;
+        ExportProofs? proofs = null;
+        if (withProofs)
+        {
+            // The snapshot ends at the checkpoint's size, so that every exported event is proved against that one checkpoint.
+            var checkpoint = await ProofAttachment.CoveringAsync(ledger, upTo, cancellationToken) ?? ledger.Checkpoints.Latest;
+            if (checkpoint is null)
+            {
+                await ProofAttachment.NoCheckpoint().ExecuteAsync(http);
+                return;
+            }
+
+            proofs = new ExportProofs(ledger, checkpoint);
+            upTo = checkpoint.TreeSize;
+        }
+
         var response = http.Response;
         response.ContentType = format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson";
         response.Headers.ContentDisposition = $"attachment; filename=\"auditstream-export.{format}\"";
 
         // A snapshot: events committed while exporting are not included, so the export is a consistent prefix.
-        await EventExport.WriteAsync(response.BodyWriter, ledger.Store, request.Query with { UpToSeq = ledger.Head.Size }, format == "csv", request.MaskPii, ledger.SubjectKeys, cancellationToken);
+        await EventExport.WriteAsync(response.BodyWriter, ledger.Store, request.Query with { UpToSeq = upTo }, format == "csv", request.MaskPii, ledger.SubjectKeys, cancellationToken, proofs);
     }
 
     private sealed record ReadRequest(EventQuery Query, bool MaskPii, IResult? Error);
@@ -222,17 +275,8 @@ internal static class EventReadEndpoints
                 writer.WriteStartObject();
                 writer.WritePropertyName("event");
                 EventJson.Write(writer, record, maskPii, keys);
-                writer.WriteStartObject("proof");
-                writer.WriteNumber("leaf_index", proof.LeafIndex);
-                writer.WriteNumber("tree_size", proof.TreeSize);
-                writer.WriteStartArray("hashes");
-                foreach (var hash in proof.Hashes)
-                {
-                    writer.WriteStringValue(Convert.ToHexStringLower(hash));
-                }
-
-                writer.WriteEndArray();
-                writer.WriteEndObject();
+                writer.WritePropertyName("proof");
+                ProofAttachment.Write(writer, proof.LeafIndex + 1, proof.TreeSize, proof.Hashes);
                 writer.WriteString("checkpoint", proof.Checkpoint);
                 writer.WriteEndObject();
             }
