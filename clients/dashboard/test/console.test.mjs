@@ -1050,7 +1050,9 @@ describe("the web console under a 2,000 events/s stream", { timeout: 300_000 }, 
       assert.equal(failure, null, `publishing failed: ${failure?.message}`);
       const elapsed = (Date.now() - started) / 1000;
       const rate = sent / elapsed;
-      await page.locator(`#rows-window .row[data-seq="${lastSeq}"]`).waitFor({ timeout: 30_000 });
+      // The long tasks of the run are read whether or not the page keeps up (a page that renders every arrival falls
+      // behind and never shows the last event within the wait): the figures are printed either way.
+      const caughtUp = await page.locator(`#rows-window .row[data-seq="${lastSeq}"]`).waitFor({ timeout: 30_000 }).then(() => true, () => false);
       const longTasks = await page.evaluate(() => window.__longTasks.slice());
       const endHeap = await heap();
       const mb = (bytes) => (bytes / 1048576).toFixed(1);
@@ -1058,8 +1060,14 @@ describe("the web console under a 2,000 events/s stream", { timeout: 300_000 }, 
       // box), the 50 ms bound is scaled by that factor (capped at 10), and said so.
       const stretch = Math.min(10, Math.max(1, loadavg()[0] / cpus().length));
       const limit = Math.round(50 * stretch);
-      console.log(`# load: ${sent} events in ${elapsed.toFixed(1)} s (${rate.toFixed(0)}/s); long tasks (> 50 ms): ${longTasks.length}, longest ${Math.max(0, ...longTasks)} ms, ${longTasks.reduce((a, b) => a + b, 0)} ms in all; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores, so the bound is ${limit} ms; heap after GC ${mb(startHeap)} → ${mb(midHeap)} → ${mb(endHeap)} MB`);
+      // Generous: one task over 50 ms per 2 s of run per unit of run-queue factor (15 s at load 15 on 2 cores: 56 allowed,
+      // 43 measured with batching). On a loaded box this count alone does not tell batching from none (34 without it at
+      // load 10.6); what does is that a page rendering every arrival falls behind and never shows the last event.
+      const allowed = Math.max(3, Math.round((seconds / 2) * stretch));
+      console.log(`# load: ${sent} events in ${elapsed.toFixed(1)} s (${rate.toFixed(0)}/s); ${caughtUp ? "the page showed the last event" : "THE PAGE FELL BEHIND"}; long tasks (> 50 ms): ${longTasks.length} (at most ${allowed} allowed), longest ${Math.max(0, ...longTasks)} ms, ${longTasks.reduce((a, b) => a + b, 0)} ms in all; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores, so the bound is ${limit} ms; heap after GC ${mb(startHeap)} → ${mb(midHeap)} → ${mb(endHeap)} MB`);
       assert.ok(rate >= RATE / 2, `the generator reached ${rate.toFixed(0)} events/s`);
+      assert.ok(caughtUp, `the page shows the last event (seq ${lastSeq}) within 30 s of the end`);
+      assert.ok(longTasks.length <= allowed, `${longTasks.length} tasks over 50 ms, at most ${allowed} allowed`);
       assert.deepEqual(longTasks.filter((d) => d > limit), [], `no main-thread task over ${limit} ms`);
       assert.ok(longTasks.reduce((a, b) => a + b, 0) < elapsed * 1000 * 0.25 * stretch, "long tasks take less than a quarter of the run (scaled)");
       assert.ok(await page.locator("#cap-notice").isVisible(), "the 5,000-row cap is reached");
