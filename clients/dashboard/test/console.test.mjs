@@ -488,8 +488,55 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     }
   });
 
+  /** Without the File System Access API (Firefox, Safari): the export is handed over as a Blob download. */
+  const noSavePicker = (page) => page.addInitScript(() => { delete window.showSaveFilePicker; });
+
+  test("a large export streams to the file the user picked (File System Access API), or to a Blob download, with every line", async () => {
+    const total = 5_000;
+    for (let i = 0; i < total; i += 1_000) {
+      await publish(server, Array.from({ length: 1_000 }, (_, j) => event(i + j, "bulk.exported")));
+    }
+
+    const link = `/?event_types=bulk.exported#token=${server.readerToken()}`;
+    // The picker's dialog is the one thing a test cannot click: it answers with a real file handle, in the origin-private file system.
+    const picked = (page) => page.addInitScript(() => {
+      window.showSaveFilePicker = async ({ suggestedName }) => (await navigator.storage.getDirectory()).getFileHandle(suggestedName, { create: true });
+    });
+    const first = await openConsole(link, { setup: picked });
+    try {
+      let downloads = 0;
+      first.page.on("download", () => downloads++);
+      await live(first.page);
+      await first.page.click("#export-ndjson");
+      await first.page.locator("#filter-status", { hasText: `Exported NDJSON: ${total.toLocaleString("en")} lines` }).waitFor({ timeout: 60_000 });
+      const lines = await first.page.evaluate(async () => {
+        const file = await (await (await navigator.storage.getDirectory()).getFileHandle("auditstream-export.ndjson")).getFile();
+        const text = await file.text();
+        return text.trim().split("\n").map((line) => JSON.parse(line).type);
+      });
+      assert.equal(lines.length, total);
+      assert.ok(lines.every((type) => type === "bulk.exported"));
+      assert.equal(downloads, 0, "written to the picked file, not downloaded");
+      assert.deepEqual(first.problems, []);
+    } finally {
+      await first.close();
+    }
+
+    const second = await openConsole(link, { setup: noSavePicker });
+    try {
+      await live(second.page);
+      const [file] = await Promise.all([second.page.waitForEvent("download", { timeout: 60_000 }), second.page.click("#export-csv")]);
+      const text = await readFile(await file.path(), "utf8");
+      assert.equal(text.trim().split("\n").length, total + 1, "a header and one line per event");
+      await second.page.locator("#filter-status", { hasText: `Exported CSV: ${(total + 1).toLocaleString("en")} lines` }).waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(second.problems, []);
+    } finally {
+      await second.close();
+    }
+  });
+
   test("export downloads the events matching the current filters, as NDJSON and CSV, masked as the role sees them", async () => {
-    const { page, problems, close } = await openConsole(`/?event_types=consent.granted#token=${server.token({ role: "auditor", tenant: "acme" })}`);
+    const { page, problems, close } = await openConsole(`/?event_types=consent.granted#token=${server.token({ role: "auditor", tenant: "acme" })}`, { setup: noSavePicker });
     try {
       await live(page);
       const receipts = await publish(server, [{ ...event(1, "consent.granted"), subject_id: "s-1", pii: { email: "ada@example.com" } }, event(2)]);
