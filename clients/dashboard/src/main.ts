@@ -9,7 +9,8 @@ import type { VerifiedCheckpoint } from "./verify.js";
 import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
 import { beginSignIn, completeSignIn, oidcSettings, refreshTokens, takeCallback, type OidcSettings } from "./oidc.js";
 import { currentFilters, filterable, filterBy, refuseFilter, showFilterStatus, showFilters, wireFilters } from "./filters.js";
-import { loadOlder, loadRange, problemText } from "./history.js";
+import { loadOlder, loadRange } from "./history.js";
+import { exportEvents } from "./export.js";
 import { StatsPanel } from "./stats.js";
 import { LiveTable } from "./table.js";
 import { initTheme } from "./theme.js";
@@ -504,38 +505,13 @@ async function fillGap(from: number, to: number): Promise<void> {
   table.markGap(from, to, `${page.events.length.toLocaleString("en")} matching events loaded from the ledger${added < page.events.length ? ` (${page.events.length - added} were already shown)` : ""}`);
 }
 
-// ---- export: the server's streaming export of the current filters ----
+// ---- export: the server's streaming export of the current filters (export.ts) ----
 
-async function exportEvents(format: "ndjson" | "csv"): Promise<void> {
-  if (!session) {
-    return;
-  }
-
-  // The export needs the bearer token, which a plain link cannot carry: fetch it, then hand the file to the browser.
-  const params = new URLSearchParams(location.search);
-  params.set("format", format);
-  showFilterStatus(`Exporting ${format.toUpperCase()}…`);
-  try {
-    const response = await fetch(`/api/v1/events/export?${params}`, { headers: { authorization: `Bearer ${session.token}` } });
-    if (!response.ok) {
-      showFilterStatus(`Export failed: the server answered ${await problemText(response)}`, true);
-      return;
-    }
-
-    const url = URL.createObjectURL(await response.blob());
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = `auditstream-export.${format}`;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    showFilterStatus(`Exported ${format.toUpperCase()}.`);
-  } catch (error) {
-    showFilterStatus(`Export failed: ${(error as Error).message}`, true);
-  }
-}
-
-$("export-ndjson").addEventListener("click", () => void exportEvents("ndjson"));
-$("export-csv").addEventListener("click", () => void exportEvents("csv"));
+const exportShown = (format: "ndjson" | "csv") => {
+  if (session) void exportEvents(format, location.search, session.token, showFilterStatus);
+};
+$("export-ndjson").addEventListener("click", () => exportShown("ndjson"));
+$("export-csv").addEventListener("click", () => exportShown("csv"));
 
 // ---- the detail drawer ----
 

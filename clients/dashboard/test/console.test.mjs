@@ -488,8 +488,55 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     }
   });
 
+  /** Without the File System Access API (Firefox, Safari): the export is handed over as a Blob download. */
+  const noSavePicker = (page) => page.addInitScript(() => { delete window.showSaveFilePicker; });
+
+  test("a large export streams to the file the user picked (File System Access API), or to a Blob download, with every line", async () => {
+    const total = 5_000;
+    for (let i = 0; i < total; i += 1_000) {
+      await publish(server, Array.from({ length: 1_000 }, (_, j) => event(i + j, "bulk.exported")));
+    }
+
+    const link = `/?event_types=bulk.exported#token=${server.readerToken()}`;
+    // The picker's dialog is the one thing a test cannot click: it answers with a real file handle, in the origin-private file system.
+    const picked = (page) => page.addInitScript(() => {
+      window.showSaveFilePicker = async ({ suggestedName }) => (await navigator.storage.getDirectory()).getFileHandle(suggestedName, { create: true });
+    });
+    const first = await openConsole(link, { setup: picked });
+    try {
+      let downloads = 0;
+      first.page.on("download", () => downloads++);
+      await live(first.page);
+      await first.page.click("#export-ndjson");
+      await first.page.locator("#filter-status", { hasText: `Exported NDJSON: ${total.toLocaleString("en")} lines` }).waitFor({ timeout: 60_000 });
+      const lines = await first.page.evaluate(async () => {
+        const file = await (await (await navigator.storage.getDirectory()).getFileHandle("auditstream-export.ndjson")).getFile();
+        const text = await file.text();
+        return text.trim().split("\n").map((line) => JSON.parse(line).type);
+      });
+      assert.equal(lines.length, total);
+      assert.ok(lines.every((type) => type === "bulk.exported"));
+      assert.equal(downloads, 0, "written to the picked file, not downloaded");
+      assert.deepEqual(first.problems, []);
+    } finally {
+      await first.close();
+    }
+
+    const second = await openConsole(link, { setup: noSavePicker });
+    try {
+      await live(second.page);
+      const [file] = await Promise.all([second.page.waitForEvent("download", { timeout: 60_000 }), second.page.click("#export-csv")]);
+      const text = await readFile(await file.path(), "utf8");
+      assert.equal(text.trim().split("\n").length, total + 1, "a header and one line per event");
+      await second.page.locator("#filter-status", { hasText: `Exported CSV: ${(total + 1).toLocaleString("en")} lines` }).waitFor({ timeout: WAIT_MS });
+      assert.deepEqual(second.problems, []);
+    } finally {
+      await second.close();
+    }
+  });
+
   test("export downloads the events matching the current filters, as NDJSON and CSV, masked as the role sees them", async () => {
-    const { page, problems, close } = await openConsole(`/?event_types=consent.granted#token=${server.token({ role: "auditor", tenant: "acme" })}`);
+    const { page, problems, close } = await openConsole(`/?event_types=consent.granted#token=${server.token({ role: "auditor", tenant: "acme" })}`, { setup: noSavePicker });
     try {
       await live(page);
       const receipts = await publish(server, [{ ...event(1, "consent.granted"), subject_id: "s-1", pii: { email: "ada@example.com" } }, event(2)]);
@@ -1050,7 +1097,9 @@ describe("the web console under a 2,000 events/s stream", { timeout: 300_000 }, 
       assert.equal(failure, null, `publishing failed: ${failure?.message}`);
       const elapsed = (Date.now() - started) / 1000;
       const rate = sent / elapsed;
-      await page.locator(`#rows-window .row[data-seq="${lastSeq}"]`).waitFor({ timeout: 30_000 });
+      // The long tasks of the run are read whether or not the page keeps up (a page that renders every arrival falls
+      // behind and never shows the last event within the wait): the figures are printed either way.
+      const caughtUp = await page.locator(`#rows-window .row[data-seq="${lastSeq}"]`).waitFor({ timeout: 30_000 }).then(() => true, () => false);
       const longTasks = await page.evaluate(() => window.__longTasks.slice());
       const endHeap = await heap();
       const mb = (bytes) => (bytes / 1048576).toFixed(1);
@@ -1058,8 +1107,14 @@ describe("the web console under a 2,000 events/s stream", { timeout: 300_000 }, 
       // box), the 50 ms bound is scaled by that factor (capped at 10), and said so.
       const stretch = Math.min(10, Math.max(1, loadavg()[0] / cpus().length));
       const limit = Math.round(50 * stretch);
-      console.log(`# load: ${sent} events in ${elapsed.toFixed(1)} s (${rate.toFixed(0)}/s); long tasks (> 50 ms): ${longTasks.length}, longest ${Math.max(0, ...longTasks)} ms, ${longTasks.reduce((a, b) => a + b, 0)} ms in all; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores, so the bound is ${limit} ms; heap after GC ${mb(startHeap)} → ${mb(midHeap)} → ${mb(endHeap)} MB`);
+      // Generous: one task over 50 ms per 2 s of run per unit of run-queue factor (15 s at load 15 on 2 cores: 56 allowed,
+      // 43 measured with batching). On a loaded box this count alone does not tell batching from none (34 without it at
+      // load 10.6); what does is that a page rendering every arrival falls behind and never shows the last event.
+      const allowed = Math.max(3, Math.round((seconds / 2) * stretch));
+      console.log(`# load: ${sent} events in ${elapsed.toFixed(1)} s (${rate.toFixed(0)}/s); ${caughtUp ? "the page showed the last event" : "THE PAGE FELL BEHIND"}; long tasks (> 50 ms): ${longTasks.length} (at most ${allowed} allowed), longest ${Math.max(0, ...longTasks)} ms, ${longTasks.reduce((a, b) => a + b, 0)} ms in all; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores, so the bound is ${limit} ms; heap after GC ${mb(startHeap)} → ${mb(midHeap)} → ${mb(endHeap)} MB`);
       assert.ok(rate >= RATE / 2, `the generator reached ${rate.toFixed(0)} events/s`);
+      assert.ok(caughtUp, `the page shows the last event (seq ${lastSeq}) within 30 s of the end`);
+      assert.ok(longTasks.length <= allowed, `${longTasks.length} tasks over 50 ms, at most ${allowed} allowed`);
       assert.deepEqual(longTasks.filter((d) => d > limit), [], `no main-thread task over ${limit} ms`);
       assert.ok(longTasks.reduce((a, b) => a + b, 0) < elapsed * 1000 * 0.25 * stretch, "long tasks take less than a quarter of the run (scaled)");
       assert.ok(await page.locator("#cap-notice").isVisible(), "the 5,000-row cap is reached");
