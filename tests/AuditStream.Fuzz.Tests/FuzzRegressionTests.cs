@@ -70,6 +70,7 @@ public sealed class FuzzRegressionTests
     [InlineData("{\"seq\":1,\"hash\":\"00\",\"n\":1e400}")]
     [InlineData("{\"seq\":1,\"hash\":\"00\",\"\\ud800\":1}")]
     [InlineData("{\"seq\":1,\"hash\":\"00\",\"x\":\"\\ud800\"}")]
+    [InlineData("{\"seq\":1,\"hash\":\"00\",\"x\":\"\uDE00\"}")]
     public void A_malformed_export_line_is_reported_as_modified_at_its_seq_not_thrown(string line)
     {
         var report = FuzzTargets.Export(line + "\n");

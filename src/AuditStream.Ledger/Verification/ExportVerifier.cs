@@ -129,9 +129,10 @@ public static class ExportVerifier
                 return false;
             }
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
-            // InvalidOperationException: a member name whose \u escapes are not valid UTF-16 (a lone surrogate).
+            // InvalidOperationException: a member name whose \u escapes are not valid UTF-16 (a lone surrogate);
+            // ArgumentException: a line that itself holds a lone surrogate char (a TextReader over a string, not a file).
             json = null;
             malformed = $"is not valid JSON: {ex.Message}";
             return false;
