@@ -5,6 +5,7 @@ using AuditStream.Ledger.Cluster;
 using AuditStream.Ledger.Writing;
 using AuditStream.Server.Api;
 using AuditStream.Server.Cluster;
+using AuditStream.Server.Hosting.Tls;
 using AuditStream.Server.Auth;
 using AuditStream.Server.Operations;
 using AuditStream.Server.Sinks;
@@ -32,6 +33,7 @@ public static partial class ServerHost
 
         // No "Server: Kestrel": what runs here is nobody's business but the operator's.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.AddAuditStreamTls();
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         var configuration = builder.Configuration;
@@ -90,6 +92,7 @@ public static partial class ServerHost
 
         var app = builder.Build();
         app.UseAuditStreamResponseHeaders();
+        app.UseAuditStreamTls();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
