@@ -5,6 +5,7 @@ using AuditStream.Ledger.Cluster;
 using AuditStream.Ledger.Writing;
 using AuditStream.Server.Api;
 using AuditStream.Server.Cluster;
+using AuditStream.Server.Hosting.RateLimits;
 using AuditStream.Server.Hosting.Tls;
 using AuditStream.Server.Auth;
 using AuditStream.Server.Operations;
@@ -89,6 +90,7 @@ public static partial class ServerHost
         var authOptions = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         var secret = authOptions.Authority is null && authOptions.JwksUrl is null ? SigningSecret.Load(authOptions, ledgerOptions.DataDirectory) : null;
         services.AddAuditStreamAuth(authOptions, secret);
+        services.AddAuditStreamRateLimits(configuration);
 
         var app = builder.Build();
         app.UseAuditStreamResponseHeaders();
@@ -105,6 +107,7 @@ public static partial class ServerHost
 
         // On the stream endpoints these authenticate nothing (StreamDeferredAuthentication): the endpoints do it themselves.
         app.UseAuthentication();
+        app.UseAuditStreamRateLimits();
         app.UseAuthorization();
 
         // What a browser page on a listed origin may call (BrowserCors); /ws/audit checks the Origin itself, and the

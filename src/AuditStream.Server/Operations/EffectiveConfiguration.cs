@@ -27,6 +27,7 @@ internal static class EffectiveConfiguration
         (ServerOptions.SectionName, typeof(ServerOptions)),
         (AuthOptions.SectionName, typeof(AuthOptions)),
         (Hosting.Tls.TlsOptions.SectionName, typeof(Hosting.Tls.TlsOptions)),
+        (Hosting.RateLimits.RateLimitOptions.SectionName, typeof(Hosting.RateLimits.RateLimitOptions)),
         (HubOptions.SectionName, typeof(HubOptions)),
         (OperationsOptions.SectionName, typeof(OperationsOptions)),
         (AuditStream.Streaming.Backplane.BackplaneOptions.SectionName, typeof(AuditStream.Streaming.Backplane.BackplaneOptions)),
