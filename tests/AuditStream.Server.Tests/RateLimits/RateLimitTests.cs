@@ -118,6 +118,12 @@ public sealed class RateLimitTests
 
         Assert.Equal(5, accepted.Count);
         Assert.Equal(7, refused);
+
+        // Visible in metrics by class, layer and outcome; no tenant or subject label.
+        var scrape = await AuditStream.Server.Tests.Operations.PrometheusScrape.ReadWhenAsync(server, 7, "audit_rate_limit_decisions_total", ("class", "ingest"), ("layer", "subject"), ("outcome", "rejected"));
+        Assert.Equal(7, scrape.Value("audit_rate_limit_decisions_total", ("class", "ingest"), ("layer", "subject"), ("outcome", "rejected")));
+        Assert.Equal(5, scrape.Value("audit_rate_limit_decisions_total", ("class", "ingest"), ("layer", "subject"), ("outcome", "accepted")));
+        Assert.DoesNotContain("acme", string.Join('\n', scrape.Text.Split('\n').Where(l => l.StartsWith("audit_rate_limit", StringComparison.Ordinal))), StringComparison.Ordinal);
         Assert.Equal(accepted.Count, server.Ledger.Head.Size);
         foreach (var seq in accepted)
         {
