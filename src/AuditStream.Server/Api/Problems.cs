@@ -59,6 +59,19 @@ internal static class Problems
     public static IResult StreamLimit(int status, string detail, string field, string rule, int retryAfterSeconds = 5) =>
         WithRetryAfter(Problem(status, "stream-connection-limit", "A stream connection limit is reached.", detail, [new ProblemError(null, field, rule)]), retryAfterSeconds);
 
+    /// <summary>429: a layer of the rate limits (AuditStream:RateLimits) is used up; names the class, the layer and the key's kind, never its value.</summary>
+    public static IResult RateLimited(string requestClass, string layer, string field, string rule, int retryAfterSeconds) =>
+        WithRetryAfter(Results.Problem(
+            detail: $"The per-{layer} limit on {requestClass} is used up; nothing was accepted. Retry after {retryAfterSeconds} s.",
+            statusCode: StatusCodes.Status429TooManyRequests,
+            title: "A rate limit is reached.",
+            type: TypeBase + "rate-limited",
+            extensions: new Dictionary<string, object?>
+            {
+                ["errors"] = new[] { new ProblemError(null, field, rule) },
+                ["limit"] = new Dictionary<string, string> { ["class"] = requestClass, ["layer"] = layer },
+            }), retryAfterSeconds);
+
     private static IResult Problem(int status, string type, string title, string detail, IReadOnlyList<ProblemError>? errors = null) =>
         Results.Problem(
             detail: detail,

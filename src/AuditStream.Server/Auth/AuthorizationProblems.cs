@@ -28,6 +28,12 @@ internal sealed class AuthorizationProblems(IOptions<AuthOptions> options) : IAu
         {
             // The scheme's handler caches its result for the request: this does not validate the token again.
             var failure = (await context.AuthenticateAsync()).Failure;
+            if (Hosting.Tls.ClientCertificateAuthentication.Problem(failure) is { } certificate)
+            {
+                await Problems.Unauthorized("The client certificate was refused.", [certificate]).ExecuteAsync(context);
+                return;
+            }
+
             var (claim, rule) = Unauthenticated(failure);
             await Problems.Unauthorized(failure is null ? "No bearer token was sent." : "The bearer token was refused.", [new ProblemError(null, claim, rule)]).ExecuteAsync(context);
         }

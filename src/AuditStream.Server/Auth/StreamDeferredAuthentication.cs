@@ -22,7 +22,9 @@ internal static class StreamDeferredAuthentication
 
     public static AuthenticationBuilder AddStreamDeferredAuthentication(this AuthenticationBuilder builder) => builder
         .AddPolicyScheme(RequestScheme, null, policy => policy.ForwardDefaultSelector =
-            static http => StreamEndpoints.IsStreamPath(http.Request.Path) ? DeferredScheme : JwtBearerDefaults.AuthenticationScheme)
+            static http => StreamEndpoints.IsStreamPath(http.Request.Path) ? DeferredScheme
+                : Hosting.Tls.ClientCertificateAuthentication.Selects(http) ? Hosting.Tls.ClientCertificateAuthentication.Scheme
+                : JwtBearerDefaults.AuthenticationScheme)
         .AddScheme<AuthenticationSchemeOptions, Handler>(DeferredScheme, null);
 
     private sealed class Handler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)

@@ -5,11 +5,16 @@ namespace AuditStream.Server.Hosting;
 
 /// <summary>
 /// Headers every answer carries: <c>X-Content-Type-Options: nosniff</c> (a browser never second-guesses an export's or an
-/// error's type), and on every answer of an endpoint that takes a token <c>Cache-Control: no-store</c>, refusals
+/// error's type), <c>Referrer-Policy: no-referrer</c>, no framing (<c>X-Frame-Options: DENY</c> and, unless the answer
+/// has its own policy as the web console's files do, <c>Content-Security-Policy: default-src 'none'; frame-ancestors
+/// 'none'</c>: an API answer opened as a page runs and loads nothing), and on every answer of an endpoint that takes a token <c>Cache-Control: no-store</c>, refusals
 /// included, so no cache between the server and a reader keeps audit events or personal data.
 /// </summary>
 internal static class ResponseHeaders
 {
+    /// <summary>The policy of answers that are not the web console's files.</summary>
+    public const string ApiContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+
     /// <summary>Adds the headers as each response starts; first in the pipeline, so error pages get them too.</summary>
     public static IApplicationBuilder UseAuditStreamResponseHeaders(this IApplicationBuilder app) => app.Use(static (http, next) =>
     {
@@ -18,6 +23,13 @@ internal static class ResponseHeaders
             var http = (HttpContext)state;
             var headers = http.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.XFrameOptions = "DENY";
+            if (headers.ContentSecurityPolicy.Count == 0)
+            {
+                headers.ContentSecurityPolicy = ApiContentSecurityPolicy;
+            }
+
             if (TakesToken(http))
             {
                 headers.CacheControl = "no-store";

@@ -5,6 +5,8 @@ using AuditStream.Ledger.Cluster;
 using AuditStream.Ledger.Writing;
 using AuditStream.Server.Api;
 using AuditStream.Server.Cluster;
+using AuditStream.Server.Hosting.RateLimits;
+using AuditStream.Server.Hosting.Tls;
 using AuditStream.Server.Auth;
 using AuditStream.Server.Auth.Attributes;
 using AuditStream.Server.Operations;
@@ -34,6 +36,7 @@ public static partial class ServerHost
 
         // No "Server: Kestrel": what runs here is nobody's business but the operator's.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.AddAuditStreamTls();
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         var configuration = builder.Configuration;
@@ -92,9 +95,11 @@ public static partial class ServerHost
         services.AddAuditStreamAuth(authOptions, secret);
         services.AddWebConsole(builder.Configuration, authOptions);
         services.AddAttributeRules(configuration);
+        services.AddAuditStreamRateLimits(configuration);
 
         var app = builder.Build();
         app.UseAuditStreamResponseHeaders();
+        app.UseAuditStreamTls();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
@@ -107,6 +112,7 @@ public static partial class ServerHost
 
         // On the stream endpoints these authenticate nothing (StreamDeferredAuthentication): the endpoints do it themselves.
         app.UseAuthentication();
+        app.UseAuditStreamRateLimits();
         app.UseAuthorization();
 
         // What a browser page on a listed origin may call (BrowserCors); /ws/audit checks the Origin itself, and the

@@ -26,6 +26,8 @@ internal static class EffectiveConfiguration
         (AuditStream.Ledger.Cluster.ClusterOptions.SectionName, typeof(AuditStream.Ledger.Cluster.ClusterOptions)),
         (ServerOptions.SectionName, typeof(ServerOptions)),
         (AuthOptions.SectionName, typeof(AuthOptions)),
+        (Hosting.Tls.TlsOptions.SectionName, typeof(Hosting.Tls.TlsOptions)),
+        (Hosting.RateLimits.RateLimitOptions.SectionName, typeof(Hosting.RateLimits.RateLimitOptions)),
         (HubOptions.SectionName, typeof(HubOptions)),
         (OperationsOptions.SectionName, typeof(OperationsOptions)),
         (AuditStream.Streaming.Backplane.BackplaneOptions.SectionName, typeof(AuditStream.Streaming.Backplane.BackplaneOptions)),
@@ -94,6 +96,7 @@ internal static class EffectiveConfiguration
         errors.AddRange(Failures<AuditStream.Ledger.Cluster.ClusterOptions>(configuration, AuditStream.Ledger.Cluster.ClusterOptions.SectionName));
         errors.AddRange(Failures<ServerOptions>(configuration, ServerOptions.SectionName));
         errors.AddRange(Failures<AuthOptions>(configuration, AuthOptions.SectionName));
+        errors.AddRange(Failures<Hosting.Tls.TlsOptions>(configuration, Hosting.Tls.TlsOptions.SectionName));
         errors.AddRange(Failures<HubOptions>(configuration, HubOptions.SectionName));
         errors.AddRange(Failures<OperationsOptions>(configuration, OperationsOptions.SectionName));
         errors.AddRange(Failures<AuditStream.Streaming.Backplane.BackplaneOptions>(configuration, AuditStream.Streaming.Backplane.BackplaneOptions.SectionName));

@@ -19,6 +19,7 @@ internal static class MetricsSetup
         HubMetrics.MeterName,
         AuditStream.Streaming.Backplane.BackplaneMetrics.MeterName,
         IngestMetrics.MeterName,
+        AuditStream.Server.Hosting.RateLimits.LayeredRateLimiter.MeterName,
         ServerGauges.MeterName,
         AuditStream.Sinks.Runtime.SinkMetrics.MeterName,
         Witnessing.WitnessingMetrics.MeterName,

@@ -102,6 +102,13 @@ internal static partial class StreamEndpoints
     /// </summary>
     internal static async Task<ClientTicket?> AdmitAsync(HttpContext http, StreamHub hub, string transport)
     {
+        if (http.RequestServices.GetRequiredService<Hosting.RateLimits.LayeredRateLimiter>().Acquire(http, "connections") is { } limited)
+        {
+            await limited.ExecuteAsync(http);
+            RecordRefusal(http, transport, http.Response.StatusCode, "rate_limited");
+            return null;
+        }
+
         var role = http.User.GetRole() ?? AuditStream.Security.Role.User;
         // A subject is counted within its tenant: `sub` values of different tenants (or issuers' defaults such as the CLI's
         // cli-<role>) may coincide, and one tenant must not use up another's share.

@@ -60,6 +60,12 @@ public sealed class ResponseHeaderTests : IAsyncLifetime
     private static void AssertNosniffAndNoServer(HttpResponseMessage response)
     {
         Assert.Equal(["nosniff"], response.Headers.GetValues("X-Content-Type-Options"));
+        Assert.Equal(["no-referrer"], response.Headers.GetValues("Referrer-Policy"));
+        Assert.Equal(["DENY"], response.Headers.GetValues("X-Frame-Options"));
+        Assert.Equal(["default-src 'none'; frame-ancestors 'none'"], response.Headers.GetValues("Content-Security-Policy"));
+
+        // HSTS only over HTTPS (TlsTests).
+        Assert.False(response.Headers.Contains("Strict-Transport-Security"));
         Assert.False(response.Headers.Contains("Server"), $"Server: {string.Join(',', response.Headers.Server)}");
     }
 }

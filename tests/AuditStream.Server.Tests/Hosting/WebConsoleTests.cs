@@ -58,6 +58,7 @@ public sealed class WebConsoleTests
 
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, events.StatusCode);
-        Assert.False(events.Headers.Contains("Content-Security-Policy"));
+        // Not the console's policy: an API answer gets the one that allows nothing (ResponseHeaders).
+        Assert.Equal(AuditStream.Server.Hosting.ResponseHeaders.ApiContentSecurityPolicy, events.Headers.GetValues("Content-Security-Policy").Single());
     }
 }

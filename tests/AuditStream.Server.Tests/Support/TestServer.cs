@@ -26,9 +26,13 @@ public sealed class TestServer : IAsyncDisposable
         Secret = secret;
         _ownsDirectory = ownsDirectory;
         _issuer = new TokenIssuer(secret, new AuthOptions(), TimeProvider.System);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
+        Addresses = [.. app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/"))];
+        BaseAddress = Addresses[0];
     }
+
+    /// <summary>Every address the server listens on (the first is <see cref="BaseAddress"/>).</summary>
+    public IReadOnlyList<Uri> Addresses { get; }
 
     public Uri BaseAddress { get; }
 
@@ -44,7 +48,8 @@ public sealed class TestServer : IAsyncDisposable
         IDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? services = null,
         string? dataDirectory = null,
-        byte[]? secret = null)
+        byte[]? secret = null,
+        string urls = "http://127.0.0.1:0")
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "auditstream-server-tests", Guid.NewGuid().ToString("N"));
@@ -68,7 +73,7 @@ public sealed class TestServer : IAsyncDisposable
 
         var app = ServerHost.Build([], builder =>
         {
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.WebHost.UseUrls(urls);
             builder.Configuration.AddInMemoryCollection(configuration);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             services?.Invoke(builder.Services);
