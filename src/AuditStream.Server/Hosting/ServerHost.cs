@@ -110,6 +110,7 @@ public static partial class ServerHost
         browserApi.MapIngest();
         browserApi.MapEventReads();
         browserApi.MapErasure();
+        browserApi.MapRetention();
         browserApi.MapLedgerEndpoints();
         browserApi.MapTileEndpoints();
         browserApi.MapEventStream();
