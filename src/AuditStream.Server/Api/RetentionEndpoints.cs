@@ -14,13 +14,13 @@ internal static class RetentionEndpoints
 {
     public static void MapRetention(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/retention/preview", (HttpContext http, LedgerService ledgers, IOptions<AuditStream.Ledger.LedgerOptions> options, TimeProvider time, CancellationToken ct) =>
-            RunAsync(http, ledgers, options, time, apply: false, ct)).RequireAuthorization(AuditClaims.AdminPolicy);
-        app.MapPost("/api/v1/retention/apply", (HttpContext http, LedgerService ledgers, IOptions<AuditStream.Ledger.LedgerOptions> options, TimeProvider time, CancellationToken ct) =>
-            RunAsync(http, ledgers, options, time, apply: true, ct)).RequireAuthorization(AuditClaims.AdminPolicy);
+        app.MapGet("/api/v1/retention/preview", (HttpContext http, LedgerService ledgers, IOptions<AuditStream.Ledger.LedgerOptions> options, TimeProvider time, AuditStream.Server.Operations.RetentionMetrics metrics, CancellationToken ct) =>
+            RunAsync(http, ledgers, options, time, metrics, apply: false, ct)).RequireAuthorization(AuditClaims.AdminPolicy);
+        app.MapPost("/api/v1/retention/apply", (HttpContext http, LedgerService ledgers, IOptions<AuditStream.Ledger.LedgerOptions> options, TimeProvider time, AuditStream.Server.Operations.RetentionMetrics metrics, CancellationToken ct) =>
+            RunAsync(http, ledgers, options, time, metrics, apply: true, ct)).RequireAuthorization(AuditClaims.AdminPolicy);
     }
 
-    private static async Task<IResult> RunAsync(HttpContext http, LedgerService ledgers, IOptions<AuditStream.Ledger.LedgerOptions> options, TimeProvider time, bool apply, CancellationToken cancellationToken)
+    private static async Task<IResult> RunAsync(HttpContext http, LedgerService ledgers, IOptions<AuditStream.Ledger.LedgerOptions> options, TimeProvider time, AuditStream.Server.Operations.RetentionMetrics metrics, bool apply, CancellationToken cancellationToken)
     {
         var user = http.User;
         var named = http.Request.Query["tenant_id"].ToString();
@@ -35,6 +35,8 @@ internal static class RetentionEndpoints
         {
             return Problems.Unavailable(e.Message, 1);
         }
+
+        metrics.Ran(apply, result.Subjects.Count);
 
         return Results.Json(new
         {

@@ -19,6 +19,7 @@ internal static class MetricsSetup
         HubMetrics.MeterName,
         AuditStream.Streaming.Backplane.BackplaneMetrics.MeterName,
         IngestMetrics.MeterName,
+        RetentionMetrics.MeterName,
         ServerGauges.MeterName,
         AuditStream.Sinks.Runtime.SinkMetrics.MeterName,
         "Microsoft.AspNetCore.Hosting",
@@ -32,6 +33,7 @@ internal static class MetricsSetup
         services.AddSingleton(sp => new HubMetrics(sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton(sp => new AuditStream.Streaming.Backplane.BackplaneMetrics(sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<RetentionMetrics>();
         if (!options.MetricsEnabled)
         {
             return;

@@ -58,6 +58,9 @@ public sealed class RetentionTests
         var exported = await PiiEncryptionTests.VerifyExportAsync(server, everyTenant);
         Assert.True(exported.IsValid, exported.ToString());
 
+        var scrape = await AuditStream.Server.Tests.Operations.PrometheusScrape.ReadWhenAsync(server, 1, "audit_retention_subjects_shredded_total");
+        Assert.Equal(1, scrape.Value("audit_retention_subjects_shredded_total"));
+        Assert.Equal(1, scrape.Value("audit_retention_runs_total", ("mode", "apply")));
         var again = JsonNode.Parse(await admin.GetStringAsync("api/v1/retention/preview"))!;
         Assert.Equal(0, again["subjects"]!.GetValue<int>());
     }
