@@ -35,4 +35,11 @@ public sealed class PrivacyOptions
     /// <value>Default 30 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan DataKeyCacheTime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Retention rules: a data subject's key is shredded (as by an erasure) once every event sealed with it is covered by a
+    /// rule whose <see cref="RetentionPolicy.MaxAge"/> it has passed. A subject with any younger or uncovered event keeps its key.
+    /// </summary>
+    /// <value>Default empty: nothing is shredded by retention.</value>
+    public List<RetentionPolicy> Retention { get; set; } = [];
 }

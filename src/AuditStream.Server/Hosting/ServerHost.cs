@@ -122,6 +122,7 @@ public static partial class ServerHost
         browserApi.MapEventReads();
         browserApi.MapErasure();
         browserApi.MapAuthzExplain();
+        browserApi.MapRetention();
         browserApi.MapLedgerEndpoints();
         browserApi.MapTileEndpoints();
         browserApi.MapWitnessingEndpoints();

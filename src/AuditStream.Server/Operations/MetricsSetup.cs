@@ -20,6 +20,7 @@ internal static class MetricsSetup
         AuditStream.Streaming.Backplane.BackplaneMetrics.MeterName,
         IngestMetrics.MeterName,
         AuditStream.Server.Hosting.RateLimits.LayeredRateLimiter.MeterName,
+        RetentionMetrics.MeterName,
         ServerGauges.MeterName,
         AuditStream.Sinks.Runtime.SinkMetrics.MeterName,
         Witnessing.WitnessingMetrics.MeterName,
@@ -34,6 +35,7 @@ internal static class MetricsSetup
         services.AddSingleton(sp => new HubMetrics(sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton(sp => new AuditStream.Streaming.Backplane.BackplaneMetrics(sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<RetentionMetrics>();
         if (!options.MetricsEnabled)
         {
             return;
