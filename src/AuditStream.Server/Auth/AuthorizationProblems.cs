@@ -34,8 +34,7 @@ internal sealed class AuthorizationProblems(IOptions<AuthOptions> options) : IAu
                 return;
             }
 
-            var (claim, rule) = Unauthenticated(failure);
-            await Problems.Unauthorized(failure is null ? "No bearer token was sent." : "The bearer token was refused.", [new ProblemError(null, claim, rule)]).ExecuteAsync(context);
+            await Unauthorized(context, failure, options.Value.Audience);
         }
         else if (authorizeResult.Forbidden)
         {
@@ -50,6 +49,12 @@ internal sealed class AuthorizationProblems(IOptions<AuthOptions> options) : IAu
                 .OfType<ProblemError>()
                 .Distinct()
                 .ToArray();
+            if (failed.Length == 0)
+            {
+                // Every requirement above names itself; one that does not is still named by its type, never a bare 403.
+                failed = [.. (authorizeResult.AuthorizationFailure?.FailedRequirements ?? []).Select(r => new ProblemError(null, "policy", $"requires {r.GetType().Name}"))];
+            }
+
             var detail = failed.Length == 0
                 ? "The token does not satisfy this endpoint's policy."
                 : $"The token's {string.Join(" and ", failed.Select(f => f.Field))} claim does not allow this: {string.Join("; ", failed.Select(f => $"{f.Field} {f.Rule}"))}.";
@@ -57,14 +62,21 @@ internal sealed class AuthorizationProblems(IOptions<AuthOptions> options) : IAu
         }
     }
 
+    /// <summary>Answers a refused or missing token with a 401 problem naming what is wrong with it (the challenge itself is the scheme's).</summary>
+    public static Task Unauthorized(HttpContext context, Exception? failure, string audience)
+    {
+        var (claim, rule) = Unauthenticated(failure, audience);
+        return Problems.Unauthorized(failure is null ? "No bearer token was sent." : "The bearer token was refused.", [new ProblemError(null, claim, rule)]).ExecuteAsync(context);
+    }
+
     /// <summary>The claim (or <c>authorization</c>, <c>signature</c>) a refused token gets wrong, and the rule; never the token's own content.</summary>
-    private (string Claim, string Rule) Unauthenticated(Exception? failure) => failure switch
+    private static (string Claim, string Rule) Unauthenticated(Exception? failure, string audience) => failure switch
     {
         null => ("authorization", "must be 'Bearer <JWT>'"),
         SecurityTokenExpiredException => ("exp", "must be in the future: the token has expired"),
         SecurityTokenNotYetValidException => ("nbf", "must not be in the future: the token is not valid yet"),
         SecurityTokenNoExpirationException => ("exp", "is required"),
-        SecurityTokenInvalidAudienceException => ("aud", $"must be {options.Value.Audience}"),
+        SecurityTokenInvalidAudienceException => ("aud", $"must be {audience}"),
         SecurityTokenInvalidIssuerException => ("iss", "must be the configured issuer (AuditStream:Auth:Issuer or the authority)"),
         SecurityTokenInvalidAlgorithmException => ("alg", "must be an algorithm the server accepts"),
         SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => ("signature", "must verify with the server's signing key"),

@@ -52,7 +52,10 @@ internal static partial class StreamEndpoints
                 return true;
             }
 
+            // The challenge sets 401 and WWW-Authenticate; the body names the claim, as the REST endpoints' 401 does.
             await http.ChallengeAsync(JwtBearerDefaults.AuthenticationScheme);
+            var audience = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.Audience;
+            await AuthorizationProblems.Unauthorized(http, result.Failure, audience);
             return false;
         }
         finally
