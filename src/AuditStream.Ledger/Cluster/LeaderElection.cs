@@ -118,7 +118,21 @@ internal sealed partial class LeaderElection
     private async Task TryAcquireAsync(CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        if (await LeaderRow.TryAcquireAsync(_dataSource, _options.InstanceId, _options.AdvertisedUrl, _options.LeaseTime, cancellationToken) is not { } term)
+        long? acquired;
+        try
+        {
+            acquired = await LeaderRow.TryAcquireAsync(_dataSource, _options.InstanceId, _options.AdvertisedUrl, _options.LeaseTime, _options.ElectionInterval, cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            // The lease is over but a commit still holds the row: its writer stopped inside it. End that session; the
+            // next round takes the lease.
+            var ended = await LeaderRow.EndStaleWriterAsync(_dataSource, cancellationToken);
+            Log.EndedStaleWriter(_logger, ended);
+            return;
+        }
+
+        if (acquired is not { } term)
         {
             return;
         }
@@ -160,6 +174,9 @@ internal sealed partial class LeaderElection
 
         [LoggerMessage(EventId = 142, EventName = "ElectionFailed", Level = LogLevel.Warning, Message = "The leader election could not reach the store (term held: {Term}); will retry")]
         public static partial void ElectionFailed(ILogger logger, Exception exception, long term);
+
+        [LoggerMessage(EventId = 144, EventName = "StaleWriterEnded", Level = LogLevel.Warning, Message = "The leader's lease is over but one of its commits still held the leader row (its process is frozen or cut off); {Sessions} PostgreSQL session(s) of it ended, nothing of that commit is written")]
+        public static partial void EndedStaleWriter(ILogger logger, int sessions);
 
         [LoggerMessage(EventId = 143, EventName = "LeaderCatchUpFailed", Level = LogLevel.Error, Message = "Elected with term {Term} but could not catch up with the store; the lease is given up")]
         public static partial void CatchUpFailed(ILogger logger, Exception exception, long term);

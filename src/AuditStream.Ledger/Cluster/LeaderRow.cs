@@ -1,3 +1,4 @@
+using System.Globalization;
 using Npgsql;
 
 namespace AuditStream.Ledger.Cluster;
@@ -15,15 +16,46 @@ public sealed record LeaderInfo(long Term, string? Holder, string? AdvertisedUrl
 /// </summary>
 internal static class LeaderRow
 {
-    public static async Task<long?> TryAcquireAsync(NpgsqlDataSource dataSource, string holder, string? advertisedUrl, TimeSpan lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the lease if it has expired, with a new term; null when it has not. Waits at most <paramref name="lockWait"/>
+    /// for the row: a commit holds it until it ends, and a writer frozen inside one (SIGSTOP, a stopped VM) would hold it
+    /// for ever. Throws <see cref="PostgresException"/> <c>55P03</c> (lock_not_available) when that wait ran out; see
+    /// <see cref="EndStaleWriterAsync"/>.
+    /// </summary>
+    public static async Task<long?> TryAcquireAsync(NpgsqlDataSource dataSource, string holder, string? advertisedUrl, TimeSpan lease, TimeSpan lockWait, CancellationToken cancellationToken)
     {
-        await using var cmd = dataSource.CreateCommand(
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var wait = new NpgsqlCommand(string.Create(CultureInfo.InvariantCulture, $"SET LOCAL lock_timeout = {(long)Math.Ceiling(lockWait.TotalMilliseconds)}"), connection, tx))
+        {
+            await wait.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var cmd = new NpgsqlCommand(
             "UPDATE ledger_leader SET term = term + 1, holder = @holder, advertised_url = @url, elected_at = clock_timestamp(), " +
-            "lease_until = clock_timestamp() + @lease WHERE id = 1 AND lease_until < clock_timestamp() RETURNING term");
+            "lease_until = clock_timestamp() + @lease WHERE id = 1 AND lease_until < clock_timestamp() RETURNING term", connection, tx);
         cmd.Parameters.AddWithValue("holder", holder);
         cmd.Parameters.AddWithValue("url", (object?)advertisedUrl ?? DBNull.Value);
         cmd.Parameters.AddWithValue("lease", lease);
-        return await cmd.ExecuteScalarAsync(cancellationToken) is long term ? term : null;
+        var term = await cmd.ExecuteScalarAsync(cancellationToken) is long t ? t : (long?)null;
+        await tx.CommitAsync(cancellationToken);
+        return term;
+    }
+
+    /// <summary>
+    /// Ends the PostgreSQL session whose open transaction still locks the leader row although the lease has run out (a
+    /// leader frozen inside a commit: it no longer renews, and its transaction would hold the row, and the seqs it was
+    /// writing, for ever). Its transaction is rolled back, so nothing of it is written; when it wakes its connection is
+    /// gone and its next commit is fenced. Needs the right to signal the other instances' sessions (the same role, or
+    /// <c>pg_signal_backend</c>). Returns how many sessions were ended.
+    /// </summary>
+    public static async Task<int> EndStaleWriterAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(l.pid, 1000))::int FROM ledger_leader r " +
+            "JOIN pg_locks l ON l.locktype = 'transactionid' AND l.transactionid = r.xmax AND l.granted AND l.pid <> pg_backend_pid() " +
+            "WHERE r.id = 1 AND r.lease_until < clock_timestamp()");
+        return (int)(await cmd.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public static async Task<bool> RenewAsync(NpgsqlDataSource dataSource, long term, TimeSpan lease, CancellationToken cancellationToken)

@@ -16,20 +16,34 @@ internal sealed partial class ClusterLoad
 
     private readonly ConcurrentDictionary<Guid, long> _acked = new();
     private readonly Task[] _producers;
+    private readonly ServerProcess[] _instances;
+    private readonly HttpClient[] _clients;
+    private readonly ConcurrentDictionary<int, bool> _avoided = new();
     private volatile bool _stopping;
     private int _batches;
 
     private ClusterLoad(ClusterInstances cluster, IReadOnlyList<ServerProcess> instances, int producers)
     {
         var token = cluster.Token("operator", "acme", AuditClaims.WriteScope);
-        var clients = instances.Select(i => cluster.Client(i, token)).ToArray();
-        _producers = [.. Enumerable.Range(0, producers).Select(p => Task.Run(() => ProduceAsync(clients, p)))];
+        _instances = [.. instances];
+        _clients = [.. instances.Select(i => cluster.Client(i, token))];
+        _producers = [.. Enumerable.Range(0, producers).Select(p => Task.Run(() => ProduceAsync(p)))];
     }
 
     /// <summary>Batches acknowledged so far.</summary>
     public int Batches => Volatile.Read(ref _batches);
 
     public static ClusterLoad Start(ClusterInstances cluster, IReadOnlyList<ServerProcess> instances, int producers = 3) => new(cluster, instances, producers);
+
+    /// <summary>Sends no new batch to <paramref name="instance"/> (one about to be frozen) until <see cref="Include"/>; requests already sent stay.</summary>
+    public void Avoid(ServerProcess instance) => _avoided[IndexOf(instance)] = true;
+
+    /// <summary>Sends batches to <paramref name="instance"/> again.</summary>
+    public void Include(ServerProcess instance) => _avoided.TryRemove(IndexOf(instance), out _);
+
+    /// <summary>Posts one batch (like a producer, acknowledged ids kept) through <paramref name="targets"/> only.</summary>
+    public Task PostOnceAsync(IEnumerable<ServerProcess> targets, int producer, int batch) =>
+        PostBatchAsync([.. targets.Select(t => _clients[IndexOf(t)])], producer, batch);
 
     /// <summary>Waits until <paramref name="more"/> batches more than now were acknowledged (a failed producer fails it).</summary>
     public Task WaitForMoreAsync(int more)
@@ -85,24 +99,32 @@ internal sealed partial class ClusterLoad
         return 0;
     }
 
-    private async Task ProduceAsync(HttpClient[] clients, int producer)
+    private async Task ProduceAsync(int producer)
     {
         for (var b = 0; !_stopping; b++)
         {
-            var ids = Enumerable.Range(0, BatchSize).Select(_ => Guid.NewGuid()).ToArray();
-            var body = "[" + string.Join(',', ids.Select((id, i) => Json.Event((producer * 100_000) + (b * BatchSize) + i, extra: $"\"id\":\"{id}\""))) + "]";
-            var receipts = await ClusterProcessTests.PostUntilAcknowledgedAsync(clients, producer + b, body);
-            foreach (var receipt in receipts)
-            {
-                if (!_acked.TryAdd(Guid.Parse(receipt!["id"]!.GetValue<string>()), receipt["seq"]!.GetValue<long>()))
-                {
-                    throw new InvalidOperationException($"id {receipt["id"]} acknowledged twice");
-                }
-            }
-
-            Interlocked.Increment(ref _batches);
+            var targets = _clients.Where((_, i) => !_avoided.ContainsKey(i)).ToArray();
+            await PostBatchAsync(targets, producer, b);
         }
     }
+
+    private async Task PostBatchAsync(HttpClient[] targets, int producer, int batch)
+    {
+        var ids = Enumerable.Range(0, BatchSize).Select(_ => Guid.NewGuid()).ToArray();
+        var body = "[" + string.Join(',', ids.Select((id, i) => Json.Event((producer * 100_000) + (batch * BatchSize) + i, extra: $"\"id\":\"{id}\""))) + "]";
+        var receipts = await ClusterProcessTests.PostUntilAcknowledgedAsync(targets, producer + batch, body);
+        foreach (var receipt in receipts)
+        {
+            if (!_acked.TryAdd(Guid.Parse(receipt!["id"]!.GetValue<string>()), receipt["seq"]!.GetValue<long>()))
+            {
+                throw new InvalidOperationException($"id {receipt["id"]} acknowledged twice");
+            }
+        }
+
+        Interlocked.Increment(ref _batches);
+    }
+
+    private int IndexOf(ServerProcess instance) => Array.IndexOf(_instances, instance) is >= 0 and var i ? i : throw new ArgumentException("not an instance of this load", nameof(instance));
 
     [GeneratedRegex(@"^audit_backplane_messages_total\{(?<labels>[^}]*)\}\s+(?<value>\S+)", RegexOptions.Multiline)]
     private static partial Regex BackplaneLine();
