@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Claims;
 using AuditStream.Filters;
 using AuditStream.Server.Api;
 using AuditStream.Server.Auth;
@@ -113,10 +114,7 @@ internal static partial class StreamEndpoints
         }
 
         var role = http.User.GetRole() ?? AuditStream.Security.Role.User;
-        // A subject is counted within its tenant: `sub` values of different tenants (or issuers' defaults such as the CLI's
-        // cli-<role>) may coincide, and one tenant must not use up another's share.
-        var subject = $"{(http.User.HasAllTenants() ? "*" : http.User.GetTenant())}\u001f{http.User.GetSubject()}";
-        if (hub.TryAdmit(role, subject, AddressKey(http), out var ticket, out var refusal))
+        if (hub.TryAdmit(role, SubjectKey(http.User), AddressKey(http), out var ticket, out var refusal))
         {
             return ticket;
         }
@@ -150,6 +148,13 @@ internal static partial class StreamEndpoints
         RecordRefusal(http, transport, http.Response.StatusCode, refusal);
         return null;
     }
+
+    /// <summary>
+    /// The caller's subject counted within its tenant (for connection limits and the subject rate limit): `sub` values of
+    /// different tenants (or issuers' defaults such as the CLI's cli-&lt;role&gt;) may coincide, and one tenant must not use
+    /// up another's share.
+    /// </summary>
+    internal static string SubjectKey(ClaimsPrincipal user) => $"{(user.HasAllTenants() ? "*" : user.GetTenant())}\u001f{user.GetSubject()}";
 
     /// <summary>
     /// What <c>MaxClientsPerAddress</c> counts by: an IPv4 address, or an IPv6 address's /64 network (one host is

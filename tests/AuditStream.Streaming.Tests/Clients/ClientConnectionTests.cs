@@ -5,6 +5,7 @@ using AuditStream.Ledger;
 using AuditStream.Security;
 using AuditStream.Streaming.Clients;
 using AuditStream.Streaming.Hub;
+using AuditStream.Streaming.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -208,19 +209,7 @@ public sealed class ClientConnectionTests : IAsyncLifetime
         Assert.Empty(Seqs(_transport));
     }
 
-    private async Task AppendAsync(int count)
-    {
-        var result = await _ledger.AppendAsync(
-            [.. Enumerable.Range(0, count).Select(i => new AuditEvent { Type = "data.accessed", Severity = "info", Category = "data", ActorId = $"u{i}", Action = "read", Outcome = "success", TenantId = "acme" })]);
-        Assert.False(result.IsInvalid, string.Join("; ", result.Errors));
-    }
+    private Task AppendAsync(int count) => LedgerTestSteps.AppendAsync(_ledger, count);
 
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(FakeTransport.Timeout);
-        while (!condition())
-        {
-            await Task.Delay(5, timeout.Token);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition) => LedgerTestSteps.WaitForAsync(condition);
 }

@@ -73,7 +73,7 @@ internal sealed class LayeredRateLimiter
     {
         var list = new List<Layer>();
         AddLayer(list, requestClass, "subject", "sub", nameof(RateLimitLayers.PerSubject), layers.PerSubject,
-            static http => http.User.Identity?.IsAuthenticated == true ? $"{(http.User.HasAllTenants() ? "*" : http.User.GetTenant())}\u001f{http.User.GetSubject()}" : null);
+            static http => http.User.Identity?.IsAuthenticated == true ? StreamEndpoints.SubjectKey(http.User) : null);
         AddLayer(list, requestClass, "tenant", "tenant", nameof(RateLimitLayers.PerTenant), layers.PerTenant,
             static http => http.User.Identity?.IsAuthenticated == true ? (http.User.HasAllTenants() ? "*" : http.User.GetTenant()) : null);
         AddLayer(list, requestClass, "address", "remote_address", nameof(RateLimitLayers.PerAddress), layers.PerAddress, StreamEndpoints.AddressKey);
