@@ -46,6 +46,7 @@ public sealed partial class ClusterPauseProcessTests(PostgresServer postgres, IT
         await load.WaitForMoreAsync(6);
 
         load.Avoid(old);
+        var steppedDown = old.WatchForLine($"stepped down as leader (term {oldTerm})");
         await old.PauseAsync();
         var clock = Stopwatch.StartNew();
         var others = instances.Skip(1).ToArray();
@@ -73,7 +74,8 @@ public sealed partial class ClusterPauseProcessTests(PostgresServer postgres, IT
 
         // Thawed, it learns that its term is over (a fenced commit or the refused renewal), steps down and follows.
         await load.UntilAsync(() => ClusterProcessTests.ReadyAsync(cluster, old).Result.StartsWith("role follower", StringComparison.Ordinal), "the thawed ex-leader following");
-        Assert.Contains($"stepped down as leader (term {oldTerm})", old.Output, StringComparison.Ordinal);
+        // Its log says so (the console logger writes after the role changed, so wait for the line).
+        await steppedDown.WaitAsync(TimeSpan.FromSeconds(60));
 
         // What it is sent now is forwarded to the new leader and continues the chain.
         await load.WaitForMoreAsync(6);

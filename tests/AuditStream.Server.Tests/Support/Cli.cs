@@ -57,6 +57,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly Queue<string> _output = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(string Fragment, TaskCompletionSource Seen)> _awaited = [];
 
     private ServerProcess(Process process) => _process = process;
 
@@ -95,6 +96,21 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Starts watching for a line containing <paramref name="fragment"/>; the task completes when the server writes one
+    /// (every line counts, not only the last ones <see cref="Output"/> keeps). Call it before what should cause the line.
+    /// </summary>
+    public Task WatchForLine(string fragment)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_output)
+        {
+            _awaited.Add((fragment, seen));
+        }
+
+        return seen.Task;
+    }
+
     /// <summary>Kills the server and everything it started, without any shutdown, and waits for it to be gone.</summary>
     public async Task KillAsync()
     {
@@ -123,6 +139,14 @@ internal sealed partial class ServerProcess : IAsyncDisposable
                 if (_output.Count > OutputLines)
                 {
                     _output.Dequeue();
+                }
+
+                foreach (var (fragment, seen) in _awaited)
+                {
+                    if (line.Contains(fragment, StringComparison.Ordinal))
+                    {
+                        seen.TrySetResult();
+                    }
                 }
             }
 
