@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using AuditStream.Events;
 using AuditStream.Ledger;
+using AuditStream.Ledger.Cluster;
 using AuditStream.Ledger.Writing;
 
 namespace AuditStream.Server.Cli;
@@ -11,7 +12,8 @@ namespace AuditStream.Server.Cli;
 /// <summary>
 /// <c>auditstream append</c>: reads NDJSON events from standard input and appends them — to a running server with
 /// <c>--url</c>/<c>--token</c>, or directly to a local ledger directory (only while no server uses it). Prints one
-/// receipt line (seq, id, hash) per event.
+/// receipt line (seq, id, hash) per event. Exit codes: 0 appended, 1 refused input, 2 bad options, 3 a shared ledger led by a
+/// running server (nothing written; the message names the leader).
 /// </summary>
 internal static class AppendCommand
 {
@@ -23,7 +25,7 @@ internal static class AppendCommand
         var url = new Option<string>("--url") { Description = "Server base address, e.g. http://localhost:8080; without it the local --data ledger is written" };
         var token = new Option<string>("--token") { Description = "Bearer token with scope audit:write (for --url). Default: $AUDITSTREAM_TOKEN" };
         var tenant = new Option<string>("--tenant") { Description = "Tenant for events without tenant_id (local mode)" };
-        var command = new Command("append", "Append NDJSON events read from standard input.") { url, token, tenant };
+        var command = new Command("append", "Append NDJSON events read from standard input. Exit 3: the shared ledger is led by a running server (use --url).") { url, token, tenant };
         ledger.AddTo(command);
         command.SetAction((result, cancellationToken) => result.GetValue(url) is { } server
             ? RemoteAsync(new Uri(server.EndsWith('/') ? server : server + "/"), result.GetValue(token) ?? Environment.GetEnvironmentVariable("AUDITSTREAM_TOKEN"), cancellationToken)
@@ -39,6 +41,13 @@ internal static class AppendCommand
         }
 
         await using var ledger = await AuditLedger.OpenAsync(options, cancellationToken: cancellationToken);
+        if (ledger.Cluster is { IsLeader: false } cluster)
+        {
+            // A running server holds the lease: this process would only be a second writer waiting for it.
+            Console.Error.WriteLine(NotLeader(await cluster.ReadLeaderAsync(cancellationToken)));
+            return 3;
+        }
+
         var line = 0;
         await foreach (var batch in ReadBatchesAsync(cancellationToken))
         {
@@ -93,6 +102,16 @@ internal static class AppendCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Why a local append to a shared ledger led by a running instance is refused, and what to run instead.</summary>
+    internal static string NotLeader(LeaderInfo leader)
+    {
+        var who = leader.Holder is null ? "another instance" : $"instance {leader.Holder}";
+        var through = leader.AdvertisedUrl is { } url
+            ? $"auditstream append --url {url} --token <token with audit:write>"
+            : "auditstream append --url <any instance> --token <token with audit:write>";
+        return $"the shared ledger is led by {who} (term {leader.Term}); nothing was appended. A local append writes only while no server holds the lease. Append through a server: {through}";
     }
 
     private static async Task<int> RemoteAsync(Uri server, string? token, CancellationToken cancellationToken)
