@@ -25,6 +25,8 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StoredCheckpoint? _latest;
+    private StoredCheckpoint? _pending;
+    private readonly Lock _serving = new();
     private Task? _loop;
     private readonly LedgerMetrics? _metrics;
 
@@ -104,14 +106,45 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
 
     private async Task<StoredCheckpoint?> RefreshFromStoreAsync(CancellationToken cancellationToken)
     {
-        var stored = await _store.GetLatestCheckpointAsync(cancellationToken);
-        if (stored is not null && stored.TreeSize > (Latest?.TreeSize ?? 0))
+        if (await _store.GetLatestCheckpointAsync(cancellationToken) is { } stored)
         {
-            Volatile.Write(ref _latest, stored);
-            Published?.Invoke(stored);
+            Serve(stored);
         }
 
         return Latest;
+    }
+
+    // Another instance signed: serve its checkpoint once this instance's own head covers it, so that a reader who takes
+    // the checkpoint here gets every proof up to it here too, and a stream never announces a tree it has not delivered.
+    // Until then it waits as pending, taken up by the head advance that reaches it.
+    private void Serve(StoredCheckpoint stored)
+    {
+        lock (_serving)
+        {
+            if (stored.TreeSize <= (Latest?.TreeSize ?? 0))
+            {
+                return;
+            }
+
+            if (stored.TreeSize > _writer.Head.Size)
+            {
+                if (stored.TreeSize > (_pending?.TreeSize ?? 0))
+                {
+                    _pending = stored;
+                }
+
+                return;
+            }
+
+            if (_pending is { } pending && pending.TreeSize <= stored.TreeSize)
+            {
+                _pending = null;
+            }
+
+            Volatile.Write(ref _latest, stored);
+        }
+
+        Published?.Invoke(stored);
     }
 
     /// <summary>Stops the loop after signing a final checkpoint of the head.</summary>
@@ -137,6 +170,11 @@ public sealed partial class CheckpointPublisher : IAsyncDisposable
 
     private void OnHeadAdvanced(LedgerHead head)
     {
+        if (Volatile.Read(ref _pending) is { } pending && pending.TreeSize <= head.Size)
+        {
+            Serve(pending);
+        }
+
         if (head.Size - (Latest?.TreeSize ?? 0) >= _options.CheckpointEveryEvents)
         {
             _nudge.TrySetResult();

@@ -51,6 +51,29 @@ public sealed class LedgerFollowerTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task A_follower_serves_the_leaders_checkpoint_only_once_its_own_head_covers_it()
+    {
+        await using var cluster = await ClusterLedgers.CreateAsync(server);
+        var leader = await cluster.OpenAsync("a");
+        var follower = await cluster.OpenAsync("b", new ClusterOptions { FollowerPollInterval = TimeSpan.FromMinutes(10) }, new SilentCommitSignal());
+        var announced = new List<(long TreeSize, long Head)>();
+        follower.Checkpoints.Published += c => announced.Add((c.TreeSize, follower.Head.Size));
+        await leader.AppendAsync([.. Enumerable.Range(0, 10).Select(i => TestEvents.Make(i))]);
+        Assert.Equal(10, (await leader.Checkpoints.PublishNowAsync(CancellationToken.None))!.TreeSize);
+
+        // The follower has read none of the 10 (no signal, no poll for minutes): the store's checkpoint waits.
+        var served = await follower.Checkpoints.PublishNowAsync(CancellationToken.None);
+        Assert.Equal(0, follower.Head.Size);
+        Assert.Null(served);
+
+        follower.Cluster!.WakeFollower();
+        await ClusterLedgers.WaitUntilAsync(() => follower.Checkpoints.Latest?.TreeSize == 10, "the follower serving the checkpoint of 10");
+        Assert.Equal(leader.Checkpoints.Latest!.SignedNote, follower.Checkpoints.Latest!.SignedNote);
+        Assert.All(announced, a => Assert.True(a.TreeSize <= a.Head, $"announced a checkpoint of {a.TreeSize} at head {a.Head}"));
+        Assert.Contains(announced, a => a.TreeSize == 10);
+    }
+
+    [Fact]
     public async Task A_follower_elected_leader_continues_from_what_it_has_read()
     {
         await using var cluster = await ClusterLedgers.CreateAsync(server);
