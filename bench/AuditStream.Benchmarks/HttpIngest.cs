@@ -7,7 +7,7 @@ namespace AuditStream.Benchmarks;
 
 /// <summary>
 /// End-to-end durable HTTP ingest against a running server (a separate process): C connections each POST NDJSON
-/// batches of B events in a loop for S seconds; every 201 means the batch was committed. Reports events/s and the
+/// batches of B events in a loop for S seconds after W seconds of warm-up; every 201 means the batch was committed. Reports events/s and the
 /// load generator's own CPU share.
 /// </summary>
 internal static class HttpIngest
@@ -19,13 +19,14 @@ internal static class HttpIngest
         var connections = args.Int("connections", 8);
         var batch = args.Int("batch", 1_000);
         var seconds = args.Int("seconds", 10);
+        var warmup = args.Int("warmup", 2);
         using var http = Client(url, token, connections);
 
         // Pre-built bodies: the generator must not be what is measured.
         var bodies = Enumerable.Range(0, 64).Select(b => Encoding.UTF8.GetBytes(string.Join('\n',
             Enumerable.Range(0, batch).Select(i => BenchEvents.Json((b * batch) + i))))).ToArray();
 
-        await RunForAsync(TimeSpan.FromSeconds(2));
+        await RunForAsync(TimeSpan.FromSeconds(warmup));
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var (events, refused) = await RunForAsync(TimeSpan.FromSeconds(seconds));

@@ -15,6 +15,8 @@ internal sealed class PooledByteBufferWriter : IBufferWriter<byte>, IDisposable
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
 
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
+
     public int WrittenCount => _written;
 
     public void Advance(int count)

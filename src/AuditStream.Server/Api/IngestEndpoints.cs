@@ -1,21 +1,17 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
-using System.Text.Json;
 using AuditStream.Events;
 using AuditStream.Ledger;
-using AuditStream.Ledger.Writing;
 using AuditStream.Server.Auth;
 using AuditStream.Server.Cluster;
 using AuditStream.Server.Hosting;
 using AuditStream.Server.Operations;
-using AuditStream.Validation;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace AuditStream.Server.Api;
 
 /// <summary><c>POST /api/v1/events</c>: one event, a JSON array, or NDJSON; acknowledged only once committed.</summary>
-internal static class IngestEndpoints
+internal static partial class IngestEndpoints
 {
     public static void MapIngest(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/v1/events", PostAsync).RequireAuthorization(AuditClaims.IngestPolicy);
@@ -43,7 +39,24 @@ internal static class IngestEndpoints
 
         try
         {
-            var parsed = format == Format.Ndjson
+            var user = http.User;
+            var tenant = user.HasAllTenants() ? null : user.GetTenant();
+            var ndjson = format == Format.Ndjson;
+
+            // A follower hands a well-formed request to the leader as it came, and the leader checks it once; only a
+            // malformed one is parsed here, so that the answer names every problem.
+            if (ledgers.Ledger is { IsLeader: false, Cluster: not null } && ForwardBody.FromRequest(body.Value.Memory.Span, ndjson, options.MaxEventsPerRequest) is { } forward)
+            {
+                using (forward)
+                {
+                    metrics.Request(forward.Count);
+                    var single = forward.SingleObject;
+                    return await forwarder.ForwardAsync(
+                        http, forward, tenant, single, ct => CommitForwardedAsync(http, forward.Memory, tenant, single, ledgers, preparer, options, metrics, ct), cancellationToken);
+                }
+            }
+
+            var parsed = ndjson
                 ? ParseNdjson(body.Value.Memory, options.MaxEventsPerRequest)
                 : ParseJson(body.Value.Memory, options.MaxEventsPerRequest);
             if (parsed.Failure is not null)
@@ -51,44 +64,86 @@ internal static class IngestEndpoints
                 return parsed.Failure;
             }
 
-            var user = http.User;
-            var tenant = user.HasAllTenants() ? null : user.GetTenant();
             metrics.Request(parsed.Events.Length);
-            if (parsed.Errors.Count > 0)
+            if (Check(parsed, tenant, preparer, metrics) is { } refused)
             {
-                metrics.Invalid(parsed.Events.Length);
-                var errors = parsed.WithRuleErrors(preparer, tenant);
-                return Problems.Invalid($"{errors.Count} error(s) in the request.", errors);
-            }
-
-            // A producer writes for its own tenant only; naming another one is an authorization failure, not bad input.
-            // A token for every tenant names each event's tenant: an event stored with none would be visible to no tenant.
-            var misplaced = parsed.Events
-                .Select((e, i) => (e, i))
-                .Where(x => tenant is null ? string.IsNullOrEmpty(x.e.TenantId) : x.e.TenantId is { } t && t != tenant)
-                .Select(x => new ProblemError(x.i, "tenant_id", tenant is null
-                    ? "is required: the token grants every tenant, so each event must name its tenant"
-                    : $"must be absent or '{tenant}', the token's tenant"))
-                .ToArray();
-            if (misplaced.Length > 0 && tenant is not null)
-            {
-                return Problems.Forbidden("The token may not write events for other tenants; nothing was written.", misplaced);
-            }
-
-            if (misplaced.Length > 0)
-            {
-                metrics.Invalid(parsed.Events.Length);
-                return Problems.Invalid($"{misplaced.Length} event(s) name no tenant.", misplaced);
+                return refused;
             }
 
             // The leader commits; a follower (or a leader that stepped down while the events waited) hands them to the leader.
-            return await IngestCommit.CommitAsync(http, parsed.Events, tenant, parsed.SingleObject, ledgers, options, metrics, cancellationToken)
-                ?? await forwarder.ForwardAsync(http, parsed.Events, tenant, parsed.SingleObject, cancellationToken);
+            if (await IngestCommit.CommitAsync(http, parsed.Events, tenant, parsed.SingleObject, ledgers, options, metrics, cancellationToken) is { } committed)
+            {
+                return committed;
+            }
+
+            using var serialized = ForwardBody.Serialize(parsed.Events);
+            return await forwarder.ForwardAsync(
+                http, serialized, tenant, parsed.SingleObject, ct => IngestCommit.CommitAsync(http, serialized.Events!, tenant, parsed.SingleObject, ledgers, options, metrics, ct), cancellationToken);
         }
         finally
         {
             body.Value.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Commits the JSON array a follower forwarded (<see cref="ForwardBody"/>) here, checked as a producer's request to
+    /// this instance would be; null when this instance does not lead the ledger (nothing was written).
+    /// </summary>
+    internal static async Task<IResult?> CommitForwardedAsync(
+        HttpContext http, ReadOnlyMemory<byte> body, string? tenant, bool single, LedgerService ledgers, EventPreparer preparer, ServerOptions options, IngestMetrics metrics, CancellationToken cancellationToken)
+    {
+        if (!ledgers.Ledger.IsLeader)
+        {
+            return null;
+        }
+
+        var parsed = ParseJson(body, options.MaxEventsPerRequest);
+        if (parsed.Failure is not null)
+        {
+            return parsed.Failure;
+        }
+
+        if (single && parsed.Events.Length + parsed.Errors.Count != 1)
+        {
+            return Problems.BadRequest("The forwarded body holds several events for a single-event request.", "body", "must be a JSON array of one event");
+        }
+
+        return Check(parsed, tenant, preparer, metrics)
+            ?? await IngestCommit.CommitAsync(http, parsed.Events, tenant, single, ledgers, options, metrics, cancellationToken);
+    }
+
+    /// <summary>The answer to events that failed to parse, broke a rule or name a tenant the caller may not write; null when they pass.</summary>
+    private static IResult? Check(Parsed parsed, string? tenant, EventPreparer preparer, IngestMetrics metrics)
+    {
+        if (parsed.Errors.Count > 0)
+        {
+            metrics.Invalid(parsed.Events.Length);
+            var errors = parsed.WithRuleErrors(preparer, tenant);
+            return Problems.Invalid($"{errors.Count} error(s) in the request.", errors);
+        }
+
+        // A producer writes for its own tenant only; naming another one is an authorization failure, not bad input.
+        // A token for every tenant names each event's tenant: an event stored with none would be visible to no tenant.
+        var misplaced = parsed.Events
+            .Select((e, i) => (e, i))
+            .Where(x => tenant is null ? string.IsNullOrEmpty(x.e.TenantId) : x.e.TenantId is { } t && t != tenant)
+            .Select(x => new ProblemError(x.i, "tenant_id", tenant is null
+                ? "is required: the token grants every tenant, so each event must name its tenant"
+                : $"must be absent or '{tenant}', the token's tenant"))
+            .ToArray();
+        if (misplaced.Length > 0 && tenant is not null)
+        {
+            return Problems.Forbidden("The token may not write events for other tenants; nothing was written.", misplaced);
+        }
+
+        if (misplaced.Length > 0)
+        {
+            metrics.Invalid(parsed.Events.Length);
+            return Problems.Invalid($"{misplaced.Length} event(s) name no tenant.", misplaced);
+        }
+
+        return null;
     }
 
     private enum Format
@@ -112,211 +167,8 @@ internal static class IngestEndpoints
         };
     }
 
-    // Indexes: each parsed event's position in the request when some failed to parse (null: the events are the request).
-    internal sealed record Parsed(AuditEvent[] Events, IReadOnlyList<ProblemError> Errors, bool SingleObject, IResult? Failure, int[]? Indexes = null)
-    {
-        public static Parsed Fail(IResult failure) => new([], [], false, failure);
-
-        /// <summary>
-        /// The parse errors together with the rule errors of the events that did parse, by request position: a request
-        /// with a malformed event on one line and a rule broken on another is told about both.
-        /// </summary>
-        public IReadOnlyList<ProblemError> WithRuleErrors(EventPreparer preparer, string? tenant)
-        {
-            var all = new List<ProblemError>(Errors);
-            var scratch = new List<ValidationError>();
-            for (var i = 0; i < Events.Length; i++)
-            {
-                scratch.Clear();
-                if (preparer.Prepare(Events[i], tenant, scratch) is null)
-                {
-                    var index = Indexes?[i] ?? i;
-                    all.AddRange(scratch.Select(e => new ProblemError(index, e.Field, e.Rule)));
-                }
-            }
-
-            return [.. all.OrderBy(e => e.Index)];
-        }
-    }
-
-    internal static Parsed ParseJson(ReadOnlyMemory<byte> body, int maxEvents)
-    {
-        var reader = new Utf8JsonReader(body.Span);
-        try
-        {
-            if (!reader.Read())
-            {
-                return Parsed.Fail(Problems.BadRequest("The body is empty.", "body", "must be one event object, an array of events, or NDJSON"));
-            }
-        }
-        catch (JsonException ex)
-        {
-            return Parsed.Fail(Problems.BadRequest($"The body is not JSON: {ex.Message}", "body", "must be valid JSON"));
-        }
-
-        if (reader.TokenType == JsonTokenType.StartObject)
-        {
-            var (e, error) = Deserialize(body.Span, 0);
-            return new Parsed(e is null ? [] : [e], error is null ? [] : [error], SingleObject: true, null);
-        }
-
-        if (reader.TokenType != JsonTokenType.StartArray)
-        {
-            return Parsed.Fail(Problems.BadRequest("The body is neither an object nor an array.", "body", "must be one event object or an array of events"));
-        }
-
-        // Fast path: the whole array in one pass; only a failure pays for the per-element pass that names every bad index.
-        try
-        {
-            var events = JsonSerializer.Deserialize(body.Span, AuditEventReading.Array) ?? [];
-            if (events.Length > maxEvents)
-            {
-                return Parsed.Fail(TooMany(events.Length, maxEvents));
-            }
-
-            for (var i = 0; i < events.Length; i++)
-            {
-                if (events[i] is null)
-                {
-                    return SlowParse(body, maxEvents);
-                }
-            }
-
-            return new Parsed(events, [], SingleObject: false, null);
-        }
-        catch (JsonException)
-        {
-            return SlowParse(body, maxEvents);
-        }
-    }
-
-    private static Parsed SlowParse(ReadOnlyMemory<byte> body, int maxEvents)
-    {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body);
-        }
-        catch (JsonException ex)
-        {
-            return Parsed.Fail(Problems.BadRequest($"The body is not valid JSON: {ex.Message}", "body", "must be valid JSON"));
-        }
-
-        using (document)
-        {
-            var length = document.RootElement.GetArrayLength();
-            if (length > maxEvents)
-            {
-                return Parsed.Fail(TooMany(length, maxEvents));
-            }
-
-            var events = new List<AuditEvent>(length);
-            var indexes = new List<int>(length);
-            var errors = new List<ProblemError>();
-            var index = 0;
-            foreach (var element in document.RootElement.EnumerateArray())
-            {
-                if (element.ValueKind != JsonValueKind.Object)
-                {
-                    errors.Add(new ProblemError(index, "event", "must be a JSON object"));
-                }
-                else
-                {
-                    var (e, error) = Deserialize(JsonMarshal.GetRawUtf8Value(element), index);
-                    if (e is not null)
-                    {
-                        events.Add(e);
-                        indexes.Add(index);
-                    }
-                    else
-                    {
-                        errors.Add(error!);
-                    }
-                }
-
-                index++;
-            }
-
-            return new Parsed([.. events], errors, SingleObject: false, null, [.. indexes]);
-        }
-    }
-
-    internal static Parsed ParseNdjson(ReadOnlyMemory<byte> body, int maxEvents)
-    {
-        var events = new List<AuditEvent>();
-        var indexes = new List<int>();
-        var errors = new List<ProblemError>();
-        var rest = body.Span;
-        var index = 0;
-        while (!rest.IsEmpty)
-        {
-            var newline = rest.IndexOf((byte)'\n');
-            var line = newline < 0 ? rest : rest[..newline];
-            rest = newline < 0 ? [] : rest[(newline + 1)..];
-            if (line.Trim(" \t\r"u8).IsEmpty)
-            {
-                continue;
-            }
-
-            if (index == maxEvents)
-            {
-                return Parsed.Fail(TooMany(index + 1 + CountLines(rest), maxEvents));
-            }
-
-            var (e, error) = Deserialize(line, index);
-            if (e is not null)
-            {
-                events.Add(e);
-                indexes.Add(index);
-            }
-            else
-            {
-                errors.Add(error!);
-            }
-
-            index++;
-        }
-
-        if (index == 0)
-        {
-            return Parsed.Fail(Problems.BadRequest("The body has no events.", "body", "must hold at least one event"));
-        }
-
-        return new Parsed([.. events], errors, SingleObject: false, null, errors.Count > 0 ? [.. indexes] : null);
-    }
-
-    private static int CountLines(ReadOnlySpan<byte> rest)
-    {
-        var count = 0;
-        foreach (var range in rest.Split((byte)'\n'))
-        {
-            if (!rest[range].Trim(" \t\r"u8).IsEmpty)
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
-
-    private static (AuditEvent? Event, ProblemError? Error) Deserialize(ReadOnlySpan<byte> json, int index)
-    {
-        try
-        {
-            var e = JsonSerializer.Deserialize(json, AuditEventReading.Event);
-            return e is null ? (null, new ProblemError(index, "event", "must be a JSON object")) : (e, null);
-        }
-        catch (JsonException ex)
-        {
-            var error = EventValidator.ParseError(ex);
-            return (null, new ProblemError(index, error.Field, error.Rule));
-        }
-    }
-
-    private static IResult TooMany(int count, int max) =>
-        Problems.TooLarge($"The request has {count} events; at most {max} are accepted per request (AuditStream:Server:MaxEventsPerRequest).");
-
-    private static async Task<PooledBody?> ReadBodyAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>The whole of <paramref name="stream"/> in a pooled buffer, or null when it exceeds <paramref name="maxBytes"/>.</summary>
+    internal static async Task<PooledBody?> ReadBodyAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         var length = 0;
@@ -361,7 +213,8 @@ internal static class IngestEndpoints
         return new PooledBody(buffer, length);
     }
 
-    private readonly struct PooledBody(byte[] buffer, int length) : IDisposable
+    /// <summary>A body read into a buffer from the shared pool: dispose it once, when nothing reads it any more.</summary>
+    internal readonly struct PooledBody(byte[] buffer, int length) : IDisposable
     {
         public ReadOnlyMemory<byte> Memory => buffer.AsMemory(0, length);
 

@@ -10,9 +10,10 @@ namespace AuditStream.Server.Cluster;
 
 /// <summary>
 /// <c>POST /internal/v1/cluster/events</c>: appends a follower forwarded (<see cref="ClusterForwarder"/>), committed by
-/// the leader exactly as a producer's request would be. Only the cluster credential opens it (401 naming the rule
-/// otherwise, whatever user token comes along); the tenant is the one the follower checked its caller against, covered by
-/// the credential, and no event may name another one.
+/// the leader exactly as a producer's request would be: parsed, checked against the rules and the caller's tenant, and
+/// answered here (the follower passes the answer on). Only the cluster credential opens it (401 naming the rule
+/// otherwise, whatever user token comes along); the tenant is the caller's, as the follower authenticated it, covered by
+/// the credential.
 /// </summary>
 internal static class ClusterEndpoints
 {
@@ -20,25 +21,25 @@ internal static class ClusterEndpoints
 
     public static void MapClusterEndpoints(this IEndpointRouteBuilder app) => app.MapPost(Path, PostAsync);
 
-    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
+    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, EventPreparer preparer, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
     {
         var options = serverOptions.Value;
 
-        // Ids and re-serialization make a forwarded body somewhat larger than the producer's.
+        // The ids a follower adds (and re-serialized events) make a forwarded body somewhat larger than the producer's.
         var limit = (long)options.MaxRequestBytes * 2;
         if (http.Request.ContentLength > limit)
         {
             return Problems.TooLarge($"The forwarded body is over {limit} bytes.");
         }
 
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer, cancellationToken);
-        if (buffer.Length > limit)
+        var received = await IngestEndpoints.ReadBodyAsync(http.Request.Body, (int)Math.Min(limit, int.MaxValue - 1), cancellationToken);
+        if (received is null)
         {
             return Problems.TooLarge($"The forwarded body is over {limit} bytes.");
         }
 
-        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        using var pooled = received.Value;
+        var body = pooled.Memory;
         if (!ledgers.IsOpen)
         {
             return Problems.NotLeader("The ledger is not open yet on this instance.");
@@ -56,6 +57,12 @@ internal static class ClusterEndpoints
             return Problems.NotLeader("This instance does not lead the ledger now.");
         }
 
+        if (shape != ClusterCredential.InternalShape)
+        {
+            return await IngestEndpoints.CommitForwardedAsync(http, body, tenant, single, ledgers, preparer, options, metrics, cancellationToken)
+                ?? Problems.NotLeader("This instance stepped down while the events waited; nothing was written.");
+        }
+
         AuditEvent[] events;
         try
         {
@@ -66,28 +73,12 @@ internal static class ClusterEndpoints
             return Problems.BadRequest($"The forwarded body is not an array of events: {ex.Message}", "body", "must be a JSON array of events");
         }
 
-        if (events.Length == 0 || events.Any(static e => e is null) || (single && events.Length != 1))
+        if (events.Length == 0 || events.Any(static e => e is null))
         {
-            return Problems.BadRequest("The forwarded body holds no events, a null, or several for a single-event request.", "body", "must be a JSON array of events");
+            return Problems.BadRequest("The forwarded body holds no events or a null.", "body", "must be a JSON array of events");
         }
 
-        if (shape == ClusterCredential.InternalShape)
-        {
-            return await AppendInternalAsync(events, tenant, ledgers, options, cancellationToken);
-        }
-
-        var misplaced = events
-            .Select((e, i) => (e, i))
-            .Where(x => tenant is null ? string.IsNullOrEmpty(x.e.TenantId) : x.e.TenantId is { } t && t != tenant)
-            .Select(x => new ProblemError(x.i, "tenant_id", tenant is null ? "is required for a caller of every tenant" : $"must be absent or '{tenant}', the forwarding caller's tenant"))
-            .ToArray();
-        if (misplaced.Length > 0)
-        {
-            return Problems.Forbidden("A forwarded event names a tenant its caller may not write; nothing was written.", misplaced);
-        }
-
-        return await IngestCommit.CommitAsync(http, events, tenant, single, ledgers, options, metrics, cancellationToken)
-            ?? Problems.NotLeader("This instance stepped down while the events waited; nothing was written.");
+        return await AppendInternalAsync(events, tenant, ledgers, options, cancellationToken);
     }
 
     // The server's own events (alerts, stream activity) are appended as the follower's component would append them

@@ -24,23 +24,22 @@ namespace AuditStream.Server.Cluster;
 /// </summary>
 internal sealed partial class ClusterForwarder : IEventAppender, IDisposable
 {
+    private const int MaxAnswerBytes = 64 * 1024 * 1024;
     private static readonly TimeSpan s_retryDelay = TimeSpan.FromMilliseconds(200);
 
     private readonly LedgerService _ledgers;
     private readonly ClusterOptions _options;
     private readonly ServerOptions _serverOptions;
-    private readonly IngestMetrics _metrics;
     private readonly ILogger _logger;
     private readonly HttpClient _http;
     private readonly ResiliencePipeline<IResult?> _pipeline;
     private readonly ResiliencePipeline<LedgerAppendResult?> _internalPipeline;
 
-    public ClusterForwarder(LedgerService ledgers, IOptions<ClusterOptions> options, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, TimeProvider time, ILogger<ClusterForwarder> logger)
+    public ClusterForwarder(LedgerService ledgers, IOptions<ClusterOptions> options, IOptions<ServerOptions> serverOptions, TimeProvider time, ILogger<ClusterForwarder> logger)
     {
         _ledgers = ledgers;
         _options = options.Value;
         _serverOptions = serverOptions.Value;
-        _metrics = metrics;
         _logger = logger;
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1), ConnectTimeout = TimeSpan.FromSeconds(2) })
         {
@@ -51,11 +50,13 @@ internal sealed partial class ClusterForwarder : IEventAppender, IDisposable
         _internalPipeline = UntilForwardTimeout<LedgerAppendResult>(time);
     }
 
-    /// <summary>The leader's response to <paramref name="events"/>, or 503 when no leader answered within <see cref="ClusterOptions.ForwardTimeout"/>.</summary>
-    public async Task<IResult> ForwardAsync(HttpContext http, AuditEvent[] events, string? tenant, bool single, CancellationToken cancellationToken)
+    /// <summary>
+    /// The leader's response to the events of <paramref name="body"/>, or 503 when no leader answered within
+    /// <see cref="ClusterOptions.ForwardTimeout"/>. Should this instance become the leader meanwhile,
+    /// <paramref name="commitHere"/> commits them locally (it answers null while this instance does not lead).
+    /// </summary>
+    public async Task<IResult> ForwardAsync(HttpContext http, ForwardBody body, string? tenant, bool single, Func<CancellationToken, Task<IResult?>> commitHere, CancellationToken cancellationToken)
     {
-        var withIds = WithIds(events);
-        var body = JsonSerializer.SerializeToUtf8Bytes(withIds, AuditEventReading.Array);
         var credential = _ledgers.Credential;
         string? lastProblem = null;
         try
@@ -63,7 +64,7 @@ internal sealed partial class ClusterForwarder : IEventAppender, IDisposable
             var result = await _pipeline.ExecuteAsync(
                 async ct =>
                 {
-                    if (await IngestCommit.CommitAsync(http, withIds, tenant, single, _ledgers, _serverOptions, _metrics, ct) is { } local)
+                    if (await commitHere(ct) is { } local)
                     {
                         return local;
                     }
@@ -77,7 +78,7 @@ internal sealed partial class ClusterForwarder : IEventAppender, IDisposable
         }
         catch (Polly.Timeout.TimeoutRejectedException)
         {
-            Log.ForwardTimedOut(_logger, events.Length, _options.ForwardTimeout.TotalSeconds, lastProblem ?? "");
+            Log.ForwardTimedOut(_logger, body.Count, _options.ForwardTimeout.TotalSeconds, lastProblem ?? "");
             return Problems.NoLeader(
                 $"No leader acknowledged the events within {_options.ForwardTimeout.TotalSeconds} s ({ClusterOptions.SectionName}:ForwardTimeout): {lastProblem}. " +
                 "They may have been committed; re-sending them with their ids is safe.",
@@ -99,8 +100,8 @@ internal sealed partial class ClusterForwarder : IEventAppender, IDisposable
             return await ledger.AppendAsync(events, defaultTenant, cancellationToken);
         }
 
-        var withIds = WithIds(events);
-        var body = JsonSerializer.SerializeToUtf8Bytes(withIds, AuditEventReading.Array);
+        using var body = ForwardBody.Serialize(events);
+        var withIds = body.Events!;
         string? lastProblem = null;
         try
         {
@@ -162,18 +163,6 @@ internal sealed partial class ClusterForwarder : IEventAppender, IDisposable
             })
             .Build();
 
-    // Ids first: a retry after a failover must name the same events.
-    private static AuditEvent[] WithIds(IReadOnlyList<AuditEvent> events)
-    {
-        var withIds = new AuditEvent[events.Count];
-        for (var i = 0; i < events.Count; i++)
-        {
-            withIds[i] = events[i].Id is null ? events[i] with { Id = Guid.CreateVersion7() } : events[i];
-        }
-
-        return withIds;
-    }
-
     /// <summary>The leader's endpoint for forwarded appends, or null (and why, to <paramref name="problem"/>) when there is none to ask now.</summary>
     private async Task<Uri?> LeaderAsync(Action<string> problem, CancellationToken cancellationToken)
     {
@@ -190,11 +179,10 @@ internal sealed partial class ClusterForwarder : IEventAppender, IDisposable
         return new Uri(new Uri(leader.AdvertisedUrl), ClusterEndpoints.Path);
     }
 
-    private async Task<LedgerAppendResult?> SendInternalAsync(Uri target, byte[] body, string? tenant, CancellationToken cancellationToken)
+    private async Task<LedgerAppendResult?> SendInternalAsync(Uri target, ForwardBody body, string? tenant, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        _ledgers.Credential.Sign(request, tenant, ClusterCredential.InternalShape, body);
+        using var request = Request(target, body);
+        _ledgers.Credential.Sign(request, tenant, ClusterCredential.InternalShape, body.Memory.Span);
         using var response = await _http.SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.MisdirectedRequest)
         {
@@ -218,19 +206,30 @@ internal sealed partial class ClusterForwarder : IEventAppender, IDisposable
         return answer.ToResult();
     }
 
-    private async Task<IResult?> SendAsync(HttpContext http, Uri target, ClusterCredential credential, byte[] body, string? tenant, bool single, CancellationToken cancellationToken)
+    private static HttpRequestMessage Request(Uri target, ForwardBody body)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
+        var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ReadOnlyMemoryContent(body.Memory) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        credential.Sign(request, tenant, single ? ClusterCredential.SingleShape : ClusterCredential.BatchShape, body);
-        using var response = await _http.SendAsync(request, cancellationToken);
+        return request;
+    }
+
+    private async Task<IResult?> SendAsync(HttpContext http, Uri target, ClusterCredential credential, ForwardBody body, string? tenant, bool single, CancellationToken cancellationToken)
+    {
+        using var request = Request(target, body);
+        credential.Sign(request, tenant, single ? ClusterCredential.SingleShape : ClusterCredential.BatchShape, body.Memory.Span);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.StatusCode == HttpStatusCode.MisdirectedRequest)
         {
             // Not (or no longer) the leader: ask the leader row again.
             return null;
         }
 
-        var content = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        // Read whole inside the attempt: an answer cut off on the way is retried with the same ids, never half passed on.
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var content = await IngestEndpoints.ReadBodyAsync(stream, MaxAnswerBytes, cancellationToken)
+            ?? throw new InvalidOperationException($"The leader at {target.Authority} answered with more than {MaxAnswerBytes} bytes.");
+        var answer = new LeaderResponse((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), content);
+        http.Response.RegisterForDispose(answer);
         if (response.Headers.Location is { } location)
         {
             http.Response.Headers.Location = location.ToString();
@@ -241,19 +240,29 @@ internal sealed partial class ClusterForwarder : IEventAppender, IDisposable
             http.Response.Headers.RetryAfter = retryAfter.ToString();
         }
 
-        return new LeaderResponse((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), content);
+        return answer;
     }
 
-    /// <summary>The leader's answer, written to the producer as it came.</summary>
-    private sealed class LeaderResponse(int status, string? contentType, byte[] body) : IResult
+    /// <summary>The leader's answer, written to the producer as it came; its pooled buffer goes back with the request.</summary>
+    private sealed class LeaderResponse(int status, string? contentType, IngestEndpoints.PooledBody body) : IResult, IDisposable
     {
+        private int _disposed;
+
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;
             response.StatusCode = status;
             response.ContentType = contentType;
-            response.ContentLength = body.Length;
-            await response.Body.WriteAsync(body, httpContext.RequestAborted);
+            response.ContentLength = body.Memory.Length;
+            await response.Body.WriteAsync(body.Memory, httpContext.RequestAborted);
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                body.Dispose();
+            }
         }
     }
 

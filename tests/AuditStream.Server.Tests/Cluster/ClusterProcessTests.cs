@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
 using AuditStream.Ledger.Tests.Support;
 using AuditStream.Server.Auth;
@@ -156,11 +157,25 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
         using var conflict = await producer.PostAsync("api/v1/events", Json.Content(Json.Event(2, extra: $"\"id\":\"{id}\"")));
         Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
 
-        using var invalid = await producer.PostAsync("api/v1/events", Json.Content("""{"type":"x"}"""));
-        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
-
-        using var otherTenant = await producer.PostAsync("api/v1/events", Json.Content(Json.Event(3, extra: "\"tenant_id\":\"globex\"")));
-        Assert.Equal(HttpStatusCode.Forbidden, otherTenant.StatusCode);
+        // Refusals: the follower frames the request and the leader checks it, or (malformed) the follower parses it
+        // itself; either way the producer gets what the leader answers to the same request, errors by index included.
+        using var direct = cluster.Client(leader, cluster.Token("operator", "acme", AuditClaims.WriteScope));
+        (string Body, string Media, HttpStatusCode Status)[] refused =
+        [
+            ("""{"type":"x"}""", "application/json", HttpStatusCode.BadRequest),
+            (Json.Event(3, extra: "\"tenant_id\":\"globex\""), "application/json", HttpStatusCode.Forbidden),
+            ($"[{Json.Event(3)},{Json.Event(4, extra: "\"no_such_member\":1")}]", "application/json", HttpStatusCode.BadRequest),
+            ($"{Json.Event(3)}\n\n{{\"type\":\"x\"}}\n{Json.Event(4, extra: "\"id\":null,\"tenant_id\":\"globex\"")}", "application/x-ndjson", HttpStatusCode.Forbidden),
+            ($"{Json.Event(3)}\n{{\"type\":\n{{\"type\":\"x\"}}", "application/x-ndjson", HttpStatusCode.BadRequest),
+        ];
+        foreach (var (body, media, status) in refused)
+        {
+            using var viaFollower = await producer.PostAsync("api/v1/events", new StringContent(body, Encoding.UTF8, media));
+            using var onLeader = await direct.PostAsync("api/v1/events", new StringContent(body, Encoding.UTF8, media));
+            Assert.Equal(status, viaFollower.StatusCode);
+            Assert.Equal(status, onLeader.StatusCode);
+            Assert.Equal((await Json.ReadAsync(onLeader))["errors"]!.ToJsonString(), (await Json.ReadAsync(viaFollower))["errors"]!.ToJsonString());
+        }
 
         // Events without an id get one on the follower, so the leader's receipt names it.
         var generated = await Json.PostEventsAsync(producer, Json.Event(4), Json.Event(5));
