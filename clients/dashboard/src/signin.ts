@@ -3,7 +3,7 @@
 // sign-in with the reason when the token expires or the server refuses it.
 import { $ } from "./dom.js";
 import { pinKey } from "./ledger.js";
-import { beginSignIn, completeSignIn, oidcSettings, refreshTokens, type Callback, type OidcSettings } from "./oidc.js";
+import { beginSignIn, completeSignIn, oidcSettings, refreshTokens, silentSignIn, type Callback, type OidcSettings, type OidcTokens } from "./oidc.js";
 import { forget, keep, sessionFor, takeToken, type Session } from "./session.js";
 
 export interface SignInHost {
@@ -22,6 +22,8 @@ export class SignIn {
   #oidc: OidcSettings | null = null;
   /** The OIDC refresh token of this sign-in, in memory only; null for a pasted token or an issuer that sent none. */
   #refreshToken: string | null = null;
+  /** Whether this sign-in is OIDC's (renewed before it expires) or a pasted token's (which serves until it expires). */
+  #viaOidc = false;
 
   constructor(private readonly host: SignInHost) {
     $("signin-form").addEventListener("submit", (e) => {
@@ -114,6 +116,7 @@ export class SignIn {
 
     this.#session = null;
     this.#refreshToken = null;
+    this.#viaOidc = false;
     forget();
     this.#showSignIn(reason);
   }
@@ -138,6 +141,7 @@ export class SignIn {
 
     this.#session = result;
     this.#refreshToken = refresh;
+    this.#viaOidc = via === "oidc";
     if (via === "token") {
       keep(result);
     } else {
@@ -148,7 +152,7 @@ export class SignIn {
     $("console").hidden = false;
     this.#showIdentity(result);
     if (result.expiresAt !== null) {
-      if (this.#refreshToken) this.#armRefresh(result.expiresAt);
+      if (this.#viaOidc) this.#armRenewal(result.expiresAt);
       else this.#armExpiry(result.expiresAt);
     }
 
@@ -158,20 +162,32 @@ export class SignIn {
   #showIdentity(current: Session): void {
     const expires = current.expiresAt === null ? "no expiry" : `expires ${new Date(current.expiresAt).toLocaleString()}`;
     $("identity").textContent = `${current.role} · ${current.tenant} · ${expires}`;
-    $("identity").title = `${current.subject ? `subject ${current.subject}` : ""}${this.#refreshToken ? " (OpenID Connect; renewed before it expires)" : ""}`;
+    $("identity").title = `${current.subject ? `subject ${current.subject}` : ""}${this.#viaOidc ? " (OpenID Connect; renewed before it expires)" : ""}`;
   }
 
-  /** OIDC: renews the access token a quarter of its life (at most a minute) before it expires; at expiry without one, sign-in again. */
-  #armRefresh(expiresAt: number): void {
+  /**
+   * OIDC: renews the access token a quarter of its life (at most a minute) before it expires, with the refresh token or,
+   * without one (or if it is refused), by a silent sign-in (prompt=none); if neither renews it, sign-in again at expiry.
+   */
+  #armRenewal(expiresAt: number): void {
     const left = Math.max(0, expiresAt - Date.now());
     this.#expiryTimer = setTimeout(() => void this.#renew(expiresAt), Math.min(left - Math.min(60_000, left / 4), 2_147_483_647));
   }
 
   async #renew(expiresAt: number): Promise<void> {
     const current = this.#session;
-    if (!current || !this.#oidc || !this.#refreshToken) return;
-    const tokens = await refreshTokens(this.#oidc, this.#refreshToken);
+    const oidc = this.#oidc;
+    if (!current || !oidc) return;
+    let tokens: OidcTokens | string = this.#refreshToken ? await refreshTokens(oidc, this.#refreshToken) : "No refresh token.";
     if (this.#session !== current) return;
+    if (typeof tokens === "string") {
+      // While the user's session at the issuer lasts, it signs them in again without a prompt, in a hidden frame.
+      const refused = tokens;
+      const silent = await silentSignIn(oidc);
+      if (this.#session !== current) return;
+      tokens = typeof silent === "string" ? `${refused} ${silent}` : silent;
+    }
+
     const renewed = typeof tokens === "string" ? tokens : sessionFor(tokens.accessToken);
     if (typeof renewed === "string" || typeof tokens === "string") {
       // Not renewed: the token serves until it expires, then sign-in again with why.
@@ -187,7 +203,7 @@ export class SignIn {
     this.#refreshToken = tokens.refreshToken;
     this.host.renewed(renewed.token);
     this.#showIdentity(current);
-    if (renewed.expiresAt !== null) this.#armRefresh(renewed.expiresAt);
+    if (renewed.expiresAt !== null) this.#armRenewal(renewed.expiresAt);
   }
 
   #armExpiry(expiresAt: number): void {
