@@ -1020,6 +1020,57 @@ describe("the web console under a per-client rate limit", { timeout: 120_000 }, 
   });
 });
 
+// "Viewing is itself audited": a server that records the stream's own activity (the test servers above do not, so that
+// their tests see only the events they publish).
+describe("the web console's own audit trail", { timeout: 120_000 }, () => {
+  let browser;
+  let server;
+
+  before(async () => {
+    [browser, server] = await Promise.all([launchChromium(), AuditStreamServer.start({ env: { AuditStream__Hub__RecordActivity: "true" } })]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+  });
+
+  test("viewing is itself audited: the console's connection and its filter change are events in the ledger, naming its subject, role and tenant", async () => {
+    const viewer = `viewer-${Date.now()}`;
+    const token = tokenWith(server, { role: "auditor", tenant: "acme", sub: viewer, exp: Math.floor(Date.now() / 1000) + 3600 });
+    const { page, problems, close } = await openPage(browser, `${server.url}/#token=${token}`);
+    try {
+      await page.locator('#status[data-state="live"]').waitFor({ timeout: WAIT_MS });
+      await page.click('[data-severity="warning"]');
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+
+      // Read back as another reader (an admin of all tenants), polling: the server writes its stream activity asynchronously.
+      const recorded = async () => {
+        const response = await fetch(`${server.url}/api/v1/events?event_types=stream.connection.opened,stream.filters.updated&actor_ids=${viewer}`, { headers: { authorization: `Bearer ${server.readerToken()}` } });
+        assert.equal(response.status, 200, await response.clone().text());
+        return (await response.json()).events;
+      };
+      const deadline = Date.now() + WAIT_MS;
+      let events = await recorded();
+      while (!(events.some((e) => e.type === "stream.connection.opened") && events.some((e) => e.type === "stream.filters.updated"))) {
+        assert.ok(Date.now() < deadline, `the ledger records the console's connection and filter change: ${JSON.stringify(events)}`);
+        await new Promise((resolveSoon) => setTimeout(resolveSoon, 100));
+        events = await recorded();
+      }
+
+      const opened = events.find((e) => e.type === "stream.connection.opened");
+      assert.equal(opened.category, "system");
+      assert.equal(opened.actor_id, viewer);
+      assert.equal(opened.tenant_id, "acme");
+      assert.equal(opened.metadata.role, "auditor");
+      assert.equal(opened.metadata.transport, "websocket");
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+});
+
 // Issue 16's Done-when: a 2,000 events/s stream keeps the page responsive (no main-thread long task over 50 ms, by
 // PerformanceObserver) and its memory bounded over a 60 s run. The one long test of the suite (about 75 s with its wait
 // for the page to catch up); AUDITSTREAM_CONSOLE_LOAD_SECONDS shortens it for a quick local run.
