@@ -897,6 +897,37 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     }
   });
 
+  test("every control has an accessible name (Chromium's accessibility tree), on the sign-in page and in the console with the drawer open", async () => {
+    const unnamed = async (page) => {
+      const cdp = await page.context().newCDPSession(page);
+      const { nodes } = await cdp.send("Accessibility.getFullAXTree");
+      await cdp.detach();
+      const controls = ["button", "textbox", "combobox", "checkbox", "searchbox", "spinbutton", "listbox", "radio", "switch", "link"];
+      const shown = nodes.filter((n) => !n.ignored && controls.includes(n.role?.value));
+      return { count: shown.length, unnamed: shown.filter((n) => !String(n.name?.value ?? "").trim()).map((n) => `${n.role.value} (DOM node ${n.backendDOMNodeId})`) };
+    };
+    const { page, problems, close } = await openConsole("/");
+    try {
+      await page.locator("#token-input").waitFor({ timeout: WAIT_MS });
+      const signIn = await unnamed(page);
+      assert.ok(signIn.count >= 3, `${signIn.count} controls on the sign-in page`);
+      assert.deepEqual(signIn.unnamed, [], "unnamed controls on the sign-in page");
+
+      await page.fill("#token-input", server.readerToken());
+      await page.click('#signin-form button[type="submit"]');
+      await live(page);
+      const [receipt] = await publish(server, [event(1, "auth.failure", "error")]);
+      await row(page, receipt.seq).locator(".cell.seq").click();
+      await page.locator("#drawer:not([hidden])").waitFor({ timeout: WAIT_MS });
+      const console = await unnamed(page);
+      assert.ok(console.count >= 20, `${console.count} controls in the console`);
+      assert.deepEqual(console.unnamed, [], "unnamed controls in the console");
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
   test("the theme follows the OS until the Theme button picks one, which is remembered", async () => {
     const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
     try {
