@@ -1,5 +1,6 @@
 // Builds the console into the server's wwwroot (committed, so `dotnet run` serves it with only the .NET SDK):
-// app.js (esbuild bundle of src/main.ts and the clients/js source it imports), app.css and index.html.
+// app.js (esbuild bundle of src/main.ts and the clients/js source it imports), app.css, index.html and silent.html (where
+// a silent OIDC re-sign-in's hidden frame comes back).
 // `node build.mjs --check` rebuilds in memory and fails unless the committed files are byte for byte the same and the
 // bundle stays under 150 kB gzipped (./test.sh runs it).
 import { build } from "esbuild";
@@ -32,7 +33,7 @@ const result = await build({
   logLevel: "warning",
 });
 
-const files = new Map([["index.html", readFileSync(join(here, "static/index.html"))]]);
+const files = new Map(["index.html", "silent.html"].map((name) => [name, readFileSync(join(here, "static", name))]));
 for (const output of result.outputFiles) {
   const name = output.path.endsWith(".css") ? "app.css" : "app.js";
   files.set(name, Buffer.from(output.contents));

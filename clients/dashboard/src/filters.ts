@@ -5,8 +5,7 @@
 // reconnect). Filters can be saved by name in localStorage, and any value of a row or the drawer adds itself.
 import type { AuditStreamConnection } from "../../js/src/index.js";
 import type { MatchPredicate, StreamFilter } from "../../js/src/types.js";
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+import { $ } from "./dom.js";
 
 export const SEVERITIES = ["critical", "error", "warning", "info"];
 const RELATIVE = ["1h", "24h", "7d", "30d"];

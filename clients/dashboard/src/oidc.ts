@@ -2,7 +2,8 @@
 // at GET /console.json which issuer and client id to use; the console reads the issuer's discovery document, sends the
 // browser to its authorization endpoint, and exchanges the code (with the verifier only this tab knows) at its token
 // endpoint. The tokens stay in memory (never in localStorage or sessionStorage); only the one-use verifier, state and
-// nonce wait in sessionStorage across the redirect, and are removed when the browser comes back.
+// nonce wait in sessionStorage across the redirect, and are removed when the browser comes back. Before the token
+// expires it is renewed with the refresh token, or, without one, by a silent sign-in (prompt=none in a hidden frame).
 
 export interface OidcSettings {
   issuer: string;
@@ -32,6 +33,8 @@ interface Pending {
   issuer: string;
   /** The query and fragment (filters) to restore after the redirect. */
   back: string;
+  /** Where the issuer sends the answer (the console's address unless this is a silent re-sign-in). */
+  redirect?: string;
 }
 
 /** What the browser brought back from the authorization endpoint (read and removed from the address bar at once). */
@@ -70,6 +73,10 @@ export async function challengeFor(verifier: string): Promise<string> {
 }
 
 const redirectUri = () => `${location.origin}/`;
+/** Where a silent re-sign-in's hidden frame comes back: a page with no script that only the console may frame. */
+const silentRedirectUri = () => `${location.origin}/silent.html`;
+/** How long a silent re-sign-in waits for the issuer's answer in its frame. */
+const SILENT_MS = 10_000;
 
 async function discover(issuer: string): Promise<Discovery> {
   const address = `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
@@ -101,6 +108,31 @@ async function discover(issuer: string): Promise<Discovery> {
   return discovery;
 }
 
+/** The authorization request for `pending` (state, nonce, the S256 challenge of its verifier); `prompt` as OIDC Core §3.1.2.1. */
+async function authorizationUrl(discovery: Discovery, settings: OidcSettings, pending: Pending, prompt?: "none"): Promise<string> {
+  const url = new URL(discovery.authorization_endpoint);
+  url.searchParams.set("response_type", "code");
+  url.searchParams.set("client_id", settings.client_id);
+  url.searchParams.set("redirect_uri", pending.redirect ?? redirectUri());
+  url.searchParams.set("scope", settings.scopes);
+  url.searchParams.set("state", pending.state);
+  url.searchParams.set("nonce", pending.nonce);
+  url.searchParams.set("code_challenge", await challengeFor(pending.verifier));
+  url.searchParams.set("code_challenge_method", "S256");
+  if (settings.audience) url.searchParams.set("audience", settings.audience);
+  if (prompt) url.searchParams.set("prompt", prompt);
+  return url.toString();
+}
+
+const newPending = (settings: OidcSettings, redirect?: string): Pending => ({
+  verifier: randomText(),
+  state: randomText(),
+  nonce: randomText(),
+  issuer: settings.issuer,
+  back: `${location.search}${location.hash}`,
+  ...(redirect ? { redirect } : {}),
+});
+
 /** Sends the browser to the issuer's authorization endpoint; resolves only with why it could not. */
 export async function beginSignIn(settings: OidcSettings): Promise<string> {
   let discovery: Discovery;
@@ -110,20 +142,62 @@ export async function beginSignIn(settings: OidcSettings): Promise<string> {
     return `OpenID Connect sign-in is not available: ${(error as Error).message}.`;
   }
 
-  const pending: Pending = { verifier: randomText(), state: randomText(), nonce: randomText(), issuer: settings.issuer, back: `${location.search}${location.hash}` };
+  const pending = newPending(settings);
   sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
-  const url = new URL(discovery.authorization_endpoint);
-  url.searchParams.set("response_type", "code");
-  url.searchParams.set("client_id", settings.client_id);
-  url.searchParams.set("redirect_uri", redirectUri());
-  url.searchParams.set("scope", settings.scopes);
-  url.searchParams.set("state", pending.state);
-  url.searchParams.set("nonce", pending.nonce);
-  url.searchParams.set("code_challenge", await challengeFor(pending.verifier));
-  url.searchParams.set("code_challenge_method", "S256");
-  if (settings.audience) url.searchParams.set("audience", settings.audience);
-  location.assign(url.toString());
+  location.assign(await authorizationUrl(discovery, settings, pending));
   return "";
+}
+
+/** Loads `url` in a hidden frame; resolves with the query of the console page it ends on (same origin), or why not. */
+function frameAnswer(url: string, path: string): Promise<URLSearchParams | string> {
+  return new Promise((resolveAnswer) => {
+    const frame = document.createElement("iframe");
+    frame.hidden = true;
+    frame.title = "OpenID Connect renewal";
+    const finish = (answer: URLSearchParams | string) => {
+      clearTimeout(timer);
+      frame.remove();
+      resolveAnswer(answer);
+    };
+    const timer = setTimeout(() => finish(`the issuer did not send the frame back within ${SILENT_MS / 1000} s`), SILENT_MS);
+    frame.addEventListener("load", () => {
+      let here: Location;
+      try {
+        // Throws while the frame is at the issuer (another origin): its pages are not the console's to read.
+        here = frame.contentWindow!.location;
+        if (here.origin !== location.origin || here.pathname !== path) return;
+      } catch {
+        return;
+      }
+
+      finish(new URLSearchParams(here.search));
+    });
+    frame.src = url;
+    document.body.append(frame);
+  });
+}
+
+/**
+ * Signs in again without a prompt while the user's session at the issuer lasts: the authorization code flow with PKCE
+ * and `prompt=none` in a hidden frame that the issuer sends back to /silent.html with a code (or `login_required`), then
+ * the same checks and exchange as an interactive sign-in. The verifier, state and nonce stay in memory.
+ */
+export async function silentSignIn(settings: OidcSettings): Promise<OidcTokens | string> {
+  const failed = "OpenID Connect silent sign-in (prompt=none) failed";
+  let url: string;
+  const pending = newPending(settings, silentRedirectUri());
+  try {
+    url = await authorizationUrl(await discover(settings.issuer), settings, pending, "none");
+  } catch (error) {
+    return `${failed}: ${(error as Error).message}.`;
+  }
+
+  const answer = await frameAnswer(url, new URL(silentRedirectUri()).pathname);
+  if (typeof answer === "string") {
+    return `${failed}: ${answer}.`;
+  }
+
+  return completeSignIn(settings, callbackFrom(answer, pending));
 }
 
 /**
@@ -145,16 +219,20 @@ export function takeCallback(): Callback | null {
     pending = null;
   }
 
+  const callback = callbackFrom(query, pending);
+  history.replaceState(history.state, "", `${location.pathname}${pending?.back ?? ""}`);
+  return callback;
+}
+
+function callbackFrom(query: URLSearchParams, pending: Pending | null): Callback {
   const error = query.get("error");
-  const callback: Callback = {
+  return {
     code: query.get("code"),
     error: error ? `${error}${query.get("error_description") ? `: ${query.get("error_description")}` : ""}` : null,
     state: query.get("state"),
     iss: query.get("iss"),
     pending,
   };
-  history.replaceState(history.state, "", `${location.pathname}${pending?.back ?? ""}`);
-  return callback;
 }
 
 function claimsOf(jwt: string): Record<string, unknown> | null {
@@ -212,7 +290,7 @@ export async function completeSignIn(settings: OidcSettings, callback: Callback)
     return `${failed}: the issuer answered ${callback.error ?? "no code"}.`;
   }
 
-  const tokens = await tokenRequest(settings, { grant_type: "authorization_code", code: callback.code, redirect_uri: redirectUri(), code_verifier: pending.verifier }, failed);
+  const tokens = await tokenRequest(settings, { grant_type: "authorization_code", code: callback.code, redirect_uri: pending.redirect ?? redirectUri(), code_verifier: pending.verifier }, failed);
   if (typeof tokens === "string") {
     return tokens;
   }

@@ -897,6 +897,37 @@ describe("the web console in Chromium, served by the real server at /", { timeou
     }
   });
 
+  test("every control has an accessible name (Chromium's accessibility tree), on the sign-in page and in the console with the drawer open", async () => {
+    const unnamed = async (page) => {
+      const cdp = await page.context().newCDPSession(page);
+      const { nodes } = await cdp.send("Accessibility.getFullAXTree");
+      await cdp.detach();
+      const controls = ["button", "textbox", "combobox", "checkbox", "searchbox", "spinbutton", "listbox", "radio", "switch", "link"];
+      const shown = nodes.filter((n) => !n.ignored && controls.includes(n.role?.value));
+      return { count: shown.length, unnamed: shown.filter((n) => !String(n.name?.value ?? "").trim()).map((n) => `${n.role.value} (DOM node ${n.backendDOMNodeId})`) };
+    };
+    const { page, problems, close } = await openConsole("/");
+    try {
+      await page.locator("#token-input").waitFor({ timeout: WAIT_MS });
+      const signIn = await unnamed(page);
+      assert.ok(signIn.count >= 3, `${signIn.count} controls on the sign-in page`);
+      assert.deepEqual(signIn.unnamed, [], "unnamed controls on the sign-in page");
+
+      await page.fill("#token-input", server.readerToken());
+      await page.click('#signin-form button[type="submit"]');
+      await live(page);
+      const [receipt] = await publish(server, [event(1, "auth.failure", "error")]);
+      await row(page, receipt.seq).locator(".cell.seq").click();
+      await page.locator("#drawer:not([hidden])").waitFor({ timeout: WAIT_MS });
+      const console = await unnamed(page);
+      assert.ok(console.count >= 20, `${console.count} controls in the console`);
+      assert.deepEqual(console.unnamed, [], "unnamed controls in the console");
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
   test("the theme follows the OS until the Theme button picks one, which is remembered", async () => {
     const { page, problems, close } = await openConsole(`/#token=${server.readerToken()}`);
     try {
@@ -1020,10 +1051,64 @@ describe("the web console under a per-client rate limit", { timeout: 120_000 }, 
   });
 });
 
+// "Viewing is itself audited": a server that records the stream's own activity (the test servers above do not, so that
+// their tests see only the events they publish).
+describe("the web console's own audit trail", { timeout: 120_000 }, () => {
+  let browser;
+  let server;
+
+  before(async () => {
+    [browser, server] = await Promise.all([launchChromium(), AuditStreamServer.start({ env: { AuditStream__Hub__RecordActivity: "true" } })]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+  });
+
+  test("viewing is itself audited: the console's connection and its filter change are events in the ledger, naming its subject, role and tenant", async () => {
+    const viewer = `viewer-${Date.now()}`;
+    const token = tokenWith(server, { role: "auditor", tenant: "acme", sub: viewer, exp: Math.floor(Date.now() / 1000) + 3600 });
+    const { page, problems, close } = await openPage(browser, `${server.url}/#token=${token}`);
+    try {
+      await page.locator('#status[data-state="live"]').waitFor({ timeout: WAIT_MS });
+      await page.click('[data-severity="warning"]');
+      await page.locator("#filter-status", { hasText: "Applied" }).waitFor({ timeout: WAIT_MS });
+
+      // Read back as another reader (an admin of all tenants), polling: the server writes its stream activity asynchronously.
+      const recorded = async () => {
+        const response = await fetch(`${server.url}/api/v1/events?event_types=stream.connection.opened,stream.filters.updated&actor_ids=${viewer}`, { headers: { authorization: `Bearer ${server.readerToken()}` } });
+        assert.equal(response.status, 200, await response.clone().text());
+        return (await response.json()).events;
+      };
+      const deadline = Date.now() + WAIT_MS;
+      let events = await recorded();
+      while (!(events.some((e) => e.type === "stream.connection.opened") && events.some((e) => e.type === "stream.filters.updated"))) {
+        assert.ok(Date.now() < deadline, `the ledger records the console's connection and filter change: ${JSON.stringify(events)}`);
+        await new Promise((resolveSoon) => setTimeout(resolveSoon, 100));
+        events = await recorded();
+      }
+
+      const opened = events.find((e) => e.type === "stream.connection.opened");
+      assert.equal(opened.category, "system");
+      assert.equal(opened.actor_id, viewer);
+      assert.equal(opened.tenant_id, "acme");
+      assert.equal(opened.metadata.role, "auditor");
+      assert.equal(opened.metadata.transport, "websocket");
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+});
+
 // Issue 16's Done-when: a 2,000 events/s stream keeps the page responsive (no main-thread long task over 50 ms, by
-// PerformanceObserver) and its memory bounded. 15 s by default; AUDITSTREAM_CONSOLE_LOAD_SECONDS=60 for the full run.
+// PerformanceObserver) and its memory bounded over a 60 s run. The one long test of the suite (about 75 s with its wait
+// for the page to catch up); AUDITSTREAM_CONSOLE_LOAD_SECONDS shortens it for a quick local run.
 describe("the web console under a 2,000 events/s stream", { timeout: 300_000 }, () => {
-  const seconds = Number(process.env.AUDITSTREAM_CONSOLE_LOAD_SECONDS ?? 15);
+  const seconds = Number(process.env.AUDITSTREAM_CONSOLE_LOAD_SECONDS ?? 60);
+  // The heap is compared between this many seconds in (the 5,000-row buffer is full after 2.5 s) and the end.
+  const settledSeconds = Math.min(10, Math.max(1, Math.round(seconds / 3)));
   const RATE = 2000;
   const TICK_MS = 100;
   let browser;
@@ -1062,7 +1147,7 @@ describe("the web console under a 2,000 events/s stream", { timeout: 300_000 }, 
       await page.evaluate(() => { window.__longTasks.length = 0; });
 
       // The load: every TICK_MS a batch of RATE × TICK_MS / 1000 events, for `seconds` by the generator's own clock; the
-      // test waits on the generator's signals (a third sent, all sent), then on the page showing the last event.
+      // test waits on the generator's signals (10 s of events sent, all sent), then on the page showing the last event.
       const severities = ["info", "info", "info", "warning", "error", "critical"];
       const batch = RATE * TICK_MS / 1000;
       const total = RATE * seconds;
@@ -1070,8 +1155,8 @@ describe("the web console under a 2,000 events/s stream", { timeout: 300_000 }, 
       let lastSeq = 0;
       let failure = null;
       const inflight = new Set();
-      let thirdSent;
-      const third = new Promise((resolveThird) => { thirdSent = resolveThird; });
+      let settled;
+      const settledSent = new Promise((resolveSettled) => { settled = resolveSettled; });
       const started = Date.now();
       const done = new Promise((resolveDone) => {
         const timer = setInterval(() => {
@@ -1084,14 +1169,14 @@ describe("the web console under a 2,000 events/s stream", { timeout: 300_000 }, 
           if (inflight.size > 20) return; // the server is behind: do not pile up requests
           const events = Array.from({ length: batch }, (_, i) => event(sent + i, "load.tick", severities[(sent + i) % severities.length]));
           sent += batch;
-          if (sent >= total / 3) thirdSent();
+          if (sent >= RATE * settledSeconds) settled();
           const request = publish(server, events).then((receipts) => { lastSeq = Math.max(lastSeq, receipts.at(-1).seq); }, (e) => { failure = e; });
           inflight.add(request);
           request.finally(() => inflight.delete(request));
         }, TICK_MS);
       });
-      await Promise.race([third, done]);
-      const midHeap = await heap();
+      await Promise.race([settledSent, done]);
+      const settledHeap = await heap();
       await done;
       await Promise.all(inflight);
       assert.equal(failure, null, `publishing failed: ${failure?.message}`);
@@ -1107,20 +1192,21 @@ describe("the web console under a 2,000 events/s stream", { timeout: 300_000 }, 
       // box), the 50 ms bound is scaled by that factor (capped at 10), and said so.
       const stretch = Math.min(10, Math.max(1, loadavg()[0] / cpus().length));
       const limit = Math.round(50 * stretch);
-      // Generous: one task over 50 ms per 2 s of run per unit of run-queue factor (15 s at load 15 on 2 cores: 56 allowed,
-      // 43 measured with batching). On a loaded box this count alone does not tell batching from none (34 without it at
-      // load 10.6); what does is that a page rendering every arrival falls behind and never shows the last event.
-      const allowed = Math.max(3, Math.round((seconds / 2) * stretch));
-      console.log(`# load: ${sent} events in ${elapsed.toFixed(1)} s (${rate.toFixed(0)}/s); ${caughtUp ? "the page showed the last event" : "THE PAGE FELL BEHIND"}; long tasks (> 50 ms): ${longTasks.length} (at most ${allowed} allowed), longest ${Math.max(0, ...longTasks)} ms, ${longTasks.reduce((a, b) => a + b, 0)} ms in all; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores, so the bound is ${limit} ms; heap after GC ${mb(startHeap)} → ${mb(midHeap)} → ${mb(endHeap)} MB`);
+      // Generous: one task over 50 ms per 2 s of run (as it took: a loaded box publishes slower and the run lasts longer
+      // than `seconds`) per unit of run-queue factor (15 s at load 15 on 2 cores: 56 allowed, 43 measured with batching).
+      // On a loaded box this count alone does not tell batching from none (34 without it at load 10.6); what does is that
+      // a page rendering every arrival falls behind and never shows the last event.
+      const allowed = Math.max(3, Math.round((elapsed / 2) * stretch));
+      console.log(`# load: ${sent} events in ${elapsed.toFixed(1)} s (${rate.toFixed(0)}/s); ${caughtUp ? "the page showed the last event" : "THE PAGE FELL BEHIND"}; long tasks (> 50 ms): ${longTasks.length} (at most ${allowed} allowed), longest ${Math.max(0, ...longTasks)} ms, ${longTasks.reduce((a, b) => a + b, 0)} ms in all; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores, so the bound is ${limit} ms; heap after GC ${mb(startHeap)} MB at the start, ${mb(settledHeap)} MB at ${settledSeconds} s, ${mb(endHeap)} MB at the end`);
       assert.ok(rate >= RATE / 2, `the generator reached ${rate.toFixed(0)} events/s`);
       assert.ok(caughtUp, `the page shows the last event (seq ${lastSeq}) within 30 s of the end`);
       assert.ok(longTasks.length <= allowed, `${longTasks.length} tasks over 50 ms, at most ${allowed} allowed`);
       assert.deepEqual(longTasks.filter((d) => d > limit), [], `no main-thread task over ${limit} ms`);
       assert.ok(longTasks.reduce((a, b) => a + b, 0) < elapsed * 1000 * 0.25 * stretch, "long tasks take less than a quarter of the run (scaled)");
       assert.ok(await page.locator("#cap-notice").isVisible(), "the 5,000-row cap is reached");
-      // Bounded: once the buffer is full (a third of the way in), the heap grows by no more than a few MB.
-      // (Before clients/js stopped queueing callback-delivered messages, it grew 6.5 MB in 15 s here.)
-      assert.ok(endHeap - midHeap < 2 * 1048576, `heap grew ${mb(endHeap - midHeap)} MB from ${mb(midHeap)} MB in the second two thirds`);
+      // Bounded: once the buffer is full, the heap after 60 s is at most 2 MB over the heap after 10 s (both after a
+      // forced GC). (Before clients/js stopped queueing callback-delivered messages, it grew 6.5 MB in the last two thirds of a 15 s run here.)
+      assert.ok(endHeap - settledHeap < 2 * 1048576, `heap grew ${mb(endHeap - settledHeap)} MB from ${mb(settledHeap)} MB at ${settledSeconds} s to the end of ${seconds} s`);
       assert.ok(endHeap < 64 * 1048576, `heap ${mb(endHeap)} MB`);
     } finally {
       await context.close();

@@ -1,5 +1,6 @@
 // A small OpenID Connect provider on a loopback port, for the console's sign-in tests: discovery, an authorization
-// endpoint that signs in one configured user at once and redirects back with a code, a token endpoint that checks the
+// endpoint that signs in one configured user at once and redirects back with a code (and starts a session, a cookie,
+// which a `prompt=none` request needs: without it the answer is `login_required`), a token endpoint that checks the
 // PKCE code_verifier against the code_challenge (RFC 7636 S256) and the redirect URI, refresh tokens, and a JWKS with
 // an RSA key that signs RS256 access and ID tokens. It records what it was asked, for the tests to check.
 import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
@@ -21,19 +22,22 @@ export class OidcProvider {
   issued = [];
 
   #codes = new Map();
+  /** The sessions the authorization endpoint started (the op_session cookie's values). */
+  #sessions = new Set();
   #refreshTokens = new Map();
   #server;
   #key = generateKeyPairSync("rsa", { modulusLength: 2048 });
   #kid = base64url(randomBytes(8));
 
-  constructor(clientId, redirectUri, audience = "auditstream") {
+  constructor(clientId, redirectUris, audience = "auditstream") {
     this.clientId = clientId;
-    this.redirectUri = redirectUri;
+    /** The registered redirect URIs: an authorization request naming any other is refused. */
+    this.redirectUris = redirectUris;
     this.audience = audience;
   }
 
-  static async start({ clientId = "auditstream-console", redirectUri, audience } = {}) {
-    const provider = new OidcProvider(clientId, redirectUri, audience);
+  static async start({ clientId = "auditstream-console", redirectUris = [], audience } = {}) {
+    const provider = new OidcProvider(clientId, redirectUris, audience);
     provider.#server = createServer((request, response) => provider.#handle(request, response));
     await new Promise((resolveListen) => provider.#server.listen(0, "127.0.0.1", resolveListen));
     provider.issuer = `http://127.0.0.1:${provider.#server.address().port}`;
@@ -43,6 +47,11 @@ export class OidcProvider {
   close() {
     this.#server.closeAllConnections();
     return new Promise((resolveClose) => this.#server.close(resolveClose));
+  }
+
+  /** Signs every user out: a `prompt=none` request is then answered `login_required`. */
+  endSessions() {
+    this.#sessions.clear();
   }
 
   /** An RS256 JWT signed by this provider's key. */
@@ -91,7 +100,7 @@ export class OidcProvider {
     } else if (url.pathname === "/jwks") {
       json(200, { keys: [{ ...this.#key.publicKey.export({ format: "jwk" }), kid: this.#kid, alg: "RS256", use: "sig" }] });
     } else if (url.pathname === "/authorize") {
-      this.#authorizeRequest(url.searchParams, response, json);
+      this.#authorizeRequest(url.searchParams, request, response, json);
     } else if (url.pathname === "/token" && request.method === "POST") {
       let body = "";
       request.setEncoding("utf8");
@@ -107,27 +116,40 @@ export class OidcProvider {
     }
   }
 
-  #authorizeRequest(params, response, json) {
-    this.authorizations.push(Object.fromEntries(params));
+  #authorizeRequest(params, request, response, json) {
+    const cookie = /(?:^|;\s*)op_session=([^;]+)/.exec(request.headers.cookie ?? "")?.[1];
+    this.authorizations.push({ ...Object.fromEntries(params), session: this.#sessions.has(cookie) });
     // An unknown client or redirect URI is never redirected to (RFC 6749 §4.1.2.1).
-    if (params.get("client_id") !== this.clientId || params.get("redirect_uri") !== this.redirectUri) {
+    const redirectUri = params.get("redirect_uri");
+    if (params.get("client_id") !== this.clientId || !this.redirectUris.includes(redirectUri)) {
       json(400, { error: "invalid_request", error_description: "unknown client_id or redirect_uri" });
       return;
     }
 
-    const back = new URL(this.redirectUri);
+    const back = new URL(redirectUri);
     back.searchParams.set("state", params.get("state") ?? "");
     back.searchParams.set("iss", this.issuer);
+    const headers = { "cache-control": "no-store" };
     if (params.get("response_type") !== "code" || params.get("code_challenge_method") !== "S256" || !/^[A-Za-z0-9_-]{43}$/.test(params.get("code_challenge") ?? "")) {
       back.searchParams.set("error", "invalid_request");
       back.searchParams.set("error_description", "response_type code with an S256 code_challenge is required");
+    } else if (params.get("prompt") === "none" && !this.#sessions.has(cookie)) {
+      // OIDC Core §3.1.2.6: no session, and no prompt allowed.
+      back.searchParams.set("error", "login_required");
+      back.searchParams.set("error_description", "no session at the issuer");
     } else {
+      if (!this.#sessions.has(cookie)) {
+        const session = base64url(randomBytes(16));
+        this.#sessions.add(session);
+        headers["set-cookie"] = `op_session=${session}; Path=/; HttpOnly; SameSite=Lax`;
+      }
+
       const code = base64url(randomBytes(24));
-      this.#codes.set(code, { challenge: params.get("code_challenge"), nonce: params.get("nonce"), scope: params.get("scope") ?? "", used: false });
+      this.#codes.set(code, { challenge: params.get("code_challenge"), nonce: params.get("nonce"), scope: params.get("scope") ?? "", redirectUri, used: false });
       back.searchParams.set("code", code);
     }
 
-    response.writeHead(302, { location: back.toString(), "cache-control": "no-store" });
+    response.writeHead(302, { ...headers, location: back.toString() });
     response.end();
   }
 
@@ -154,7 +176,7 @@ export class OidcProvider {
 
     // Single use, whatever the outcome: a code seen with a wrong verifier is burnt.
     grant.used = true;
-    if (form.get("redirect_uri") !== this.redirectUri) {
+    if (form.get("redirect_uri") !== grant.redirectUri) {
       return [400, { error: "invalid_grant", error_description: "redirect_uri differs from the authorization request's" }];
     }
 

@@ -32,7 +32,7 @@ describe("OIDC sign-in (authorization code + PKCE) in Chromium against the real 
         },
       }),
     ]);
-    provider.redirectUri = `${server.url}/`;
+    provider.redirectUris = [`${server.url}/`, `${server.url}/silent.html`];
   });
 
   after(async () => {
@@ -50,14 +50,47 @@ describe("OIDC sign-in (authorization code + PKCE) in Chromium against the real 
     await page.locator("#oidc-signin").waitFor({ timeout: WAIT_MS });
     await page.click("#oidc-signin");
   };
+  /** The console, with its stream's WebSocket in the test's hands: `reconnectShowsNewEvents` closes it and waits for an event published after the reconnect. */
+  const openWithSocket = async (path) => {
+    let socket = null;
+    const setup = (page) => page.routeWebSocket(/\/ws\/audit/, (ws) => {
+      socket = ws;
+      ws.connectToServer();
+    });
+    const opened = await openConsole(path, setup);
+    const reconnectShowsNewEvents = async (n) => {
+      await socket.close({ code: 4000, reason: "test" });
+      await opened.page.locator('#status[data-connection="reconnecting"]').waitFor({ timeout: WAIT_MS });
+      await live(opened.page);
+      const [receipt] = await publish(server, [event(n, "auth.login", "info")], producer());
+      await opened.page.locator(`#rows-window .row[data-seq="${receipt.seq}"]`).waitFor({ timeout: WAIT_MS });
+    };
+    return { ...opened, reconnectShowsNewEvents };
+  };
+  /** Waits until `renewed()` holds and the last token issued before has expired (polling the provider's record). */
+  const renewedAndExpired = async (renewed) => {
+    const first = provider.issued.at(-1);
+    const expiry = JSON.parse(Buffer.from(first.split(".")[1], "base64url")).exp * 1000;
+    const deadline = Date.now() + WAIT_MS;
+    while (!renewed() || Date.now() <= expiry + 1000) {
+      assert.ok(Date.now() < deadline, "the console renewed its token and the first one expired");
+      await new Promise((resolveSoon) => setTimeout(resolveSoon, 100));
+    }
+  };
   const storedValues = (page) => page.evaluate(() => [localStorage, sessionStorage].flatMap((s) => Object.keys(s).map((k) => s.getItem(k))));
 
-  test("GET /console.json names the issuer, client id and scopes; the page's CSP lets it connect to the issuer", async () => {
+  test("GET /console.json names the issuer, client id and scopes; the page's CSP lets it connect to and frame the issuer", async () => {
     const response = await fetch(`${server.url}/console.json`);
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { oidc: { issuer: provider.issuer, client_id: CLIENT_ID, scopes: "openid offline_access", audience: null } });
     const page = await fetch(`${server.url}/`);
-    assert.match(page.headers.get("content-security-policy"), new RegExp(`connect-src 'self' ${provider.issuer};`));
+    assert.match(page.headers.get("content-security-policy"), new RegExp(`connect-src 'self' ${provider.issuer}; frame-src 'self' ${provider.issuer};`));
+    // Where the silent re-sign-in's frame comes back: nothing to run, framed by the console's own pages only.
+    const silent = await fetch(`${server.url}/silent.html?code=c&state=s`);
+    assert.equal(silent.status, 200);
+    assert.equal(silent.headers.get("content-security-policy"), "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'");
+    assert.equal(silent.headers.get("x-frame-options"), "SAMEORIGIN");
+    assert.doesNotMatch(await silent.text(), /<script/);
   });
 
   test("signs in with the code flow and PKCE S256, keeps the token in memory only, restores the filters and shows live events", async () => {
@@ -146,44 +179,79 @@ describe("OIDC sign-in (authorization code + PKCE) in Chromium against the real 
     }
   });
 
-  test("renews the token before it expires (a reconnect after the first one's expiry sends the renewed one); without a refresh token, expiry asks to sign in again", async () => {
-    let socket = null;
-    const setup = (page) => page.routeWebSocket(/\/ws\/audit/, (ws) => {
-      socket = ws;
-      ws.connectToServer();
-    });
+  test("renews the token before it expires (a reconnect after the first one's expiry sends the renewed one); without a refresh token and with the issuer's session ended (prompt=none refused), expiry asks to sign in again", async () => {
     provider.lifetime = 6;
-    const { page, problems, close } = await openConsole("/", setup);
+    const { page, problems, close, reconnectShowsNewEvents } = await openWithSocket("/");
     try {
       const refreshes = () => provider.tokenRequests.filter((r) => r.grant_type === "refresh_token").length;
       const before = refreshes();
       await signInWithOidc(page);
       await live(page);
-      const first = provider.issued.at(-1);
-      const expiry = JSON.parse(Buffer.from(first.split(".")[1], "base64url")).exp * 1000;
-
-      const deadline = Date.now() + WAIT_MS;
-      while (refreshes() === before || Date.now() <= expiry + 1000) {
-        assert.ok(Date.now() < deadline, "the console renewed its token and the first one expired");
-        await new Promise((resolveSoon) => setTimeout(resolveSoon, 100));
-      }
+      await renewedAndExpired(() => refreshes() > before);
 
       // The first token has expired (the server allows no clock skew here): a reconnect only succeeds with the renewed one.
-      await socket.close({ code: 4000, reason: "test" });
-      await page.locator('#status[data-connection="reconnecting"]').waitFor({ timeout: WAIT_MS });
-      await live(page);
-      const [receipt] = await publish(server, [event(7, "auth.login", "info")], producer());
-      await page.locator(`#rows-window .row[data-seq="${receipt.seq}"]`).waitFor({ timeout: WAIT_MS });
+      await reconnectShowsNewEvents(7);
       assert.ok(await page.locator("#signin").isHidden(), "still signed in");
 
-      // No refresh token from now on: the next token serves until it expires, then sign-in again, saying why.
+      // No refresh token from now on, and the session at the issuer ends after sign-in: the silent re-sign-in is
+      // answered login_required, so the token serves until it expires, then sign-in again, saying why.
       provider.issueRefreshTokens = false;
       await page.click("#signout");
+      const authorizations = provider.authorizations.length;
       await signInWithOidc(page);
       await live(page);
+      provider.endSessions();
       await page.locator("#signin-reason", { hasText: "The token expired at" }).waitFor({ timeout: WAIT_MS });
+      const silent = provider.authorizations.slice(authorizations).filter((a) => a.prompt === "none");
+      assert.equal(silent.length, 1, "one silent re-sign-in was tried");
+      assert.equal(silent[0].session, false, "after the issuer's session ended");
       assert.ok(await page.locator("#oidc-signin").isVisible(), "the sign-in offers OIDC again");
       assert.deepEqual(problems, []);
+    } finally {
+      provider.lifetime = 3600;
+      provider.issueRefreshTokens = true;
+      await close();
+    }
+  });
+
+  test("without a refresh token, signs in again silently before expiry (prompt=none in a hidden frame, PKCE): the page stays, a reconnect after the first token's expiry sends the new one", async () => {
+    provider.lifetime = 6;
+    provider.issueRefreshTokens = false;
+    const { page, problems, close, reconnectShowsNewEvents } = await openWithSocket("/?severities=info");
+    try {
+      const authorizations = provider.authorizations.length;
+      const tokenRequests = provider.tokenRequests.length;
+      await signInWithOidc(page);
+      await live(page);
+      // Set after the sign-in's redirects: a page that navigated (or reloaded) to renew would lose it.
+      await page.evaluate(() => { window.__samePage = true; });
+      const first = provider.issued.at(-1);
+      const silent = () => provider.authorizations.slice(authorizations).filter((a) => a.prompt === "none");
+      await renewedAndExpired(() => provider.issued.at(-1) !== first);
+
+      // The silent request: prompt=none, back to /silent.html, with the issuer's session, its own state, nonce and an
+      // S256 challenge that the exchange's verifier answers; no refresh token was ever asked for.
+      const [request] = silent();
+      assert.equal(silent().length, 1);
+      assert.equal(request.redirect_uri, `${server.url}/silent.html`);
+      assert.equal(request.session, true);
+      assert.equal(request.code_challenge_method, "S256");
+      const interactive = provider.authorizations.slice(authorizations).find((a) => a.prompt !== "none");
+      assert.notEqual(request.state, interactive.state);
+      assert.notEqual(request.nonce, interactive.nonce);
+      const exchange = provider.tokenRequests.findLast((r) => r.grant_type === "authorization_code");
+      assert.equal(exchange.redirect_uri, `${server.url}/silent.html`);
+      assert.equal(createHash("sha256").update(exchange.code_verifier).digest("base64url"), request.code_challenge);
+      assert.equal(provider.tokenRequests.slice(tokenRequests).filter((r) => r.grant_type === "refresh_token").length, 0);
+
+      // The first token has expired (no clock skew): a reconnect only succeeds with the silently renewed one.
+      await reconnectShowsNewEvents(8);
+      assert.equal(await page.evaluate(() => window.__samePage), true, "renewed without leaving the page");
+      assert.equal(new URL(page.url()).search, "?severities=info", "the address bar is untouched");
+      assert.equal(await page.locator("iframe").count(), 0, "the hidden frame is gone");
+      const stored = await storedValues(page);
+      assert.ok(!stored.some((value) => value?.includes(exchange.code_verifier) || value?.includes(provider.issued.at(-1))), "the silent verifier and token are in no storage");
+      assert.deepEqual(problems, [], "no script error and no CSP violation (frame-src allows the issuer)");
     } finally {
       provider.lifetime = 3600;
       provider.issueRefreshTokens = true;

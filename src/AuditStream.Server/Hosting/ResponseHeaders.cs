@@ -5,9 +5,10 @@ namespace AuditStream.Server.Hosting;
 
 /// <summary>
 /// Headers every answer carries: <c>X-Content-Type-Options: nosniff</c> (a browser never second-guesses an export's or an
-/// error's type), <c>Referrer-Policy: no-referrer</c>, no framing (<c>X-Frame-Options: DENY</c> and, unless the answer
-/// has its own policy as the web console's files do, <c>Content-Security-Policy: default-src 'none'; frame-ancestors
-/// 'none'</c>: an API answer opened as a page runs and loads nothing), and on every answer of an endpoint that takes a token <c>Cache-Control: no-store</c>, refusals
+/// error's type), <c>Referrer-Policy: no-referrer</c>, no framing (<c>X-Frame-Options: DENY</c> and
+/// <c>Content-Security-Policy: default-src 'none'; frame-ancestors 'none'</c>: an API answer opened as a page runs and
+/// loads nothing; unless the answer sets its own, as the web console's files do: its <c>/silent.html</c> may be framed
+/// by the console's own pages), and on every answer of an endpoint that takes a token <c>Cache-Control: no-store</c>, refusals
 /// included, so no cache between the server and a reader keeps audit events or personal data.
 /// </summary>
 internal static class ResponseHeaders
@@ -24,10 +25,14 @@ internal static class ResponseHeaders
             var headers = http.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
             headers["Referrer-Policy"] = "no-referrer";
-            headers.XFrameOptions = "DENY";
             if (headers.ContentSecurityPolicy.Count == 0)
             {
                 headers.ContentSecurityPolicy = ApiContentSecurityPolicy;
+            }
+
+            if (headers.XFrameOptions.Count == 0)
+            {
+                headers.XFrameOptions = "DENY";
             }
 
             if (TakesToken(http))

@@ -5,7 +5,8 @@ namespace AuditStream.Server.WebConsole;
 
 /// <summary>
 /// The console's sign-in settings: <c>GET /console.json</c> (issuer, client id, scopes; <c>"oidc": null</c> without a client
-/// id), and the issuer's origin, which the console's Content-Security-Policy must let it connect to (discovery, token endpoint).
+/// id), and the issuer's origin, which the console's Content-Security-Policy must let it connect to (discovery, token endpoint)
+/// and frame (silent re-sign-in).
 /// </summary>
 internal sealed class ConsoleSignIn
 {
@@ -50,8 +51,12 @@ internal sealed class ConsoleSignIn
         return new ConsoleSignIn(body.ToJsonString(), uri.GetLeftPart(UriPartial.Authority));
     }
 
-    /// <summary>The console's policy: same-origin everything, and connections to the issuer's origin when OIDC sign-in is on.</summary>
+    /// <summary>
+    /// The console's policy: same-origin everything; with OIDC sign-in, connections to the issuer's origin (discovery, token
+    /// endpoint) and frames from it (the hidden frame of a silent re-sign-in, <c>prompt=none</c>, which the issuer redirects
+    /// back to <c>/silent.html</c>).
+    /// </summary>
     public string ContentSecurityPolicy => IssuerOrigin is null
         ? WebConsoleFiles.ContentSecurityPolicy
-        : WebConsoleFiles.ContentSecurityPolicy.Replace("connect-src 'self'", $"connect-src 'self' {IssuerOrigin}", StringComparison.Ordinal);
+        : WebConsoleFiles.ContentSecurityPolicy.Replace("connect-src 'self'", $"connect-src 'self' {IssuerOrigin}; frame-src 'self' {IssuerOrigin}", StringComparison.Ordinal);
 }

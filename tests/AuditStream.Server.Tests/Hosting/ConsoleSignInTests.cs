@@ -23,7 +23,7 @@ public sealed class ConsoleSignInTests
     }
 
     [Fact]
-    public async Task With_a_client_id_it_names_the_authority_client_and_scopes_and_the_pages_may_connect_to_the_issuer()
+    public async Task With_a_client_id_it_names_the_authority_client_and_scopes_and_the_pages_may_connect_to_and_frame_the_issuer()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
         {
@@ -43,6 +43,8 @@ public sealed class ConsoleSignInTests
         Assert.Equal("openid offline_access", oidc.GetProperty("scopes").GetString());
         var csp = Assert.Single(page.Headers.GetValues("Content-Security-Policy"));
         Assert.Contains("connect-src 'self' https://login.example.com;", csp, StringComparison.Ordinal);
+        // The hidden frame of a silent re-sign-in (prompt=none) goes to the issuer and comes back to /silent.html.
+        Assert.Contains("frame-src 'self' https://login.example.com;", csp, StringComparison.Ordinal);
         Assert.Contains("script-src 'self';", csp, StringComparison.Ordinal);
     }
 

@@ -48,6 +48,27 @@ public sealed class WebConsoleTests
     }
 
     [Fact]
+    public async Task The_silent_renewal_page_runs_and_loads_nothing_and_only_the_consoles_own_pages_may_frame_it()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.Client();
+
+        using var silent = await http.GetAsync(new Uri("silent.html?code=c&state=s", UriKind.Relative));
+        using var page = await http.GetAsync(new Uri("/", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, silent.StatusCode);
+        Assert.Equal("text/html", silent.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(WebConsoleFiles.SilentRenewalPolicy, Assert.Single(silent.Headers.GetValues("Content-Security-Policy")));
+        Assert.Contains("frame-ancestors 'self'", WebConsoleFiles.SilentRenewalPolicy, StringComparison.Ordinal);
+        Assert.Contains("default-src 'none'", WebConsoleFiles.SilentRenewalPolicy, StringComparison.Ordinal);
+        Assert.Equal("SAMEORIGIN", Assert.Single(silent.Headers.GetValues("X-Frame-Options")));
+        Assert.DoesNotContain("<script", await silent.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The console itself is never framed.
+        Assert.Equal("DENY", Assert.Single(page.Headers.GetValues("X-Frame-Options")));
+        Assert.Contains("frame-ancestors 'none'", Assert.Single(page.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_api_keeps_its_own_answers_a_missing_file_is_404_and_api_calls_still_need_a_token()
     {
         await using var server = await TestServer.StartAsync();
