@@ -25,8 +25,9 @@ internal static class ClusterEndpoints
     {
         var options = serverOptions.Value;
 
-        // The ids a follower adds (and re-serialized events) make a forwarded body somewhat larger than the producer's.
-        var limit = (long)options.MaxRequestBytes * 2;
+        // The ids a follower adds (45 bytes per event; re-serialized events: more) make a forwarded body larger than the
+        // producer's, which was at most MaxRequestBytes.
+        var limit = ((long)options.MaxRequestBytes * 2) + ((long)options.MaxEventsPerRequest * 64);
         if (http.Request.ContentLength > limit)
         {
             return Problems.TooLarge($"The forwarded body is over {limit} bytes.");
