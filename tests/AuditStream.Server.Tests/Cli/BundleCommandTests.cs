@@ -143,7 +143,7 @@ public sealed class BundleCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_tampered_checkpoint_signature_or_a_swapped_key_fails_against_the_pinned_key()
+    public async Task A_tampered_checkpoint_signature_a_swapped_key_or_a_broken_consistency_proof_fails_against_the_pinned_key()
     {
         var signature = await TamperAsync(await BundleAsync(), b =>
         {
@@ -170,6 +170,17 @@ public sealed class BundleCommandTests : IAsyncLifetime
         var unpinned = await Support.Cli.RunAsync(null, "verify", "--bundle", swapped);
         Assert.Equal(0, unpinned.ExitCode);
         Assert.Contains("WARNING", unpinned.Stderr, StringComparison.Ordinal);
+
+        // Two checkpoints whose consistency proof is broken are two histories.
+        var forked = await TamperAsync(await BundleAsync("--checkpoint", Early, "--checkpoint", Late), b =>
+        {
+            var path = b["consistency"]![0]!["hashes"]!.AsArray();
+            var hash = path[^1]!.GetValue<string>();
+            path[^1] = (hash[0] == '0' ? "1" : "0") + hash[1..];
+        });
+        var rewritten = await VerifyAsync(forked);
+        Assert.Equal(1, rewritten.ExitCode);
+        Assert.StartsWith("rewritten: the checkpoints of sizes 20 and 41 are not proved consistent", rewritten.Stdout, StringComparison.Ordinal);
 
         Assert.Equal(2, (await Support.Cli.RunAsync(null, "verify", "--bundle", Path.Combine(_data, "none.json"))).ExitCode);
         Assert.Equal(2, (await Support.Cli.RunAsync(null, "verify", "--bundle", swapped, "--data", _data)).ExitCode);
