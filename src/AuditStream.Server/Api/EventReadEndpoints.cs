@@ -46,6 +46,13 @@ internal static class EventReadEndpoints
             return;
         }
 
+        var eventQuery = request.Query;
+        if (withProofs && !TryProvableOnly(http, ref eventQuery, out var refusal))
+        {
+            await refusal!.ExecuteAsync(http);
+            return;
+        }
+
         // With proofs, the page ends at a signed checkpoint's size so that every event on it has a proof against it.
         AuditStream.Ledger.Storage.StoredCheckpoint? checkpoint = null;
         if (withProofs)
@@ -60,8 +67,8 @@ internal static class EventReadEndpoints
             lastSeq = checkpoint.TreeSize;
         }
 
-        var page = await ledger.Store.QueryAsync(request.Query with { UpToSeq = lastSeq }, cancellationToken);
-        var cursor = page.ScannedThroughSeq ?? Math.Max(request.Query.AfterSeq, lastSeq);
+        var page = await ledger.Store.QueryAsync(eventQuery with { UpToSeq = lastSeq }, cancellationToken);
+        var cursor = page.ScannedThroughSeq ?? Math.Max(eventQuery.AfterSeq, lastSeq);
         string? next = null;
         if (page.ScannedThroughSeq is { } through)
         {
@@ -108,6 +115,17 @@ internal static class EventReadEndpoints
 
     private static async Task<IResult> GetAsync(long seq, HttpContext http, LedgerService ledgers, CancellationToken cancellationToken)
     {
+        if (!ProofAttachment.TryFlag(http.Request, "proof", out var withProof, out var flagError))
+        {
+            return flagError!;
+        }
+
+        // Refused outright by the rules for proofs: 403 before the lookup, so the answer says nothing of the event.
+        if (withProof && ProofRefusal(http) is { } refusal)
+        {
+            return refusal;
+        }
+
         var scope = Scope(http, AuthorizationActions.Query);
         var record = await ledgers.Ledger.Store.GetAsync(seq, cancellationToken);
 
@@ -115,11 +133,6 @@ internal static class EventReadEndpoints
         if (record is null || !scope.CanSee(record.Event))
         {
             return Problems.NotFound($"No event with seq {seq} is visible to this token.");
-        }
-
-        if (!ProofAttachment.TryFlag(http.Request, "proof", out var withProof, out var flagError))
-        {
-            return flagError!;
         }
 
         if (withProof)
@@ -182,6 +195,13 @@ internal static class EventReadEndpoints
             return;
         }
 
+        var eventQuery = request.Query;
+        if (withProofs && !TryProvableOnly(http, ref eventQuery, out var refusal))
+        {
+            await refusal!.ExecuteAsync(http);
+            return;
+        }
+
         var ledger = ledgers.Ledger;
         var upTo = ledger.Head.Size;
         ExportProofs? proofs = null;
@@ -204,7 +224,7 @@ internal static class EventReadEndpoints
         response.Headers.ContentDisposition = $"attachment; filename=\"auditstream-export.{format}\"";
 
         // A snapshot: events committed while exporting are not included, so the export is a consistent prefix.
-        await EventExport.WriteAsync(response.BodyWriter, ledger.Store, request.Query with { UpToSeq = upTo }, format == "csv", request.MaskPii, ledger.SubjectKeys, cancellationToken, proofs);
+        await EventExport.WriteAsync(response.BodyWriter, ledger.Store, eventQuery with { UpToSeq = upTo }, format == "csv", request.MaskPii, ledger.SubjectKeys, cancellationToken, proofs);
     }
 
     private sealed record ReadRequest(EventQuery Query, bool MaskPii, IResult? Error);
@@ -240,12 +260,39 @@ internal static class EventReadEndpoints
         if (scope.Grant is { } grant)
         {
             // The attribute rules join the filter's residual: pages fill with events the rules allow, as on the stream.
-            var residual = eventQuery.Residual;
-            eventQuery = eventQuery with { Residual = residual is null ? r => grant.Allows(r.Event) : r => residual(r) && grant.Allows(r.Event) };
+            eventQuery = Narrowed(eventQuery, grant);
         }
 
         return new ReadRequest(eventQuery with { AfterSeq = after, Limit = limit }, !scope.CanReadPii, null);
     }
+
+    private static EventQuery Narrowed(EventQuery query, AttributeGrant grant)
+    {
+        var residual = query.Residual;
+        return query with { Residual = residual is null ? r => grant.Allows(r.Event) : r => residual(r) && grant.Allows(r.Event) };
+    }
+
+    /// <summary>
+    /// A page or export that carries proofs holds only events the rules for proofs show as well: the others are left out
+    /// (the page fills with provable ones), as a single read with a proof answers 404 for them. False with a 403 naming the
+    /// rule when those rules refuse the caller proofs outright.
+    /// </summary>
+    private static bool TryProvableOnly(HttpContext http, ref EventQuery query, out IResult? refusal)
+    {
+        refusal = ProofRefusal(http);
+        if (refusal is null && Scope(http, AuthorizationActions.Proof).Grant is { } grant)
+        {
+            query = Narrowed(query, grant);
+        }
+
+        return refusal is null;
+    }
+
+    /// <summary>A 403 naming the rule when the rules for proofs refuse the caller outright; null when it may have proofs.</summary>
+    private static IResult? ProofRefusal(HttpContext http) =>
+        http.RequestServices.GetRequiredService<AttributeAccess>().Refusal(http.User, AuthorizationActions.Proof) is { } error
+            ? Problems.Forbidden($"The attribute rules give this token no proofs: {error.Rule}.", [error])
+            : null;
 
     /// <summary>The caller's role and tenant, narrowed by the attribute rules for <paramref name="action"/> (none: not narrowed).</summary>
     internal static AccessScope Scope(HttpContext http, string? action = null) =>

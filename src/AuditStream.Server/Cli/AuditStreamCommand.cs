@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace AuditStream.Server.Cli;
 
-/// <summary>The <c>auditstream</c> command line: serve (default), token, keys, verify, export, append, tail, witness.</summary>
+/// <summary>The <c>auditstream</c> command line: serve (default), token, keys, verify, export, bundle, append, tail, witness.</summary>
 internal static class AuditStreamCommand
 {
     public static RootCommand Create()
@@ -15,6 +15,7 @@ internal static class AuditStreamCommand
             KeysCommand.Create(),
             VerifyCommand.Create(),
             ExportCommand.Create(),
+            BundleCommand.Create(),
             AppendCommand.Create(),
             TailCommand.Create(),
             WitnessCommand.Create(),

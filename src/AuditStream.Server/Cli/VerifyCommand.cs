@@ -19,14 +19,33 @@ internal static class VerifyCommand
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "A signed checkpoint saved earlier, to check the ledger against (detects truncation, rollback, rewriting)" };
         var key = new Option<string>("--key") { Description = "The note verifier key (name+hash+base64) or a file holding it. Default for --data: the key in the data directory" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress display (it is shown on standard error only when that is a terminal)" };
-        var command = new Command("verify", "Verify the hash chain, Merkle tree and checkpoints of a ledger (SQLite or PostgreSQL) or an export. Exit code 0 valid, 1 tampered (first bad seq printed), 2 usage error.")
+        var bundle = new Option<FileInfo>("--bundle") { Description = "An offline audit bundle (from `auditstream bundle`) to verify, with no server; pin the key with --key" };
+        var witnessKeys = new Option<string[]>("--witness-key")
         {
-            export, checkpoint, key, quiet,
+            Description = "With --bundle: a witness's cosigner key (name+id+base64); the last checkpoint must be cosigned by --witness-quorum of them. Repeatable",
+        };
+        var quorum = new Option<int?>("--witness-quorum") { Description = "With --bundle: how many of the --witness-key witnesses must have cosigned. Default: all" };
+        var command = new Command("verify", "Verify the hash chain, Merkle tree and checkpoints of a ledger (SQLite or PostgreSQL), an export, or an offline audit bundle (--bundle). Exit code 0 valid, 1 tampered (first bad seq printed), 2 usage error.")
+        {
+            export, checkpoint, key, quiet, bundle, witnessKeys, quorum,
         };
         ledger.AddTo(command);
-        command.SetAction((result, cancellationToken) =>
-            RunAsync(ledger, result, result.GetValue(export), result.GetValue(checkpoint), result.GetValue(key), result.GetValue(quiet), cancellationToken));
+        command.SetAction((result, cancellationToken) => result.GetValue(bundle) is { } file
+            ? BundleOnly(ledger, result, export, checkpoint) ?? VerifyBundle.RunAsync(file, result.GetValue(key), result.GetValue(witnessKeys) ?? [], result.GetValue(quorum), cancellationToken)
+            : RunAsync(ledger, result, result.GetValue(export), result.GetValue(checkpoint), result.GetValue(key), result.GetValue(quiet), cancellationToken));
         return command;
+    }
+
+    /// <summary>A usage error when --bundle comes with a ledger, --export or --checkpoint (a bundle carries its checkpoints); else null.</summary>
+    private static Task<int>? BundleOnly(LedgerLocation ledger, ParseResult result, Option<FileInfo> export, Option<FileInfo> checkpoint)
+    {
+        if ((result.GetValue(ledger.Data) ?? result.GetValue(ledger.ConnectionString)) is null && result.GetValue(export) is null && result.GetValue(checkpoint) is null)
+        {
+            return null;
+        }
+
+        Console.Error.WriteLine("--bundle is verified on its own: give no --data, --connection-string, --export or --checkpoint with it.");
+        return Task.FromResult(Usage);
     }
 
     private static async Task<int> RunAsync(LedgerLocation ledger, ParseResult result, FileInfo? export, FileInfo? checkpointFile, string? key, bool quiet, CancellationToken cancellationToken)

@@ -38,6 +38,18 @@ public sealed class AttributeRulesTests : IAsyncLifetime
             ["AuditStream:Authorization:Rules:3:Actions:0"] = "sinks-admin",
             ["AuditStream:Authorization:Rules:3:Subject:role:0"] = "admin",
             ["AuditStream:Authorization:Rules:3:Subject:department:0"] = "platform",
+            ["AuditStream:Authorization:Rules:4:Name"] = "risk-reads-everything",
+            ["AuditStream:Authorization:Rules:4:Actions:0"] = "query",
+            ["AuditStream:Authorization:Rules:4:Actions:1"] = "export",
+            ["AuditStream:Authorization:Rules:4:Subject:department:0"] = "risk",
+            ["AuditStream:Authorization:Rules:5:Name"] = "risk-proves-security",
+            ["AuditStream:Authorization:Rules:5:Actions:0"] = "proof",
+            ["AuditStream:Authorization:Rules:5:Subject:department:0"] = "risk",
+            ["AuditStream:Authorization:Rules:5:Resource:category:0"] = "security",
+            ["AuditStream:Authorization:Rules:6:Name"] = "reporting-reads-no-proofs",
+            ["AuditStream:Authorization:Rules:6:Actions:0"] = "query",
+            ["AuditStream:Authorization:Rules:6:Actions:1"] = "export",
+            ["AuditStream:Authorization:Rules:6:Subject:department:0"] = "reporting",
         });
         await Json.PostEventsAsync(_server.Producer("acme"),
             Json.Event(1, "auth.failure", category: "security"), Json.Event(2), Json.Event(3, "security.incident", "critical", "security"));
@@ -150,6 +162,49 @@ public sealed class AttributeRulesTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("api/v1/ledger/proofs/inclusion?seq=2")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("api/v1/ledger/proofs/inclusion?seq=4")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("api/v1/events/1?proof=true")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_page_or_export_with_proofs_holds_only_the_events_the_proof_rules_show()
+    {
+        // risk queries and exports every event of its tenant but proves only security ones (seqs 1 and 3, not 2).
+        using var risk = _server.Client(Token("security", "acme", "risk"));
+        Assert.Equal(new long[] { 1, 2, 3 }, Seqs(await Json.ReadAsync(await risk.GetAsync("api/v1/events"))));
+        Assert.Equal(HttpStatusCode.NotFound, (await risk.GetAsync("api/v1/events/2?proof=true")).StatusCode);
+
+        var page = await Json.ReadAsync(await risk.GetAsync("api/v1/events?proof=true"));
+        Assert.Equal(new long[] { 1, 3 }, Seqs(page));
+        Assert.Equal(new long[] { 0, 2 }, page["proofs"]!.AsArray().Select(p => p!["leaf_index"]!.GetValue<long>()).ToArray());
+
+        // Small pages fill with provable events, as they fill with visible ones.
+        var first = await Json.ReadAsync(await risk.GetAsync("api/v1/events?proof=true&limit=1"));
+        Assert.Equal([1L], Seqs(first));
+        var second = await Json.ReadAsync(await risk.GetAsync(first["next"]!.GetValue<string>().TrimStart('/')));
+        Assert.Equal([3L], Seqs(second));
+
+        var lines = (await risk.GetStringAsync("api/v1/events/export?proofs=true"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).Skip(1);
+        Assert.Equal([1L, 3L], lines.Select(l => l["event"]!["seq"]!.GetValue<long>()));
+
+        // Without proofs the export still holds all three.
+        var plain = (await risk.GetStringAsync("api/v1/events/export")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, plain.Length);
+    }
+
+    [Fact]
+    public async Task A_caller_the_proof_rules_refuse_gets_403_naming_the_rule_for_proofs_on_every_read()
+    {
+        using var reporting = _server.Client(Token("security", "acme", "reporting"));
+        Assert.Equal(HttpStatusCode.OK, (await reporting.GetAsync("api/v1/events")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await reporting.GetAsync("api/v1/events/1")).StatusCode);
+        foreach (var path in new[] { "api/v1/events?proof=true", "api/v1/events/1?proof=true", "api/v1/events/export?proofs=true" })
+        {
+            using var response = await reporting.GetAsync(path);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            var error = Assert.Single((await Json.ReadAsync(response))["errors"]!.AsArray())!;
+            Assert.Equal("rule", error["field"]!.GetValue<string>());
+            Assert.StartsWith("default_deny: ", error["rule"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -107,7 +107,7 @@ public sealed class CliTests
     [Fact]
     public async Task Help_is_available_for_every_command()
     {
-        foreach (var command in new[] { Array.Empty<string>(), ["serve"], ["token", "issue"], ["verify"], ["export"], ["append"], ["witness"] })
+        foreach (var command in new[] { Array.Empty<string>(), ["serve"], ["token", "issue"], ["verify"], ["export"], ["bundle"], ["append"], ["witness"] })
         {
             var (code, stdout, _) = await Support.Cli.RunAsync(null, [.. command, "--help"]);
             Assert.Equal(0, code);
