@@ -8,6 +8,7 @@ using AuditStream.Server.Auth;
 using AuditStream.Server.Cluster;
 using AuditStream.Server.Hosting;
 using AuditStream.Server.Operations;
+using AuditStream.Server.Privacy;
 using AuditStream.Validation;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -20,7 +21,7 @@ internal static class IngestEndpoints
     public static void MapIngest(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/v1/events", PostAsync).RequireAuthorization(AuditClaims.IngestPolicy);
 
-    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, ClusterForwarder forwarder, EventPreparer preparer, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
+    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, ClusterForwarder forwarder, EventPreparer preparer, IngestPiiScreen pii, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
     {
         var options = serverOptions.Value;
         var request = http.Request;
@@ -57,7 +58,8 @@ internal static class IngestEndpoints
             if (parsed.Errors.Count > 0)
             {
                 metrics.Invalid(parsed.Events.Length);
-                var errors = parsed.WithRuleErrors(preparer, tenant);
+                var found = new List<ProblemError>(parsed.Errors);
+                var errors = (parsed with { Events = pii.Screen(parsed.Events, tenant, found, parsed.Indexes), Errors = found }).WithRuleErrors(preparer, tenant);
                 return Problems.Invalid($"{errors.Count} error(s) in the request.", errors);
             }
 
@@ -81,9 +83,19 @@ internal static class IngestEndpoints
                 return Problems.Invalid($"{misplaced.Length} event(s) name no tenant.", misplaced);
             }
 
+            // The tenant's personal-data policy decides before anything is hashed: the ledger chains what it lets through.
+            var rejected = new List<ProblemError>();
+            var events = pii.Screen(parsed.Events, tenant, rejected);
+            if (rejected.Count > 0)
+            {
+                metrics.Invalid(events.Length);
+                var errors = (parsed with { Events = events, Errors = rejected }).WithRuleErrors(preparer, tenant);
+                return Problems.Invalid($"{errors.Count} error(s) in the request.", errors);
+            }
+
             // The leader commits; a follower (or a leader that stepped down while the events waited) hands them to the leader.
-            return await IngestCommit.CommitAsync(http, parsed.Events, tenant, parsed.SingleObject, ledgers, options, metrics, cancellationToken)
-                ?? await forwarder.ForwardAsync(http, parsed.Events, tenant, parsed.SingleObject, cancellationToken);
+            return await IngestCommit.CommitAsync(http, events, tenant, parsed.SingleObject, ledgers, options, metrics, cancellationToken)
+                ?? await forwarder.ForwardAsync(http, events, tenant, parsed.SingleObject, cancellationToken);
         }
         finally
         {
