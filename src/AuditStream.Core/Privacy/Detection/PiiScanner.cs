@@ -99,7 +99,16 @@ internal static class PiiScanner
 
         // A phone number may open with '+' or '(' just before the word; digits after '+' are never a card.
         var start = word > floor && text[word - 1] is (byte)'+' or (byte)'(' && (word - 1 == 0 || !Ascii.IsLetterOrDigit(text[word - 2])) ? word - 1 : word;
-        if (Ascii.IsDigit(first) && text[start] != '+' && (length = CardDetector.Match(text, word)) > 0)
+
+        // Cards need 13 digits and phone numbers 8: most numbers in text (counts, dates, versions) stop here.
+        var digits = DigitsAhead(text, start);
+        if (digits < 8)
+        {
+            match = default;
+            return false;
+        }
+
+        if (digits >= 13 && Ascii.IsDigit(first) && text[start] != '+' && (length = CardDetector.Match(text, word)) > 0)
         {
             match = new PiiMatch(PiiKind.Card, word, length);
             return true;
@@ -113,6 +122,26 @@ internal static class PiiScanner
 
         match = default;
         return false;
+    }
+
+    // Digits (up to 13) in the run of digits and phone or card separators from start, looking at most 48 bytes ahead.
+    private static int DigitsAhead(ReadOnlySpan<byte> text, int start)
+    {
+        var digits = 0;
+        for (var i = start; i < text.Length && i - start < 48 && digits < 13; i++)
+        {
+            var b = text[i];
+            if (Ascii.IsDigit(b))
+            {
+                digits++;
+            }
+            else if (b is not ((byte)' ' or (byte)'-' or (byte)'.' or (byte)'(' or (byte)')' or (byte)'+'))
+            {
+                break;
+            }
+        }
+
+        return digits;
     }
 }
 
