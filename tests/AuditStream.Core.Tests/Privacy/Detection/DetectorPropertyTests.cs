@@ -81,6 +81,22 @@ public sealed class DetectorPropertyTests
             s.Any(c => char.IsAsciiDigit(c) || c is '@' or ':'),
             PiiScanner.MayContain(Encoding.UTF8.GetBytes(s))), iter: 2000);
 
+    [Fact]
+    public void Any_bytes_scan_without_throwing_into_ordered_non_overlapping_in_bounds_matches()
+    {
+        var dense = Gen.String[Gen.Char["0123456789.:@ +-()abcfxDEGB"], 0, 200].Select(Encoding.UTF8.GetBytes);
+        Gen.OneOf(Gen.Byte.Array[0, 200], dense).Sample(text =>
+        {
+            var position = 0;
+            var end = 0;
+            while (PiiScanner.TryFindNext(text, ref position, out var match))
+            {
+                Assert.True(match.Start >= end && match.Length > 0 && match.End <= text.Length && position == match.End);
+                end = match.End;
+            }
+        }, iter: 20_000);
+    }
+
     private static int CheckDigit(IReadOnlyList<int> body)
     {
         var sum = 0;
