@@ -9,7 +9,7 @@ using BenchmarkDotNet.Running;
 //   http-ingest durable HTTP ingest against a running server (--url U --token T --connections C --batch B --seconds S)
 //   http-latency single-event POST latency at a fixed rate against a running server (--url U --token T --rate R --seconds S)
 //   sink-es     Elasticsearch sink throughput into a fast local endpoint (--events N --batch B --runs R)
-//   micro       BenchmarkDotNet micro-benchmarks (chain step, canonicalization, Merkle)
+//   micro       BenchmarkDotNet micro-benchmarks (chain step, canonicalization, Merkle, PII screen)
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine("usage: AuditStream.Benchmarks append|latency|verify|proofs|http-ingest|http-latency|sink-es|micro [--key value]…");

@@ -5,6 +5,7 @@ using AuditStream.Server.Auth;
 using AuditStream.Server.Cluster;
 using AuditStream.Server.Hosting;
 using AuditStream.Server.Operations;
+using AuditStream.Server.Privacy;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -16,7 +17,7 @@ internal static partial class IngestEndpoints
     public static void MapIngest(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/v1/events", PostAsync).RequireAuthorization(AuditClaims.IngestPolicy);
 
-    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, ClusterForwarder forwarder, EventPreparer preparer, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
+    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, ClusterForwarder forwarder, EventPreparer preparer, IngestPiiScreen pii, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
     {
         var options = serverOptions.Value;
         var request = http.Request;
@@ -43,8 +44,8 @@ internal static partial class IngestEndpoints
             var tenant = user.HasAllTenants() ? null : user.GetTenant();
             var ndjson = format == Format.Ndjson;
 
-            // A follower hands a well-formed request to the leader as it came, and the leader checks it once; only a
-            // malformed one is parsed here, so that the answer names every problem.
+            // A follower hands a well-formed request to the leader as it came, and the leader checks and screens it
+            // (the tenant's PII policy) once; only a malformed one is parsed here, so that the answer names every problem.
             if (ledgers.Ledger is { IsLeader: false, Cluster: not null } && ForwardBody.FromRequest(body.Value.Memory.Span, ndjson, options.MaxEventsPerRequest) is { } forward)
             {
                 using (forward)
@@ -52,7 +53,7 @@ internal static partial class IngestEndpoints
                     metrics.Request(forward.Count);
                     var single = forward.SingleObject;
                     return await forwarder.ForwardAsync(
-                        http, forward, tenant, single, ct => CommitForwardedAsync(http, forward.Memory, tenant, single, ledgers, preparer, options, metrics, ct), cancellationToken);
+                        http, forward, tenant, single, ct => CommitForwardedAsync(http, forward.Memory, tenant, single, ledgers, preparer, pii, options, metrics, ct), cancellationToken);
                 }
             }
 
@@ -65,18 +66,18 @@ internal static partial class IngestEndpoints
             }
 
             metrics.Request(parsed.Events.Length);
-            if (Check(parsed, tenant, preparer, metrics) is { } refused)
+            if (Check(parsed, tenant, preparer, pii, metrics, out var events) is { } refused)
             {
                 return refused;
             }
 
             // The leader commits; a follower (or a leader that stepped down while the events waited) hands them to the leader.
-            if (await IngestCommit.CommitAsync(http, parsed.Events, tenant, parsed.SingleObject, ledgers, options, metrics, cancellationToken) is { } committed)
+            if (await IngestCommit.CommitAsync(http, events, tenant, parsed.SingleObject, ledgers, options, metrics, cancellationToken) is { } committed)
             {
                 return committed;
             }
 
-            using var serialized = ForwardBody.Serialize(parsed.Events);
+            using var serialized = ForwardBody.Serialize(events);
             return await forwarder.ForwardAsync(
                 http, serialized, tenant, parsed.SingleObject, ct => IngestCommit.CommitAsync(http, serialized.Events!, tenant, parsed.SingleObject, ledgers, options, metrics, ct), cancellationToken);
         }
@@ -91,7 +92,7 @@ internal static partial class IngestEndpoints
     /// this instance would be; null when this instance does not lead the ledger (nothing was written).
     /// </summary>
     internal static async Task<IResult?> CommitForwardedAsync(
-        HttpContext http, ReadOnlyMemory<byte> body, string? tenant, bool single, LedgerService ledgers, EventPreparer preparer, ServerOptions options, IngestMetrics metrics, CancellationToken cancellationToken)
+        HttpContext http, ReadOnlyMemory<byte> body, string? tenant, bool single, LedgerService ledgers, EventPreparer preparer, IngestPiiScreen pii, ServerOptions options, IngestMetrics metrics, CancellationToken cancellationToken)
     {
         if (!ledgers.Ledger.IsLeader)
         {
@@ -109,17 +110,23 @@ internal static partial class IngestEndpoints
             return Problems.BadRequest("The forwarded body holds several events for a single-event request.", "body", "must be a JSON array of one event");
         }
 
-        return Check(parsed, tenant, preparer, metrics)
-            ?? await IngestCommit.CommitAsync(http, parsed.Events, tenant, single, ledgers, options, metrics, cancellationToken);
+        return Check(parsed, tenant, preparer, pii, metrics, out var events)
+            ?? await IngestCommit.CommitAsync(http, events, tenant, single, ledgers, options, metrics, cancellationToken);
     }
 
-    /// <summary>The answer to events that failed to parse, broke a rule or name a tenant the caller may not write; null when they pass.</summary>
-    private static IResult? Check(Parsed parsed, string? tenant, EventPreparer preparer, IngestMetrics metrics)
+    /// <summary>
+    /// The answer to events that failed to parse, broke a rule, name a tenant the caller may not write or hold what the
+    /// tenant's PII policy rejects; null when they pass, with <paramref name="screened"/> the events as the policy lets
+    /// them through (moved or masked values), which is what the ledger hashes.
+    /// </summary>
+    private static IResult? Check(Parsed parsed, string? tenant, EventPreparer preparer, IngestPiiScreen pii, IngestMetrics metrics, out AuditEvent[] screened)
     {
+        screened = parsed.Events;
         if (parsed.Errors.Count > 0)
         {
             metrics.Invalid(parsed.Events.Length);
-            var errors = parsed.WithRuleErrors(preparer, tenant);
+            var found = new List<ProblemError>(parsed.Errors);
+            var errors = (parsed with { Events = pii.Screen(parsed.Events, tenant, found, parsed.Indexes), Errors = found }).WithRuleErrors(preparer, tenant);
             return Problems.Invalid($"{errors.Count} error(s) in the request.", errors);
         }
 
@@ -141,6 +148,16 @@ internal static partial class IngestEndpoints
         {
             metrics.Invalid(parsed.Events.Length);
             return Problems.Invalid($"{misplaced.Length} event(s) name no tenant.", misplaced);
+        }
+
+        // The tenant's personal-data policy decides before anything is hashed: the ledger chains what it lets through.
+        var rejected = new List<ProblemError>();
+        screened = pii.Screen(parsed.Events, tenant, rejected);
+        if (rejected.Count > 0)
+        {
+            metrics.Invalid(screened.Length);
+            var errors = (parsed with { Events = screened, Errors = rejected }).WithRuleErrors(preparer, tenant);
+            return Problems.Invalid($"{errors.Count} error(s) in the request.", errors);
         }
 
         return null;

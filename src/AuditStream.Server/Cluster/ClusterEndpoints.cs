@@ -4,6 +4,7 @@ using AuditStream.Ledger;
 using AuditStream.Server.Api;
 using AuditStream.Server.Hosting;
 using AuditStream.Server.Operations;
+using AuditStream.Server.Privacy;
 using Microsoft.Extensions.Options;
 
 namespace AuditStream.Server.Cluster;
@@ -21,7 +22,7 @@ internal static class ClusterEndpoints
 
     public static void MapClusterEndpoints(this IEndpointRouteBuilder app) => app.MapPost(Path, PostAsync);
 
-    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, EventPreparer preparer, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
+    private static async Task<IResult> PostAsync(HttpContext http, LedgerService ledgers, EventPreparer preparer, IngestPiiScreen pii, IOptions<ServerOptions> serverOptions, IngestMetrics metrics, CancellationToken cancellationToken)
     {
         var options = serverOptions.Value;
 
@@ -60,7 +61,7 @@ internal static class ClusterEndpoints
 
         if (shape != ClusterCredential.InternalShape)
         {
-            return await IngestEndpoints.CommitForwardedAsync(http, body, tenant, single, ledgers, preparer, options, metrics, cancellationToken)
+            return await IngestEndpoints.CommitForwardedAsync(http, body, tenant, single, ledgers, preparer, pii, options, metrics, cancellationToken)
                 ?? Problems.NotLeader("This instance stepped down while the events waited; nothing was written.");
         }
 

@@ -10,6 +10,7 @@ using AuditStream.Server.Hosting.Tls;
 using AuditStream.Server.Auth;
 using AuditStream.Server.Auth.Attributes;
 using AuditStream.Server.Operations;
+using AuditStream.Server.Privacy;
 using AuditStream.Server.Sinks;
 using AuditStream.Server.Streaming;
 using AuditStream.Server.WebConsole;
@@ -46,6 +47,8 @@ public static partial class ServerHost
         services.AddValidatedOptions<AuthOptions>(configuration, AuthOptions.SectionName);
         services.AddValidatedOptions<HubOptions>(configuration, HubOptions.SectionName);
         services.AddValidatedOptions<OperationsOptions>(configuration, OperationsOptions.SectionName);
+        services.AddValidatedOptions<PiiDetectionOptions>(configuration, PiiDetectionOptions.SectionName);
+        services.AddSingleton<IngestPiiScreen>();
         services.AddOptions<ValidationOptions>().Bind(configuration.GetSection("AuditStream:Validation"));
         services.AddOptions<ClassifierOptions>().Bind(configuration.GetSection("AuditStream:Classification"));
         var operations = configuration.GetSection(OperationsOptions.SectionName).Get<OperationsOptions>() ?? new OperationsOptions();

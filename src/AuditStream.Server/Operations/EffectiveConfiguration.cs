@@ -28,6 +28,7 @@ internal static class EffectiveConfiguration
         (AuthOptions.SectionName, typeof(AuthOptions)),
         (Hosting.Tls.TlsOptions.SectionName, typeof(Hosting.Tls.TlsOptions)),
         (Hosting.RateLimits.RateLimitOptions.SectionName, typeof(Hosting.RateLimits.RateLimitOptions)),
+        (Privacy.PiiDetectionOptions.SectionName, typeof(Privacy.PiiDetectionOptions)),
         (HubOptions.SectionName, typeof(HubOptions)),
         (OperationsOptions.SectionName, typeof(OperationsOptions)),
         (AuditStream.Streaming.Backplane.BackplaneOptions.SectionName, typeof(AuditStream.Streaming.Backplane.BackplaneOptions)),
@@ -97,6 +98,7 @@ internal static class EffectiveConfiguration
         errors.AddRange(Failures<ServerOptions>(configuration, ServerOptions.SectionName));
         errors.AddRange(Failures<AuthOptions>(configuration, AuthOptions.SectionName));
         errors.AddRange(Failures<Hosting.Tls.TlsOptions>(configuration, Hosting.Tls.TlsOptions.SectionName));
+        errors.AddRange(Failures<Privacy.PiiDetectionOptions>(configuration, Privacy.PiiDetectionOptions.SectionName));
         errors.AddRange(Failures<HubOptions>(configuration, HubOptions.SectionName));
         errors.AddRange(Failures<OperationsOptions>(configuration, OperationsOptions.SectionName));
         errors.AddRange(Failures<AuditStream.Streaming.Backplane.BackplaneOptions>(configuration, AuditStream.Streaming.Backplane.BackplaneOptions.SectionName));
@@ -146,6 +148,14 @@ internal static class EffectiveConfiguration
                 return;
             case string or bool or Enum or IFormattable:
                 keys[prefix] = Format(value);
+                return;
+            case IDictionary entries when depth < 8:
+                // Named like the configuration keys that bind them (AuditStream:PiiDetection:Tenants:acme:Action).
+                foreach (DictionaryEntry entry in entries)
+                {
+                    Flatten($"{prefix}:{entry.Key}", entry.Value, keys, depth + 1);
+                }
+
                 return;
             case IEnumerable items when depth < 8:
                 var index = 0;

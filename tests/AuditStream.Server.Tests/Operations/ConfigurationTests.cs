@@ -113,6 +113,21 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task Print_config_shows_the_pii_detection_policy_by_tenant_and_detector_and_names_an_unknown_detector()
+    {
+        var (exit, stdout, stderr) = await Support.Cli.RunAsync(null, Environment("Production",
+            ("AuditStream__PiiDetection__Default__Action", "mask"), ("AuditStream__PiiDetection__Tenants__acme__Detectors__card", "reject")), "serve", "--print-config");
+        Assert.True(exit == 0, stderr);
+        var keys = Parse(stdout);
+        Assert.Equal("Mask", keys["AuditStream:PiiDetection:Default:Action"]);
+        Assert.Equal("Reject", keys["AuditStream:PiiDetection:Tenants:acme:Detectors:card"]);
+
+        var bad = await Support.Cli.RunAsync(null, Environment("Production", ("AuditStream__PiiDetection__Default__Detectors__passport", "reject")), "serve", "--print-config");
+        Assert.Equal(78, bad.ExitCode);
+        Assert.Contains("Default:Detectors:passport is not a detector", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Print_config_shows_the_backplane_keys_with_the_redis_string_redacted_and_names_a_bad_one()
     {
         var (exit, stdout, stderr) = await Support.Cli.RunAsync(null, Environment("Production", ("AuditStream__Backplane__Redis", "redis:6379,password=hunter2")), "serve", "--print-config");
