@@ -174,6 +174,29 @@ public sealed class StreamProofTests
         Assert.Null((await compliance.ReceiveAsync())["proofs"]);
     }
 
+    [Fact]
+    public async Task A_client_whose_backlog_of_unproved_events_is_full_is_told_which_seqs_get_no_proof()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>(s_manualCheckpoints) { ["AuditStream:Hub:ProofBacklogPerClient"] = "2" });
+        using var acme = server.Producer();
+        await Json.PostEventsAsync(acme, Json.Event(1));
+        await server.Ledger.Checkpoints.PublishNowAsync(CancellationToken.None);
+        var (client, _) = await StreamClient.ConnectEstablishedAsync(server, server.Token("auditor", "acme"), "&proofs=true");
+        await using var _c = client;
+        var checker = new StreamProofChecker(await KeyAsync(server));
+        await ReadUntilAsync(client, checker, m => m["type"]!.GetValue<string>() == "audit.ledger.checkpoint");
+
+        await Json.PostEventsAsync(acme, [.. Enumerable.Range(2, 5).Select(i => Json.Event(i))]);
+        await ReadUntilAsync(client, checker, _ => checker.Events.Count > 0 && checker.Events[^1] == 6);
+        await server.Ledger.Checkpoints.PublishNowAsync(CancellationToken.None);
+        JsonNode? backlog = null;
+        await ReadUntilAsync(client, checker, m => (backlog = m["code"]?.GetValue<string>() == "proof_backlog" ? m : null) is not null);
+        Assert.Equal([2L, 3], checker.Verified.Keys.Order());
+        Assert.Equal(4, backlog!["from_seq"]!.GetValue<long>());
+        Assert.Equal(6, backlog["to_seq"]!.GetValue<long>());
+        Assert.Equal("proofs", backlog["field"]!.GetValue<string>());
+    }
+
     /// <summary>acme's events at seqs 1–5 and 7–10, beta's at 6.</summary>
     private static async Task SeedAcmeWithBetaAtSixAsync(TestServer server)
     {
