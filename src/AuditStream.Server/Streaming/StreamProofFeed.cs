@@ -45,7 +45,7 @@ internal sealed class StreamProofFeed(LedgerService ledgers, CheckpointWitnessin
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         witnessing.Cosigned.Witnessed -= OnWitnessed;
         if (ledgers.IsOpen)
@@ -53,7 +53,8 @@ internal sealed class StreamProofFeed(LedgerService ledgers, CheckpointWitnessin
             ledgers.Ledger.Checkpoints.Published -= OnPublished;
         }
 
-        return Task.CompletedTask;
+        // Stopped before the ledger (hosted services stop in reverse order), so no proof is read from a closed ledger.
+        await proofs.StopAsync();
     }
 
     private void OnPublished(StoredCheckpoint checkpoint) => proofs.Publish(checkpoint.TreeSize, checkpoint.SignedNote);

@@ -4,14 +4,14 @@ namespace AuditStream.Streaming.Proofs;
 
 /// <summary>
 /// Inclusion proofs by (seq, tree size), computed once and shared by every proof-carrying client (docs/stream-proofs.md):
-/// the JSON of the proof, ready to put in a frame. Bounded to <see cref="Capacity"/> entries; proofs against tree sizes
+/// the JSON of the proof, ready to go inline, and its <c>audit.event.proof</c> frame. Bounded to <see cref="Capacity"/> entries; proofs against tree sizes
 /// older than the two most recent ones asked for are dropped first, since clients only ask against the checkpoint they
 /// were last sent.
 /// </summary>
 internal sealed class ProofCache
 {
     private readonly Func<long, long, CancellationToken, Task<IReadOnlyList<byte[]>>> _inclusion;
-    private readonly Dictionary<(long Seq, long TreeSize), Task<byte[]>> _entries = [];
+    private readonly Dictionary<(long Seq, long TreeSize), Task<CachedProof>> _entries = [];
     private readonly Lock _lock = new();
     private long _newestSize;
     private long _previousSize;
@@ -33,7 +33,7 @@ internal sealed class ProofCache
     public long Computed => Interlocked.Read(ref _computed);
 
     /// <summary>The proof JSON of <paramref name="seq"/> in the tree of <paramref name="treeSize"/>, if it is ready.</summary>
-    public bool TryGet(long seq, long treeSize, out byte[] proof)
+    public bool TryGet(long seq, long treeSize, out CachedProof proof)
     {
         lock (_lock)
         {
@@ -44,14 +44,14 @@ internal sealed class ProofCache
             }
         }
 
-        proof = [];
+        proof = null!;
         return false;
     }
 
     /// <summary>The proof JSON of <paramref name="seq"/> in the tree of <paramref name="treeSize"/>, computed if no one has yet.</summary>
-    public Task<byte[]> GetAsync(long seq, long treeSize, CancellationToken cancellationToken)
+    public Task<CachedProof> GetAsync(long seq, long treeSize, CancellationToken cancellationToken)
     {
-        TaskCompletionSource<byte[]> owned;
+        TaskCompletionSource<CachedProof> owned;
         lock (_lock)
         {
             if (_entries.TryGetValue((seq, treeSize), out var existing) && !existing.IsFaulted && !existing.IsCanceled)
@@ -59,7 +59,7 @@ internal sealed class ProofCache
                 return existing;
             }
 
-            owned = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            owned = new TaskCompletionSource<CachedProof>(TaskCreationOptions.RunContinuationsAsynchronously);
             MakeRoomLocked(treeSize);
             _entries[(seq, treeSize)] = owned.Task;
         }
@@ -67,15 +67,16 @@ internal sealed class ProofCache
         return ComputeAsync(seq, treeSize, owned, cancellationToken);
     }
 
-    private async Task<byte[]> ComputeAsync(long seq, long treeSize, TaskCompletionSource<byte[]> owned, CancellationToken cancellationToken)
+    private async Task<CachedProof> ComputeAsync(long seq, long treeSize, TaskCompletionSource<CachedProof> owned, CancellationToken cancellationToken)
     {
         try
         {
             var path = await _inclusion(seq, treeSize, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _computed);
             var json = ProofMessages.ProofJson(seq, treeSize, path);
-            owned.SetResult(json);
-            return json;
+            var proof = new CachedProof(json, ProofMessages.EventProof(seq, json));
+            owned.SetResult(proof);
+            return proof;
         }
         catch (Exception exception)
         {
@@ -116,3 +117,6 @@ internal sealed class ProofCache
         }
     }
 }
+
+/// <summary>One proof: its JSON (for an inline <c>proof</c>) and its <c>audit.event.proof</c> frame, both built once.</summary>
+internal sealed record CachedProof(byte[] Json, StreamFrame Frame);

@@ -83,7 +83,7 @@ internal sealed class ProofFollower
         var seq = record.Seq;
         if (seq <= _sentSize && _proofs.Cache.TryGet(seq, _sentSize, out var proof))
         {
-            return ProofMessages.WithProof(published, proof);
+            return ProofMessages.WithProof(published, proof.Json);
         }
 
         if (_pending.Count >= _backlogLimit)
@@ -147,7 +147,7 @@ internal sealed class ProofFollower
             _pending.RemoveAll(s => s <= size);
         }
 
-        var proofs = new byte[due.Count][];
+        var proofs = new CachedProof[due.Count];
         for (var i = 0; i < due.Count; i++)
         {
             try
@@ -175,7 +175,7 @@ internal sealed class ProofFollower
 
             for (var i = 0; i < due.Count; i++)
             {
-                if (!_queue.TryEnqueue(ProofMessages.EventProof(due[i], proofs[i]), signal: i == due.Count - 1))
+                if (!_queue.TryEnqueue(proofs[i].Frame, signal: i == due.Count - 1))
                 {
                     _slowConsumer();
                     return;

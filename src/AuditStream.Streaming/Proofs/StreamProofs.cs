@@ -79,12 +79,21 @@ public sealed partial class StreamProofs : IAsyncDisposable
         }
     }
 
+    /// <summary>Ends the proof loop (before the ledger closes); checkpoints published later are kept but sent to no one.</summary>
+    public async Task StopAsync()
+    {
+        if (_work.Writer.TryComplete())
+        {
+            await _stop.CancelAsync();
+        }
+
+        await _loop;
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        _work.Writer.TryComplete();
-        await _stop.CancelAsync();
-        await _loop;
+        await StopAsync();
         _stop.Dispose();
     }
 
