@@ -3,7 +3,7 @@
 # processes on loopback, a fresh server and data directory per scenario.
 #
 # Usage: bench/run-stream.sh [scenario...]     (no argument: all of them)
-#   seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct metrics-overhead
+#   seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct metrics-overhead proofs-120
 # Environment: MEASURE=10 (seconds measured; idle: seconds to settle), WARMUP=3, DRAIN=2, RUNS=1 (repeats of each
 #   scenario, one row each), PORT=5091,
 #   OUT=bench/results/<UTC date> (stream.csv is appended there), CLIENT_BUFFER (hub ClientBufferSize; server default
@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct metrics-overhead)
+all=(seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct metrics-overhead proofs-120)
 scenarios=("$@")
 if [ $# -eq 0 ]; then scenarios=("${all[@]}"); fi
 measure=${MEASURE:-10} warmup=${WARMUP:-3} drain=${DRAIN:-2} port=${PORT:-5091}
@@ -99,6 +99,10 @@ for scenario in "${scenarios[@]}"; do
                       extra_env="AuditStream__Operations__MetricsEnabled=$enabled" client_buffer=${CLIENT_BUFFER:-100000} \
                         run "metrics-$state-1000" --clients 1000 --rate 5000
                     done ;;
+    # Issue 18: the cost of proof-carrying streams, seed-120 without and with proofs=true on every subscriber
+    # (a checkpoint a second, the server's default; each event's proof computed once and sent to all 120).
+    proofs-120)     run seed-120-plain --clients 120 --rate 1250
+                    run seed-120-proofs --clients 120 --rate 1250 --query proofs=true ;;
     stalled-10pct)  run stalled-0pct --clients 1000 --rate 1000
                     run stalled-10pct --clients 1000 --rate 1000 --stalled-percent 10 ;;
     *) echo "unknown scenario '$scenario' (known: ${all[*]})" >&2; exit 2 ;;

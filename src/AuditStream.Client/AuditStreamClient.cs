@@ -165,7 +165,7 @@ public sealed partial class AuditStreamClient : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(sinceSeq), sinceSeq, "since_seq must be 0 or more.");
         }
 
-        return new StreamSubscriber(_options, _logger).RunAsync(filters, sinceSeq, null, cancellationToken);
+        return new StreamSubscriber(_options, _logger, StreamVerifier()).RunAsync(filters, sinceSeq, null, cancellationToken);
     }
 
     /// <summary>
@@ -179,8 +179,17 @@ public sealed partial class AuditStreamClient : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(sinceSeq);
         ArgumentException.ThrowIfNullOrWhiteSpace(ledgerId);
-        return new StreamSubscriber(_options, _logger).RunAsync(filters, sinceSeq, ledgerId, cancellationToken);
+        return new StreamSubscriber(_options, _logger, StreamVerifier()).RunAsync(filters, sinceSeq, ledgerId, cancellationToken);
     }
+
+    /// <summary>The verifier of a proof-carrying stream when <see cref="AuditStreamClientOptions.VerifyStreamProofs"/> is set.</summary>
+    private StreamProofVerifier? StreamVerifier() => _options.VerifyStreamProofs
+        ? new StreamProofVerifier(
+            NoteVerifier.Parse(_options.TrustedPublicKey ?? throw new InvalidOperationException(
+                "VerifyStreamProofs needs AuditStreamClientOptions.TrustedPublicKey, the checkpoint key (GET /api/v1/ledger/public-key) you obtained and trust.")),
+            _options.Witnesses,
+            GetStringAsync)
+        : null;
 
     /// <summary>
     /// Proves that the receipt's event is in the log without trusting the server: fetches the latest signed checkpoint

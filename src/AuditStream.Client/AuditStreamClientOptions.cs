@@ -80,6 +80,17 @@ public sealed class AuditStreamClientOptions
     /// <value>Default: none (the log's signature alone).</value>
     public Verification.WitnessPolicy? Witnesses { get; set; }
 
+    /// <summary>
+    /// When true, <see cref="AuditStreamClient.SubscribeAsync(AuditStream.Filters.StreamFilter?, long?, CancellationToken)"/>
+    /// asks for a proof-carrying stream (<c>proofs=true</c>) and verifies it against <see cref="TrustedPublicKey"/> (and
+    /// <see cref="Witnesses"/>): each checkpoint's signature and its consistency with the largest one verified before
+    /// (<c>GET /api/v1/ledger/proofs/consistency</c>), and each event's inclusion, reported as an
+    /// <see cref="Streaming.EventVerifiedMessage"/>. A failure ends the subscription with a
+    /// <see cref="Verification.StreamVerificationException"/> naming the seq or checkpoint and what failed.
+    /// </summary>
+    /// <value>Default: false.</value>
+    public bool VerifyStreamProofs { get; set; }
+
     /// <summary>The name of the <see cref="IHttpClientFactory"/> client the SDK uses (to add handlers of your own).</summary>
     public const string HttpClientName = "AuditStream";
 

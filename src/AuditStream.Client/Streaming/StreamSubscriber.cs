@@ -14,8 +14,15 @@ namespace AuditStream.Client.Streaming;
 /// <c>since_seq</c> = the last seq it yielded (and <c>ledger_id</c>, the ledger that seq counts in), and drops anything
 /// at or below it, so the caller sees every matching seq once and in order; a server on another ledger ends it.
 /// </summary>
-internal sealed partial class StreamSubscriber(AuditStreamClientOptions options, ILogger logger)
+/// <remarks>
+/// With a <see cref="Verification.StreamProofVerifier"/> it asks for proofs and checks every checkpoint and event
+/// (docs/stream-proofs.md); it then resumes before the first event still waiting for its proof, feeding the repeats to
+/// the verifier only, so a reconnect does not leave events unverified.
+/// </remarks>
+internal sealed partial class StreamSubscriber(AuditStreamClientOptions options, ILogger logger, Verification.StreamProofVerifier? verifier = null)
 {
+    private const string ProofBacklog = "proof_backlog";
+
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(2);
 
     // The audit.error code of a resume on another ledger than the one the seq counts in.
@@ -34,7 +41,7 @@ internal sealed partial class StreamSubscriber(AuditStreamClientOptions options,
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var resumeFrom = lastSeq ?? (replaysByTime ? null : establishedLastSeq);
+            var resumeFrom = ResumeFrom(lastSeq ?? (replaysByTime ? null : establishedLastSeq));
             var (socket, failure) = await ConnectAsync(resumeFrom, resumeFrom is null ? null : ledgerId, filterJson, cancellationToken).ConfigureAwait(false);
             if (socket is not null)
             {
@@ -52,6 +59,12 @@ internal sealed partial class StreamSubscriber(AuditStreamClientOptions options,
                         switch (message)
                         {
                             case ConnectionEstablishedMessage established:
+                                if (verifier is not null && !established.Proofs)
+                                {
+                                    throw new AuditStreamException("The server did not agree to a proof-carrying stream (no proofs: true in audit.connection.established); it cannot be verified.");
+                                }
+
+                                verifier?.Reconnected();
                                 establishedLastSeq ??= established.LastSeq;
                                 ledgerId ??= established.LedgerId;
                                 backoff.Reset();
@@ -59,11 +72,35 @@ internal sealed partial class StreamSubscriber(AuditStreamClientOptions options,
                             case ErrorMessage { Code: LedgerMismatch } mismatch:
                                 // Resuming here would mix two ledgers' seqs: stop and say so rather than retry.
                                 throw new AuditStreamException($"The server refused to resume the subscription on another ledger: {mismatch.Message}");
+                            case CheckpointMessage checkpoint when verifier is not null:
+                                await verifier.AcceptAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+                                break;
+                            case EventProofMessage proof when verifier is not null:
+                                if (verifier.Observe(proof) is { } proved)
+                                {
+                                    yield return proved;
+                                }
+
+                                continue;
+                            case ErrorMessage { Code: ProofBacklog, FromSeq: { } from, ToSeq: { } to }:
+                                verifier?.GiveUp(from, to);
+                                break;
                             case EventMessage e when e.Seq <= lastSeq:
+                                if (verifier?.Observe(e) is { } again)
+                                {
+                                    yield return again;
+                                }
+
                                 continue;
                             case EventMessage e:
                                 lastSeq = e.Seq;
-                                break;
+                                yield return e;
+                                if (verifier?.Observe(e) is { } verified)
+                                {
+                                    yield return verified;
+                                }
+
+                                continue;
                             case GapMessage gap when gap.ToSeq > (lastSeq ?? 0):
                                 lastSeq = gap.ToSeq;
                                 break;
@@ -80,7 +117,7 @@ internal sealed partial class StreamSubscriber(AuditStreamClientOptions options,
             }
 
             var delay = backoff.Next();
-            resumeFrom = lastSeq ?? (replaysByTime ? null : establishedLastSeq);
+            resumeFrom = ResumeFrom(lastSeq ?? (replaysByTime ? null : establishedLastSeq));
             Log.Reconnecting(logger, failure ?? "closed", delay.TotalMilliseconds, resumeFrom);
             yield return new ReconnectingMessage(failure ?? "closed", delay, backoff.Attempt, resumeFrom);
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
@@ -114,6 +151,11 @@ internal sealed partial class StreamSubscriber(AuditStreamClientOptions options,
             query.Add("filters=" + Uri.EscapeDataString(filterJson));
         }
 
+        if (verifier is not null)
+        {
+            query.Add("proofs=true");
+        }
+
         var uri = Address(options.Base, query);
         try
         {
@@ -140,6 +182,10 @@ internal sealed partial class StreamSubscriber(AuditStreamClientOptions options,
             return (null, status is { } s and not 0 ? $"connect refused: {(int)s} {s}" : $"connect failed: {ex.Message}");
         }
     }
+
+    /// <summary>Where to resume: after <paramref name="seq"/>, or before the first event still waiting for its proof.</summary>
+    private long? ResumeFrom(long? seq) =>
+        verifier?.FirstAwaiting is { } first && seq is { } s ? Math.Min(s, first - 1) : seq;
 
     internal static Uri Address(Uri baseAddress, IReadOnlyCollection<string> query)
     {

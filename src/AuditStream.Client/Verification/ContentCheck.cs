@@ -7,13 +7,16 @@ namespace AuditStream.Client.Verification;
 /// <summary>Recomputes an event's <c>hash</c> from what was shown: SHA-256(prev_hash ‖ RFC 8785 form of the event without <c>hash</c>) (DESIGN.md §3).</summary>
 internal static class ContentCheck
 {
+    /// <summary>Why a masked event's content cannot be checked (not a failure: its stored hash still can be).</summary>
+    public const string Masked = "pii is not shown to this role, so the content cannot be hashed; only the stored hash's inclusion was checked";
+
     /// <summary>Null when the event's content hashes to its <c>hash</c>; otherwise why not.</summary>
     public static string? Verify(JsonElement e)
     {
         var hasEnvelope = e.TryGetProperty("pii_envelope", out var envelope);
         if (!hasEnvelope && e.TryGetProperty("pii", out var pii) && pii.ValueKind == JsonValueKind.String && pii.GetString() is "[masked]" or "[erased]")
         {
-            return "pii is not shown to this role, so the content cannot be hashed; only the stored hash's inclusion was checked";
+            return Masked;
         }
 
         if (!e.TryGetProperty("hash", out var hash) || !e.TryGetProperty("prev_hash", out var prev)

@@ -41,6 +41,12 @@ public sealed record StreamFilter
     public IReadOnlyList<MatchPredicate>? Match { get; init; }
 
     /// <summary>
+    /// Not a condition on events: <c>true</c> asks for proof-carrying delivery (docs/stream-proofs.md), <c>false</c> stops
+    /// it, and absent (null) in <c>update_filters</c> leaves it as it was.
+    /// </summary>
+    public bool? Proofs { get; init; }
+
+    /// <summary>
     /// Reads a filter from HTTP query parameters (repeated keys given as repeated pairs); parameters it does not know
     /// (<c>token</c>, <c>since_seq</c>…) are ignored. Syntax errors are appended to <paramref name="errors"/>; the values are
     /// not validated here — run <see cref="FilterValidator.Validate"/> on the result.
@@ -54,6 +60,7 @@ public sealed record StreamFilter
     /// <item><c>match</c>: <c>field:op:value</c>, repeatable; the value is everything after the second colon (so it may contain
     /// colons) and is a string; for <c>in</c> it is comma-separated; for <c>exists</c> it may be left out
     /// (<c>match=metadata.region:exists</c>).</item>
+    /// <item><c>proofs</c>: <c>true</c>/<c>false</c>, proof-carrying delivery (also allowed beside <c>filters</c>).</item>
     /// <item><c>filters</c>: the whole filter as JSON (the <c>update_filters</c> body), instead of the parameters above.</item>
     /// </list>
     /// </remarks>

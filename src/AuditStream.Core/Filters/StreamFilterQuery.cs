@@ -16,6 +16,7 @@ internal static class StreamFilterQuery
         DateTimeOffset? start = null, end = null;
         string? relative = null, json = null;
         bool complianceOnly = false, securityOnly = false, any = false;
+        bool? proofs = null;
         var matchIndex = 0;
 
         foreach (var (key, value) in query)
@@ -63,6 +64,10 @@ internal static class StreamFilterQuery
                 case "filters":
                     json = value;
                     continue;
+                case "proofs":
+                    // Delivery, not a condition: allowed beside the filters JSON.
+                    proofs = ParseBool("proofs", value, errors);
+                    continue;
                 default:
                     continue;
             }
@@ -77,7 +82,8 @@ internal static class StreamFilterQuery
                 errors.Add(new("filters", "cannot be combined with individual filter parameters"));
             }
 
-            return ParseJson(json, errors);
+            var parsed = ParseJson(json, errors);
+            return proofs is null ? parsed : parsed with { Proofs = proofs };
         }
 
         return new StreamFilter
@@ -91,6 +97,7 @@ internal static class StreamFilterQuery
             ComplianceOnly = complianceOnly,
             SecurityOnly = securityOnly,
             Match = match,
+            Proofs = proofs,
         };
     }
 

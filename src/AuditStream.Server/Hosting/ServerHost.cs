@@ -66,6 +66,7 @@ public static partial class ServerHost
         {
             Metrics = sp.GetRequiredService<HubMetrics>(),
             SubjectKeys = new LedgerSubjectKeys(sp.GetRequiredService<LedgerService>()),
+            Proofs = sp.GetRequiredService<AuditStream.Streaming.Proofs.StreamProofs>(),
         });
         services.AddHostedService<HubOptionsReload>();
 
@@ -78,6 +79,7 @@ public static partial class ServerHost
         services.AddHostedService(sp => sp.GetRequiredService<LedgerService>());
         services.AddCommitSignal(configuration);
         services.AddAuditStreamWitnessing(configuration);
+        Streaming.StreamProofFeed.Register(services);
 
         // Registered after the ledger, so they stop first (hosted services stop in reverse order).
         services.AddHostedService(sp => sp.GetRequiredService<StreamActivityRecorder>());

@@ -203,7 +203,12 @@ internal static partial class StreamEndpoints
             }
         }
 
-        var request = new ClientRequest(EventReadEndpoints.Scope(http, AuditStream.Security.Attributes.AuthorizationActions.Subscribe), ledger.Feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http), ledger.LedgerId, resumeLedgerId);
+        // Kept even when the client did not ask for proofs yet: update_filters may turn them on.
+        var proofScope = http.RequestServices.GetRequiredService<Auth.Attributes.AttributeAccess>().Refusal(http.User, AuditStream.Security.Attributes.AuthorizationActions.Proof) is null
+            ? EventReadEndpoints.Scope(http, AuditStream.Security.Attributes.AuthorizationActions.Proof)
+            : null;
+        var request = new ClientRequest(
+            EventReadEndpoints.Scope(http, AuditStream.Security.Attributes.AuthorizationActions.Subscribe), ledger.Feed, filter, sinceSeq, http.User.GetSubject(), RemoteAddress(http), ledger.LedgerId, resumeLedgerId, proofScope);
         ReleaseRequestState(http);
         return request;
     }
@@ -300,7 +305,19 @@ internal static partial class StreamEndpoints
             FilterValidator.Validate(filter, hub.Options.MaxFiltersPerClient, errors);
         }
 
-        return errors.Count > 0 ? Problems.BadRequest("The stream filters are invalid.", errors[0].Field, errors[0].Rule) : null;
+        if (errors.Count > 0)
+        {
+            return Problems.BadRequest("The stream filters are invalid.", errors[0].Field, errors[0].Rule);
+        }
+
+        // Proof-carrying streams follow the rules for proofs as the REST proof endpoints do.
+        if (filter.Proofs == true
+            && http.RequestServices.GetRequiredService<Auth.Attributes.AttributeAccess>().Refusal(http.User, AuditStream.Security.Attributes.AuthorizationActions.Proof) is { } noProofs)
+        {
+            return Problems.Forbidden($"The attribute rules do not allow proof for this token: {noProofs.Rule}.", [noProofs]);
+        }
+
+        return null;
     }
 
     private static IResult ClaimRefusal(string claim, string rule) =>

@@ -27,6 +27,9 @@ internal sealed class CosignedCheckpoints(int quorum)
     /// <summary>The latest checkpoint that reached the quorum, with its cosignatures; null before the first.</summary>
     public string? LatestWitnessed => Volatile.Read(ref _witnessed)?.Format();
 
+    /// <summary>Raised when a checkpoint larger than any before first reaches the quorum, with its cosigned note.</summary>
+    public event Action<StoredCheckpoint, string>? Witnessed;
+
     /// <summary>Records <paramref name="witness"/>'s verified cosignature of <paramref name="checkpoint"/>.</summary>
     public void Add(StoredCheckpoint checkpoint, string witness, NoteSignature cosignature)
     {
@@ -41,6 +44,7 @@ internal sealed class CosignedCheckpoints(int quorum)
         if (entry.Cosignatures.Count >= Quorum)
         {
             Entry? current;
+            var advanced = false;
             do
             {
                 current = Volatile.Read(ref _witnessed);
@@ -48,8 +52,15 @@ internal sealed class CosignedCheckpoints(int quorum)
                 {
                     break;
                 }
+
+                advanced = Interlocked.CompareExchange(ref _witnessed, entry, current) == current;
             }
-            while (Interlocked.CompareExchange(ref _witnessed, entry, current) != current);
+            while (!advanced);
+
+            if (advanced)
+            {
+                Witnessed?.Invoke(entry.Checkpoint, entry.Format());
+            }
         }
 
         Prune();

@@ -49,9 +49,10 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
     private readonly HubMetrics? _metrics;
     private long _dropped;
 
-    public ClientConnection(string id, IClientTransport transport, ClientRequest request, HubOptions options, FanOut fanOut, TimeProvider time, ILogger logger, Action<string, string?>? recordActivity = null, HubMetrics? metrics = null)
+    public ClientConnection(string id, IClientTransport transport, ClientRequest request, HubOptions options, FanOut fanOut, TimeProvider time, ILogger logger, Action<string, string?>? recordActivity = null, HubMetrics? metrics = null, Proofs.StreamProofs? proofs = null)
     {
         _metrics = metrics;
+        _proofService = proofs;
         Id = id;
         _recordActivity = recordActivity;
         _transport = transport;
@@ -118,7 +119,9 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
     public async Task RunAsync(CancellationToken stopping, CancellationToken clientGone = default)
     {
         var lastSeq = _request.Feed.LastSeq;
-        Enqueue(ServerMessages.Established(Id, _request.Scope.Role, _time.GetUtcNow(), lastSeq, _request.LedgerId, _request.Filter, _options));
+        var proofs = _request.Filter.Proofs == true && CanHaveProofs;
+        Enqueue(ServerMessages.Established(Id, _request.Scope.Role, _time.GetUtcNow(), lastSeq, _request.LedgerId, _request.Filter, _options, proofs));
+        StartProofs(_request.Filter.Proofs);
         using var abortQueue = _abort.Token.Register(static state => ((FrameQueue)state!).Abort(), _queue);
         var writer = _send.RunAsync(_abort.Token);
         if (!RefusedForOtherLedger(_request.ResumeLedgerId))
@@ -137,6 +140,7 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
             {
                 await _cursor.StopAsync();
                 _fanOut.Leave(this);
+                StopProofs();
             }
 
             _queue.Complete();
@@ -204,14 +208,21 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
     /// <summary>Puts <paramref name="compiled"/> in force in step with the fan-out and queues its ack in order with events.</summary>
     internal void ChangeFilter(CompiledFilter compiled)
     {
+        AuditStream.Streaming.Proofs.ProofFollower? started = null;
         _fanOut.Refilter(this, () =>
         {
             lock (_gate)
             {
                 _filter = compiled;
-                Enqueue(ServerMessages.FiltersUpdated(compiled.Filter));
+                started = ChangeProofsLocked(compiled.Filter.Proofs);
+                Enqueue(ServerMessages.FiltersUpdated(compiled.Filter, _proofs is not null));
             }
         });
+
+        if (started is not null)
+        {
+            _proofService!.Attach(started);
+        }
 
         _recordActivity?.Invoke(StreamActivityKinds.FiltersUpdated, $"{FilterValidator.CountValues(compiled.Filter)} filter values");
     }
@@ -278,6 +289,10 @@ internal sealed partial class ClientConnection : IFanOutClient, IDisposable
                 }
 
                 frame = record.Published(_maskPii);
+                if (_proofs is { } proofs)
+                {
+                    frame = proofs.Attach(record.Record, frame);
+                }
             }
 
             return _queue.TryEnqueue(frame, signal) ? OfferResult.Queued : OfferResult.Full;

@@ -16,5 +16,10 @@ namespace AuditStream.Streaming.Clients;
 /// The ledger the client's <paramref name="SinceSeq"/> counts in (<c>?ledger_id=</c>), or null when it did not say; another
 /// ledger than <paramref name="LedgerId"/> is refused with <c>audit.error</c> <c>ledger_mismatch</c> and no events.
 /// </param>
+/// <param name="ProofScope">
+/// The caller's scope under the <c>proof</c> attribute rules, or null when they refuse it proofs altogether: a
+/// proof-carrying client (<see cref="StreamFilter.Proofs"/>) gets proofs only for the events this scope also shows.
+/// </param>
 public sealed record ClientRequest(
-    AccessScope Scope, CommittedFeed Feed, StreamFilter Filter, long? SinceSeq, string? Subject = null, string? RemoteAddress = null, string? LedgerId = null, string? ResumeLedgerId = null);
+    AccessScope Scope, CommittedFeed Feed, StreamFilter Filter, long? SinceSeq, string? Subject = null, string? RemoteAddress = null, string? LedgerId = null, string? ResumeLedgerId = null,
+    AccessScope? ProofScope = null);

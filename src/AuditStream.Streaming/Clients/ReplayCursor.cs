@@ -140,6 +140,7 @@ internal sealed partial class ReplayCursor : IDisposable
 
     private async ValueTask<bool> DeliverAsync(RecordFrames record, bool live, CancellationToken cancellationToken)
     {
+        await _client.PrepareAsync(record, cancellationToken);
         while (true)
         {
             switch (_client.Offer(record, live, signal: true))

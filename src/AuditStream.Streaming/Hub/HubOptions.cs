@@ -49,6 +49,19 @@ public sealed class HubOptions : IValidatableObject
     [Range(2, 1_000_000)]
     public int ClientBufferSize { get; set; } = 4096;
 
+    /// <summary>
+    /// Events a proof-carrying client (<c>proofs=true</c>) may have waiting for a checkpoint that covers them; beyond it
+    /// their proofs are not sent and the client is told which seqs with <c>audit.error</c> <c>proof_backlog</c>.
+    /// </summary>
+    /// <value>Default 16384 events.</value>
+    [Range(1, 10_000_000)]
+    public int ProofBacklogPerClient { get; set; } = 16_384;
+
+    /// <summary>Inclusion proofs kept in the proof cache all proof-carrying clients share (one per seq and tree size).</summary>
+    /// <value>Default 65536 proofs.</value>
+    [Range(1, 10_000_000)]
+    public int ProofCacheSize { get; set; } = 65_536;
+
     /// <summary>Largest client message accepted, in bytes; a larger one is discarded and answered with <c>audit.error</c>.</summary>
     /// <value>Default 32 KiB (32768 bytes).</value>
     [Range(256, 16 * 1024 * 1024)]

@@ -28,6 +28,9 @@ internal interface IFanOutClient
     /// <summary>Queues the record's frame if the client wants it (see <see cref="ClientConnection.Offer"/>).</summary>
     OfferResult Offer(RecordFrames record, bool live, bool signal);
 
+    /// <summary>Before a replayed record is offered: work the offer may use and that must not run under a lock (a proof to read).</summary>
+    Task PrepareAsync(RecordFrames record, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Wakes the client's write loop.</summary>
     void Signal();
 

@@ -47,6 +47,9 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
         init => _frames.SubjectKeys = value;
     }
 
+    /// <summary>Proof-carrying delivery (docs/stream-proofs.md); null when the server serves no proofs on the stream.</summary>
+    public Proofs.StreamProofs? Proofs { get; init; }
+
     /// <summary>The limits in force.</summary>
     public HubOptions Options { get; }
 
@@ -85,7 +88,7 @@ public sealed partial class StreamHub : IDisposable, IAsyncDisposable
                 ? null
                 : (kind, detail) => _activity.Record(new StreamActivity(
                     kind, id, RoleNames.ToName(request.Scope.Role), request.Scope.TenantId, request.Subject, request.RemoteAddress, transport.Name, detail));
-            using var client = new ClientConnection(id, transport, request, Options, FanOutFor(request), _time, _clientLogger, record, _metrics);
+            using var client = new ClientConnection(id, transport, request, Options, FanOutFor(request), _time, _clientLogger, record, _metrics, Proofs);
             _clients[client.Id] = client;
             OnConnected(client);
             record?.Invoke(StreamActivityKinds.Opened, request.SinceSeq is { } since ? $"since_seq={since}" : null);

@@ -13,7 +13,7 @@ internal static class ServerMessages
     /// <summary>Not a message: the Server-Sent Events transport writes it as a <c>: keep-alive</c> comment; WebSocket clients never get it.</summary>
     public static readonly StreamFrame KeepAlive = new(":keep-alive", null, []);
 
-    public static StreamFrame Established(string clientId, Role role, DateTimeOffset now, long lastSeq, string? ledgerId, StreamFilter filter, HubOptions options) =>
+    public static StreamFrame Established(string clientId, Role role, DateTimeOffset now, long lastSeq, string? ledgerId, StreamFilter filter, HubOptions options, bool proofs = false) =>
         Build("audit.connection.established", null, writer =>
         {
             writer.WriteString("client_id"u8, clientId);
@@ -23,6 +23,11 @@ internal static class ServerMessages
             if (ledgerId is not null)
             {
                 writer.WriteString("ledger_id"u8, ledgerId);
+            }
+
+            if (proofs)
+            {
+                writer.WriteBoolean("proofs"u8, true);
             }
 
             writer.WritePropertyName("filters"u8);
@@ -94,9 +99,14 @@ internal static class ServerMessages
             writer.WriteString("server_time"u8, now);
         });
 
-    public static StreamFrame FiltersUpdated(StreamFilter filter) =>
+    public static StreamFrame FiltersUpdated(StreamFilter filter, bool proofs = false) =>
         Build("audit.filters.updated", null, writer =>
         {
+            if (proofs)
+            {
+                writer.WriteBoolean("proofs"u8, true);
+            }
+
             writer.WritePropertyName("filters"u8);
             JsonSerializer.Serialize(writer, filter, StreamFilterJsonContext.Default.StreamFilter);
         });
@@ -145,7 +155,8 @@ internal static class ServerMessages
             ? value.GetString()
             : fallback;
 
-    private static StreamFrame Build(string type, long? eventId, Action<Utf8JsonWriter> body)
+    /// <summary>One message: <c>{"type": <paramref name="type"/>, …<paramref name="body"/>}</c>.</summary>
+    internal static StreamFrame Build(string type, long? eventId, Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
