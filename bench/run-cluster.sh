@@ -92,7 +92,7 @@ on_cluster() { # scenario ports [ports the producers post to; default: all]
   if [ "$scenario" = idle-50k ]; then
     # IDLE_CLIENTS (50000) idle stream clients split over the 3 instances, one load generator process per instance
     # (a process holds at most 20,000 descriptors): each one's row gives its instance's RSS and heap per connection.
-    local reader n=0 pids=() per=$(( ${IDLE_CLIENTS:-50000} / 3 ))
+    local reader n=0 pids=() per=$(( (${IDLE_CLIENTS:-50000} + 2) / 3 ))
     reader=$(AuditStream__Auth__SigningKey="$key" $S token issue --role admin --tenant '*' --ttl 1h)
     for port in $ports; do
       n=$((n + 1))
@@ -130,13 +130,15 @@ if want cluster-3; then on_cluster cluster-3 "8081 8082 8083"; fi
 # The same cluster with every producer on the leader: what following the ledger costs the followers, without forwarding.
 if want cluster-3-leader; then on_cluster cluster-3-leader "8081 8082 8083" "8081"; fi
 if want postgres-1; then on_cluster postgres-1 "8081"; fi
-# Stream latency on a follower at a steady rate, with the hub's per-client limits off as in bench/run-stream.sh.
+# Stream latency on a follower at a steady rate, with the hub's per-client limits and activity events off as in bench/run-stream.sh.
 if want follower-latency; then
   AuditStream__Hub__MaxClientsPerSubject=0 AuditStream__Hub__MaxClientsPerAddress=0 AuditStream__Hub__RateLimitPerSecond=0 \
-    AuditStream__Hub__RateLimitPerMinute=0 on_cluster follower-latency "8081 8082 8083"
+    AuditStream__Hub__RateLimitPerMinute=0 AuditStream__Hub__RecordActivity=false on_cluster follower-latency "8081 8082 8083"
 fi
 if want idle-50k; then
+  # No audit trail of the stream's own connections (as in bench/run-stream.sh): each connect would be an event
+  # delivered to every client connected before it.
   AuditStream__Hub__MaxClients=20000 AuditStream__Hub__MaxClientsPerSubject=0 AuditStream__Hub__MaxClientsPerAddress=0 \
-    on_cluster idle-50k "8081 8082 8083"
+    AuditStream__Hub__RecordActivity=false on_cluster idle-50k "8081 8082 8083"
 fi
 if want sqlite-1; then on_sqlite; fi
