@@ -57,7 +57,13 @@ public sealed class LedgerFollowerTests(PostgresServer server)
         var leader = await cluster.OpenAsync("a");
         var follower = await cluster.OpenAsync("b", new ClusterOptions { FollowerPollInterval = TimeSpan.FromMinutes(10) }, new SilentCommitSignal());
         var announced = new List<(long TreeSize, long Head)>();
-        follower.Checkpoints.Published += c => announced.Add((c.TreeSize, follower.Head.Size));
+        follower.Checkpoints.Published += c =>
+        {
+            lock (announced)
+            {
+                announced.Add((c.TreeSize, follower.Head.Size));
+            }
+        };
         await leader.AppendAsync([.. Enumerable.Range(0, 10).Select(i => TestEvents.Make(i))]);
         Assert.Equal(10, (await leader.Checkpoints.PublishNowAsync(CancellationToken.None))!.TreeSize);
 
@@ -69,8 +75,8 @@ public sealed class LedgerFollowerTests(PostgresServer server)
         follower.Cluster!.WakeFollower();
         await ClusterLedgers.WaitUntilAsync(() => follower.Checkpoints.Latest?.TreeSize == 10, "the follower serving the checkpoint of 10");
         Assert.Equal(leader.Checkpoints.Latest!.SignedNote, follower.Checkpoints.Latest!.SignedNote);
-        Assert.All(announced, a => Assert.True(a.TreeSize <= a.Head, $"announced a checkpoint of {a.TreeSize} at head {a.Head}"));
-        Assert.Contains(announced, a => a.TreeSize == 10);
+        await ClusterLedgers.WaitUntilAsync(() => Snapshot(announced).Any(a => a.TreeSize == 10), "the follower announcing the checkpoint of 10");
+        Assert.All(Snapshot(announced), a => Assert.True(a.TreeSize <= a.Head, $"announced a checkpoint of {a.TreeSize} at head {a.Head}"));
     }
 
     [Fact]
@@ -80,8 +86,15 @@ public sealed class LedgerFollowerTests(PostgresServer server)
         var fast = () => new ClusterOptions { LeaseTime = TimeSpan.FromSeconds(1), ElectionInterval = TimeSpan.FromMilliseconds(100) };
         var a = await cluster.OpenAsync("a", fast());
         var b = await cluster.OpenAsync("b", fast());
+        // The feed raises Committed on the writer's thread, possibly while the test reads: the list is locked.
         var seen = new List<long>();
-        b.Feed.Committed += records => seen.AddRange(records.Select(r => r.Seq));
+        b.Feed.Committed += records =>
+        {
+            lock (seen)
+            {
+                seen.AddRange(records.Select(r => r.Seq));
+            }
+        };
         await a.AppendAsync([.. Enumerable.Range(0, 7).Select(i => TestEvents.Make(i))]);
         using (var timeout = new CancellationTokenSource(ClusterLedgers.Timeout))
         {
@@ -91,6 +104,15 @@ public sealed class LedgerFollowerTests(PostgresServer server)
         await cluster.CloseAsync(a);
         await ClusterLedgers.WaitUntilAsync(() => b.IsLeader, "b elected");
         await b.AppendAsync([TestEvents.Make(7), TestEvents.Make(8)]);
-        Assert.Equal(Enumerable.Range(1, 9).Select(i => (long)i), seen);
+        await ClusterLedgers.WaitUntilAsync(() => Snapshot(seen).Length >= 9, "b's feed publishing seq 9");
+        Assert.Equal(Enumerable.Range(1, 9).Select(i => (long)i), Snapshot(seen));
+    }
+
+    private static T[] Snapshot<T>(List<T> list)
+    {
+        lock (list)
+        {
+            return [.. list];
+        }
     }
 }

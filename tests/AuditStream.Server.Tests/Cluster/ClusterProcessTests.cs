@@ -138,8 +138,9 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
     public async Task A_follower_forwards_with_the_same_receipts_status_codes_and_idempotency_as_the_leader()
     {
         await using var cluster = await ClusterInstances.CreateAsync(postgres);
-        var leader = await cluster.StartAsync();
-        var follower = await cluster.StartAsync();
+        var maskPii = new Dictionary<string, string?> { ["AuditStream__PiiDetection__Tenants__acme__Action"] = "mask" };
+        var leader = await cluster.StartAsync(maskPii);
+        var follower = await cluster.StartAsync(maskPii);
         using var producer = cluster.Client(follower, cluster.Token("operator", "acme", AuditClaims.WriteScope));
         var id = Guid.NewGuid();
         var single = Json.Event(1, extra: $"\"id\":\"{id}\"");
@@ -183,6 +184,11 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
         using var reader = cluster.Client(leader, cluster.Token("admin", "*"));
         var stored = await Json.ReadAsync(await reader.GetAsync("api/v1/events/3"));
         Assert.Equal(generated["events"]![1]!["id"]!.GetValue<string>(), stored["id"]!.GetValue<string>());
+
+        // The tenant's PII policy applies to what a follower forwards as it came: the leader screens it before hashing.
+        var screened = await Json.PostEventsAsync(producer, Json.Event(6, extra: "\"metadata\":{\"note\":\"mail jane@example.com\"}"));
+        var masked = await Json.ReadAsync(await reader.GetAsync($"api/v1/events/{screened["events"]![0]!["seq"]!.GetValue<long>()}"));
+        Assert.Equal("mail [pii:email]", masked["metadata"]!["note"]!.GetValue<string>());
     }
 
     [Fact]
