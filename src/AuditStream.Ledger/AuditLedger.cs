@@ -26,6 +26,9 @@ public sealed class AuditLedger : IEventAppender, IAsyncDisposable
     private readonly EventPreparer _preparer;
     private readonly NoteSigner _signer;
     private readonly LedgerMetrics? _metrics;
+    /// <summary>The HKDF purpose of the key that authenticates the records carried by commit announcements.</summary>
+    private const string CarriedRecordsKeyPurpose = "auditstream commit records v1";
+
     private readonly ICommitSignal? _ownedSignal;
     private int _disposed;
 
@@ -94,20 +97,29 @@ public sealed class AuditLedger : IEventAppender, IAsyncDisposable
     /// A 32-byte key for <paramref name="purpose"/> derived (HKDF-SHA256) from the checkpoint signing key, which every
     /// instance of a cluster shares: a secret the instances agree on without configuring another one.
     /// </summary>
-    public byte[] DeriveKey(string purpose)
+    public byte[] DeriveKey(string purpose) => DeriveKey(_signer, purpose);
+
+    private static byte[] DeriveKey(NoteSigner signer, string purpose)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
-        var ikm = System.Text.Encoding.UTF8.GetBytes(_signer.ExportSignerKey());
+        var ikm = System.Text.Encoding.UTF8.GetBytes(signer.ExportSignerKey());
         try
         {
-            return System.Security.Cryptography.HKDF.DeriveKey(
-                System.Security.Cryptography.HashAlgorithmName.SHA256, ikm, 32, salt: [], info: System.Text.Encoding.UTF8.GetBytes(purpose));
+            return DeriveKey(ikm, purpose);
         }
         finally
         {
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(ikm);
         }
     }
+
+    private static byte[] DeriveKey(byte[] ikm, string purpose) => System.Security.Cryptography.HKDF.DeriveKey(
+        System.Security.Cryptography.HashAlgorithmName.SHA256, ikm, 32, salt: [], info: System.Text.Encoding.UTF8.GetBytes(purpose));
+
+    /// <summary>The key that authenticates the records a leader's announcements carry: from the cluster's secret when set, else from the signing key.</summary>
+    private static byte[] CarriedRecordsKey(NoteSigner signer, ClusterOptions cluster) => cluster.Secret is { } secret
+        ? DeriveKey(Convert.FromBase64String(secret), CarriedRecordsKeyPurpose)
+        : DeriveKey(signer, CarriedRecordsKeyPurpose);
 
     /// <summary>The checkpoint verifier key (<c>name+hash+base64</c>) that clients pin.</summary>
     public string VerifierKey => _signer.VerifierKey;
@@ -167,7 +179,8 @@ public sealed class AuditLedger : IEventAppender, IAsyncDisposable
                     await ownedSignal.StartAsync(cancellationToken);
                 }
 
-                node = new LedgerCluster(shared, writer, fence!, cluster ?? new ClusterOptions(), signal ?? ownedSignal, time, loggerFactory);
+                cluster ??= new ClusterOptions();
+                node = new LedgerCluster(shared, writer, feed, fence!, cluster, signal ?? ownedSignal, CarriedRecordsKey(signer, cluster), time, loggerFactory);
                 await node.StartAsync(cancellationToken);
             }
 

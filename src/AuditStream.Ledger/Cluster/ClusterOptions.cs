@@ -45,6 +45,16 @@ public sealed class ClusterOptions : IValidatableObject
     public string? Secret { get; set; }
 
     /// <summary>
+    /// Largest commit (bytes of its records) the leader sends along with its announcement on a Redis backplane, so that
+    /// followers extend their feed without reading the records back from PostgreSQL; a larger commit, or any commit when
+    /// this is 0, is announced by its seq range alone. The records are authenticated under the cluster's key and checked
+    /// hash by hash; Redis then holds audit bodies in transit (pii encrypted as in the ledger), as PostgreSQL does at rest.
+    /// </summary>
+    /// <value>Default 1 MiB.</value>
+    [Range(0, 64 << 20)]
+    public int MaxCarriedBytes { get; set; } = 1 << 20;
+
+    /// <summary>
     /// This instance's id: its name in the leader row and the logs, and the holder of the sink and alert leases it runs
     /// (<c>GET /api/v1/sinks</c> shows it as their owner). Must differ between instances running at the same time (a pod
     /// name does).

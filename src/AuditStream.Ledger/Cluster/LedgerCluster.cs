@@ -1,3 +1,4 @@
+using AuditStream.Events;
 using AuditStream.Ledger.Feed;
 using AuditStream.Ledger.Postgres;
 using AuditStream.Ledger.Writing;
@@ -15,6 +16,8 @@ public sealed class LedgerCluster : IAsyncDisposable
     private readonly PostgresLedgerStore _store;
     private readonly LedgerWriter _writer;
     private readonly ICommitSignal? _signal;
+    private readonly CommittedFeed _feed;
+    private readonly byte[] _recordsKey;
     private readonly LeaderElection _election;
     private readonly LedgerFollower _follower;
     private readonly CancellationTokenSource _stop = new();
@@ -24,15 +27,17 @@ public sealed class LedgerCluster : IAsyncDisposable
     private long _announced;
     private int _disposed;
 
-    internal LedgerCluster(PostgresLedgerStore store, LedgerWriter writer, WriterFence fence, ClusterOptions options, ICommitSignal? signal, TimeProvider time, ILoggerFactory loggerFactory)
+    internal LedgerCluster(PostgresLedgerStore store, LedgerWriter writer, CommittedFeed feed, WriterFence fence, ClusterOptions options, ICommitSignal? signal, byte[] recordsKey, TimeProvider time, ILoggerFactory loggerFactory)
     {
         _store = store;
         _writer = writer;
+        _feed = feed;
         _signal = signal;
+        _recordsKey = recordsKey;
         Fence = fence;
         Options = options;
         var logger = loggerFactory.CreateLogger<LedgerCluster>();
-        _follower = new LedgerFollower(writer, fence, options, time, logger);
+        _follower = new LedgerFollower(writer, fence, options, recordsKey, time, logger);
         _election = new LeaderElection(store.DataSource, fence, options, time, logger, CatchUpAsync);
         _election.RoleChanged += (leading, term) => RoleChanged?.Invoke(leading, term);
     }
@@ -61,13 +66,19 @@ public sealed class LedgerCluster : IAsyncDisposable
     /// <summary>Who leads now, as the leader row says.</summary>
     public Task<LeaderInfo> ReadLeaderAsync(CancellationToken cancellationToken) => LeaderRow.ReadAsync(_store.DataSource, cancellationToken);
 
+    /// <summary>Records this instance applied from commit announcements without reading the store (0 on a leader that never followed).</summary>
+    public long CarriedRecordsApplied => _follower.CarriedApplied;
+
+    /// <summary>Rounds in which this instance's follower read the store (a poll, or an announcement it could not apply).</summary>
+    public long StoreReads => _follower.Rounds;
+
     /// <summary>Makes the follower read the store now (after a forwarded append was acknowledged, so this instance's feed shows it soon).</summary>
     public void WakeFollower() => _follower.Wake();
 
     /// <summary>Subscribes to the commit signal, runs one election round (an idle ledger gets its writer at once) and starts the loops.</summary>
     internal async Task StartAsync(CancellationToken cancellationToken)
     {
-        _subscription = _signal?.Subscribe((_, _) => _follower.Wake());
+        _subscription = _signal?.Subscribe((_, _, records) => _follower.Offer(records));
         _writer.HeadAdvanced += Announce;
         await _election.StepAsync(cancellationToken);
         if (!IsLeader)
@@ -122,11 +133,37 @@ public sealed class LedgerCluster : IAsyncDisposable
         if (_signal is not null && head.Size >= from)
         {
             // Best effort by contract: it neither throws for an unreachable backplane nor holds the writer up.
-            var publishing = _signal.PublishAsync(from, head.Size, CancellationToken.None);
+            var records = Carried(from, head.Size);
+            var publishing = records is null
+                ? _signal.PublishAsync(from, head.Size, CancellationToken.None)
+                : _signal.PublishAsync(from, head.Size, records, CancellationToken.None);
             if (!publishing.IsCompleted)
             {
                 publishing.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             }
         }
+    }
+
+    /// <summary>The records <paramref name="from"/>..<paramref name="to"/> as the announcement carries them, or null (too large, or no longer in the feed).</summary>
+    private byte[]? Carried(long from, long to)
+    {
+        var count = to - from + 1;
+        if (Options.MaxCarriedBytes == 0 || count > Options.MaxCarriedBytes / 100)
+        {
+            return null;
+        }
+
+        var records = new LedgerRecord[count];
+        for (var seq = from; seq <= to; seq++)
+        {
+            if (!_feed.TryGet(seq, out var record))
+            {
+                return null;
+            }
+
+            records[seq - from] = record;
+        }
+
+        return CarriedRecords.Encode(records, _recordsKey, Options.MaxCarriedBytes);
     }
 }

@@ -16,8 +16,26 @@ public interface ICommitSignal : IAsyncDisposable
     ValueTask PublishAsync(long fromSeq, long toSeq, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Announces the range with the committed records themselves (<paramref name="records"/>, an authenticated message the
+    /// ledger made), so that followers need not read them back from the store. A signal that cannot carry them (a size
+    /// limit, PostgreSQL NOTIFY's 8,000 bytes) announces the range alone: the default.
+    /// </summary>
+    ValueTask PublishAsync(long fromSeq, long toSeq, ReadOnlyMemory<byte> records, CancellationToken cancellationToken) =>
+        PublishAsync(fromSeq, toSeq, cancellationToken);
+
+    /// <summary>
     /// Calls <paramref name="committed"/> with the range of each announcement received from any instance (this one's
     /// own included) until the returned handle is disposed. The callback runs on the signal's thread and must not block.
     /// </summary>
     IDisposable Subscribe(Action<long, long> committed);
+
+    /// <summary>
+    /// Like <see cref="Subscribe(Action{long, long})"/>, with the records an announcement carried (empty when it carried
+    /// none). The bytes are the callback's to keep; they come from the backplane and are not trusted until checked.
+    /// </summary>
+    IDisposable Subscribe(CommitAnnounced committed) =>
+        Subscribe((from, to) => committed(from, to, ReadOnlyMemory<byte>.Empty));
 }
+
+/// <summary>An announcement of the committed seqs <paramref name="fromSeq"/>..<paramref name="toSeq"/>, with the records it carried (or none).</summary>
+public delegate void CommitAnnounced(long fromSeq, long toSeq, ReadOnlyMemory<byte> records);

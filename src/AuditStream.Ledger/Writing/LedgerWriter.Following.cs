@@ -51,18 +51,7 @@ public sealed partial class LedgerWriter
                     return stored.LastSeq;
                 }
 
-                var merkle = _merkle!;
-                foreach (var record in chunk)
-                {
-                    _followSubtrees.Clear();
-                    merkle.Append(record.Hash, _followSubtrees);
-                }
-
-                var last = chunk[^1];
-                head = new LedgerHead(last.Seq, last.Hash, merkle.Root(), Math.Max(last.TimestampMicros, head.LastTimestampMicros));
-                Volatile.Write(ref _head, head);
-                _feed.Advance(chunk);
-                _feed.Notify(chunk);
+                head = Extend(head, chunk);
                 chunk = new List<LedgerRecord>(chunk.Count);
             }
 
@@ -74,7 +63,61 @@ public sealed partial class LedgerWriter
         }
     }
 
-    private static bool Continues(LedgerHead head, List<LedgerRecord> chunk, long to)
+    /// <summary>
+    /// Extends head, Merkle frontier and feed with <paramref name="records"/> an announcement carried (consecutive seqs,
+    /// hashes already checked against their bodies), skipping those the head already has. Returns how many were applied,
+    /// or -1 when they do not continue the head (a gap, or another chain): the caller reads the store then.
+    /// </summary>
+    internal async Task<long> FollowRecordsAsync(IReadOnlyList<LedgerRecord> records, CancellationToken cancellationToken)
+    {
+        await _headLock.WaitAsync(cancellationToken);
+        try
+        {
+            var head = _head;
+            var skip = head.Size - records[0].Seq + 1;
+            if (skip >= records.Count)
+            {
+                return 0;
+            }
+
+            if (skip < 0)
+            {
+                return -1;
+            }
+
+            var rest = skip == 0 ? records : records.Skip((int)skip).ToList();
+            if (!Continues(head, rest, records[^1].Seq))
+            {
+                return -1;
+            }
+
+            Extend(head, rest);
+            return rest.Count;
+        }
+        finally
+        {
+            _headLock.Release();
+        }
+    }
+
+    private LedgerHead Extend(LedgerHead head, IReadOnlyList<LedgerRecord> records)
+    {
+        var merkle = _merkle!;
+        foreach (var record in records)
+        {
+            _followSubtrees.Clear();
+            merkle.Append(record.Hash, _followSubtrees);
+        }
+
+        var last = records[^1];
+        head = new LedgerHead(last.Seq, last.Hash, merkle.Root(), Math.Max(last.TimestampMicros, head.LastTimestampMicros));
+        Volatile.Write(ref _head, head);
+        _feed.Advance(records);
+        _feed.Notify(records);
+        return head;
+    }
+
+    private static bool Continues(LedgerHead head, IReadOnlyList<LedgerRecord> chunk, long to)
     {
         if (chunk.Count == 0 || chunk[^1].Seq != to || !chunk[0].PrevHash.AsSpan().SequenceEqual(head.LastHash))
         {

@@ -8,7 +8,8 @@ namespace AuditStream.Streaming.Backplane;
 
 /// <summary>
 /// <see cref="ICommitSignal"/> on Redis pub/sub (DESIGN.md §6): one channel per ledger (<see cref="ChannelName"/>), one
-/// message per commit, <c>from-to</c> (the committed seq range, inclusive; anything after a space is for later versions).
+/// message per commit, <c>from-to</c> (the committed seq range, inclusive), followed, when the leader carries them, by a
+/// space and the committed records (authenticated by the ledger, opaque here; older readers ignore what follows the space).
 /// Best effort and at most once, like every Redis backplane: an announcement is handed to StackExchange.Redis and the
 /// writer goes on; whether Redis took it within <see cref="BackplaneOptions.PublishTimeout"/> is only counted
 /// (<see cref="BackplaneMetrics"/>). While Redis is unreachable announcements fail at once (no backlog), the outage is
@@ -27,7 +28,7 @@ public sealed partial class RedisCommitSignal : ICommitSignal
     private readonly int _maxPending;
     private readonly Task<ConnectionMultiplexer?> _connection;
     private readonly Lock _handlersLock = new();
-    private Action<long, long>[] _handlers = [];
+    private CommitAnnounced[] _handlers = [];
     private int _pending;
     private int _outage;
     private long _outageSince;
@@ -76,7 +77,12 @@ public sealed partial class RedisCommitSignal : ICommitSignal
     public Task Started => _connection;
 
     /// <inheritdoc />
-    public ValueTask PublishAsync(long fromSeq, long toSeq, CancellationToken cancellationToken)
+    public ValueTask PublishAsync(long fromSeq, long toSeq, CancellationToken cancellationToken) =>
+        PublishAsync(fromSeq, toSeq, ReadOnlyMemory<byte>.Empty, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>The message is the range, a space and the records' bytes (<see cref="TryParse(ReadOnlyMemory{byte}, out long, out long, out ReadOnlyMemory{byte})"/>).</remarks>
+    public ValueTask PublishAsync(long fromSeq, long toSeq, ReadOnlyMemory<byte> records, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(fromSeq, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(toSeq, fromSeq);
@@ -101,7 +107,7 @@ public sealed partial class RedisCommitSignal : ICommitSignal
         Task publish;
         try
         {
-            publish = connection.GetSubscriber().PublishAsync(_channel, Message(fromSeq, toSeq));
+            publish = connection.GetSubscriber().PublishAsync(_channel, records.IsEmpty ? Message(fromSeq, toSeq) : Message(fromSeq, toSeq, records.Span));
         }
         catch (Exception exception) when (exception is RedisException or ObjectDisposedException)
         {
@@ -116,6 +122,13 @@ public sealed partial class RedisCommitSignal : ICommitSignal
 
     /// <inheritdoc />
     public IDisposable Subscribe(Action<long, long> committed)
+    {
+        ArgumentNullException.ThrowIfNull(committed);
+        return Subscribe((from, to, _) => committed(from, to));
+    }
+
+    /// <inheritdoc />
+    public IDisposable Subscribe(CommitAnnounced committed)
     {
         ArgumentNullException.ThrowIfNull(committed);
         lock (_handlersLock)
@@ -146,13 +159,25 @@ public sealed partial class RedisCommitSignal : ICommitSignal
     internal static string Message(long fromSeq, long toSeq) =>
         string.Create(CultureInfo.InvariantCulture, $"{fromSeq}-{toSeq}");
 
-    /// <summary>Reads <c>from-to</c> (and ignores anything after a space); false for anything else.</summary>
-    internal static bool TryParse(ReadOnlySpan<char> message, out long fromSeq, out long toSeq)
+    /// <summary>The wire form of a range with the records it carries: <c>from-to</c>, a space, the records' bytes.</summary>
+    internal static byte[] Message(long fromSeq, long toSeq, ReadOnlySpan<byte> records)
     {
+        Span<byte> range = stackalloc byte[41];
+        System.Text.Unicode.Utf8.TryWrite(range, CultureInfo.InvariantCulture, $"{fromSeq}-{toSeq} ", out var length);
+        var message = new byte[length + records.Length];
+        range[..length].CopyTo(message);
+        records.CopyTo(message.AsSpan(length));
+        return message;
+    }
+
+    /// <summary>Reads <c>from-to</c> and whatever follows the first space (the records, or nothing); false for anything else.</summary>
+    internal static bool TryParse(ReadOnlyMemory<byte> message, out long fromSeq, out long toSeq, out ReadOnlyMemory<byte> records)
+    {
+        var space = message.Span.IndexOf((byte)' ');
+        records = space < 0 ? ReadOnlyMemory<byte>.Empty : message[(space + 1)..];
+        var range = space < 0 ? message.Span : message.Span[..space];
         fromSeq = toSeq = 0;
-        var space = message.IndexOf(' ');
-        var range = space < 0 ? message : message[..space];
-        var dash = range.IndexOf('-');
+        var dash = range.IndexOf((byte)'-');
         return dash > 0
             && long.TryParse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out fromSeq)
             && long.TryParse(range[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out toSeq)
@@ -204,7 +229,7 @@ public sealed partial class RedisCommitSignal : ICommitSignal
 
     private void OnMessage(RedisChannel channel, RedisValue value)
     {
-        if (!TryParse(((string?)value).AsSpan(), out var from, out var to))
+        if (!TryParse((byte[]?)value ?? [], out var from, out var to, out var records))
         {
             _metrics.Counted(BackplaneMetrics.Receive, BackplaneMetrics.Results.Invalid);
             return;
@@ -215,7 +240,7 @@ public sealed partial class RedisCommitSignal : ICommitSignal
         {
             try
             {
-                handler(from, to);
+                handler(from, to, records);
             }
 #pragma warning disable CA1031 // One subscriber's bug must not stop the others or StackExchange.Redis's reader.
             catch (Exception exception)
@@ -269,7 +294,7 @@ public sealed partial class RedisCommitSignal : ICommitSignal
         }
     }
 
-    private void Unsubscribe(Action<long, long> committed)
+    private void Unsubscribe(CommitAnnounced committed)
     {
         lock (_handlersLock)
         {
@@ -281,7 +306,7 @@ public sealed partial class RedisCommitSignal : ICommitSignal
         }
     }
 
-    private sealed class Subscription(RedisCommitSignal signal, Action<long, long> committed) : IDisposable
+    private sealed class Subscription(RedisCommitSignal signal, CommitAnnounced committed) : IDisposable
     {
         private int _disposed;
 

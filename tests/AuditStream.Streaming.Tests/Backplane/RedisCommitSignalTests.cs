@@ -232,11 +232,43 @@ public sealed class RedisCommitSignalTests(RedisServer redis) : IClassFixture<Re
     [InlineData("", false, 0, 0)]
     public void A_message_is_the_committed_range_from_dash_to(string message, bool valid, long from, long to)
     {
-        Assert.Equal(valid, RedisCommitSignal.TryParse(message, out var parsedFrom, out var parsedTo));
+        Assert.Equal(valid, RedisCommitSignal.TryParse(System.Text.Encoding.UTF8.GetBytes(message), out var parsedFrom, out var parsedTo, out var records));
         if (valid)
         {
             Assert.Equal((from, to), (parsedFrom, parsedTo));
             Assert.Equal(message.Split(' ')[0], RedisCommitSignal.Message(from, to));
+            Assert.Equal(message.Contains(' ', StringComparison.Ordinal) ? message[(message.IndexOf(' ', StringComparison.Ordinal) + 1)..] : "", System.Text.Encoding.UTF8.GetString(records.Span));
         }
+    }
+
+    [Fact]
+    public async Task An_announcement_carries_the_records_bytes_unchanged_to_every_instance()
+    {
+        var ledger = NewLedgerId();
+        var writer = Signal(ledger);
+        var follower = Signal(ledger);
+        var arrived = new TaskCompletionSource<(long, long, byte[])>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = follower.Subscribe((from, to, records) =>
+        {
+            if (!records.IsEmpty)
+            {
+                arrived.TrySetResult((from, to, records.ToArray()));
+            }
+        });
+        await Task.WhenAll(writer.Started, follower.Started);
+
+        // Every byte value, spaces and dashes included, and larger than one socket read.
+        var records = Enumerable.Range(0, 300_000).Select(i => (byte)(i * 31)).ToArray();
+        var deadline = Stopwatch.StartNew();
+        while (!arrived.Task.IsCompleted && deadline.Elapsed < s_wait)
+        {
+            // The subscription may still be on its way to Redis: announce again until one arrives.
+            await writer.PublishAsync(12, 19, records, CancellationToken.None);
+            await Task.WhenAny(arrived.Task, Task.Delay(TimeSpan.FromMilliseconds(200)));
+        }
+
+        var (from, to, bytes) = await arrived.Task.WaitAsync(s_wait);
+        Assert.Equal((12L, 19L), (from, to));
+        Assert.Equal(records, bytes);
     }
 }
