@@ -25,6 +25,8 @@ internal sealed class ServerGauges
         meter.CreateObservableGauge("audit_cluster_term", () => ledgers.IsOpen ? ledgers.Ledger.Cluster?.Fence.Term ?? 0 : 0, description: "The leader term this instance commits under (0 while it follows, and with SQLite).");
         meter.CreateObservableGauge("audit_cluster_follower_lag_events", () => ledgers.IsOpen ? ledgers.Ledger.Cluster?.LagSeqs ?? 0 : 0, description: "Seqs committed to the shared ledger that this instance's feed has not reached yet.");
         meter.CreateObservableGauge("audit_cluster_follower_lag_seconds", () => ledgers.IsOpen ? ledgers.Ledger.Cluster?.LagTime.TotalSeconds ?? 0 : 0, unit: "s", description: "How long this instance's feed has been behind the shared ledger.");
+        meter.CreateObservableCounter("audit_cluster_follower_carried_records_total", () => ledgers.IsOpen ? ledgers.Ledger.Cluster?.CarriedRecordsApplied ?? 0 : 0, description: "Records this instance's follower applied from the leader's announcements without reading the store.");
+        meter.CreateObservableCounter("audit_cluster_follower_store_reads_total", () => ledgers.IsOpen ? ledgers.Ledger.Cluster?.StoreReads ?? 0 : 0, description: "Rounds in which this instance's follower read the shared store (a poll, or an announcement that carried no records or could not be applied).");
         meter.CreateObservableGauge("audit_websocket_connections_max", () => hub.Options.MaxClients, description: "Most stream clients admitted at once (AuditStream:Hub:MaxClients).");
     }
 
