@@ -120,3 +120,22 @@ export class AuditStreamServer {
 export function event(i, type = "data.accessed", severity = "info") {
   return { type, severity, category: "data", actor_id: `user-${i}`, target_id: `record-${i}`, action: "read", outcome: "success" };
 }
+
+/** Iterates `connection` until `until(message, seen)` holds (or 30 s pass), then closes it; resolves with every message seen, rejects with the connection's error. */
+export async function collect(connection, until) {
+  const seen = [];
+  const timeout = setTimeout(() => connection.close(), 30_000);
+  try {
+    for await (const message of connection) {
+      seen.push(message);
+      if (await until(message, seen)) {
+        break;
+      }
+    }
+  } finally {
+    clearTimeout(timeout);
+    connection.close();
+  }
+
+  return seen;
+}
