@@ -105,6 +105,11 @@ export class StreamVerifier {
         return this.#release();
       }
       case "audit.error":
+        if (message.code === "proofs_forbidden") {
+          // After update_filters: the stream goes on without proofs, so nothing more could be delivered.
+          throw new StreamVerificationError(null, null, `the server stopped sending proofs: ${message.message}`);
+        }
+
         if (message.code === "proof_backlog" && message.from_seq !== undefined && message.to_seq !== undefined) {
           // The server will prove none of these: they are never delivered (read them with GET /api/v1/events/{seq}?proof=true).
           for (const held of this.#held.filter((h) => !h.proved && h.seq >= message.from_seq! && h.seq <= message.to_seq!)) {

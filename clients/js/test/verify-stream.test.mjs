@@ -5,9 +5,12 @@
 // frames and the client's checks.
 import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { StreamVerificationError, connect, publish } from "../dist/index.js";
-import { AuditStreamServer, collect, event } from "./server.mjs";
+import { AuditStreamServer, collect, event, startWitness } from "./server.mjs";
 
 /** A WebSocket whose incoming frames pass through `alter(message)` (return the message, changed or not) before the client sees them. */
 function alteringWebSocket(alter) {
@@ -187,4 +190,32 @@ describe("verifying the stream", () => {
     assert.match(error.failure, /witness policy: 0 of the required 1 witnesses cosigned the checkpoint/);
     assert.deepEqual(delivered, []);
   });
+});
+
+test("with a witness policy, the checkpoints auditstream witness cosigned are accepted and every event is proved against them", async () => {
+  const server = await AuditStreamServer.start();
+  const dir = mkdtempSync(join(tmpdir(), "auditstream-js-witness-"));
+  let witness = null;
+  try {
+    const key = (await (await fetch(`${server.url}/api/v1/ledger/public-key`)).text()).trim();
+    witness = await startWitness(dir, key);
+    await server.restart({
+      AuditStream__Witnessing__Witnesses__0__Url: `${witness.url}/`,
+      AuditStream__Witnessing__Witnesses__0__PublicKey: witness.cosignerKey,
+      AuditStream__Witnessing__RetryDelay: "00:00:00.100",
+    });
+    await publish({ url: server.url, token: server.producerToken() }, Array.from({ length: 8 }, (_, i) => event(i)));
+    const connection = connect({ url: server.url, token: server.readerToken(), sinceSeq: 0, verify: { key, witnesses: { keys: [witness.cosignerKey], quorum: 1 } } });
+    const seen = await collect(connection, (_m, all) => events(all).length === 8);
+    const delivered = events(seen);
+    assert.deepEqual(delivered.map((m) => m.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.ok(delivered.every((m) => m.verified?.content_verified));
+    const checkpoints = seen.filter((m) => m.type === "audit.ledger.checkpoint");
+    assert.ok(checkpoints.length >= 1);
+    assert.ok(checkpoints.every((m) => m.checkpoint.includes(`\u2014 ${witness.cosignerKey.split("+")[0]} `)), "every checkpoint carries the witness's cosignature");
+  } finally {
+    await witness?.stop();
+    await server.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
