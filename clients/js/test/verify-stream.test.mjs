@@ -130,6 +130,41 @@ describe("verifying the stream", () => {
     assert.deepEqual(delivered, [1, 2, 3, 4]);
   });
 
+  test("a tampered proof of a live event (its audit.event.proof) is rejected naming the seq", async () => {
+    // Live events normally get their proof in a later audit.event.proof; inline, should a checkpoint cover one first.
+    const WebSocket = alteringWebSocket((m) => {
+      if (m.type === "audit.event.proof" || (m.type === "audit.event.published" && m.proof && m.audit_event.actor_id === "user-300")) {
+        const hash = Buffer.from(m.proof.hashes[0], "base64");
+        hash[31] ^= 1;
+        m.proof.hashes[0] = hash.toString("base64");
+      }
+
+      return m;
+    });
+    let live = null;
+    const delivered = [];
+    const connection = verifying({ WebSocket });
+    const error = await collect(connection, (message) => {
+      if (message.type === "audit.event.published") {
+        delivered.push(message.seq);
+      }
+
+      if (message.type === "audit.stream.caught_up" && !live) {
+        live = publish({ url: server.url, token: server.producerToken() }, [event(300), event(301)]);
+      }
+
+      return false;
+    }).then(
+      () => assert.fail("the altered deferred proof was accepted"),
+      (failure) => failure,
+    );
+    const receipts = await live;
+    assert.ok(error instanceof StreamVerificationError, `${error}`);
+    assert.equal(error.seq, receipts[0].seq);
+    assert.match(error.failure, new RegExp(`inclusion proof for seq ${receipts[0].seq} does not lead`));
+    assert.ok(!delivered.includes(receipts[0].seq), "the live event was delivered before its proof");
+  });
+
   test("a forged checkpoint signature is rejected before any event is delivered", async () => {
     const WebSocket = alteringWebSocket((m) => {
       if (m.type === "audit.ledger.checkpoint") {
