@@ -4,7 +4,7 @@ import type { AuditEvent } from "../../js/src/types.js";
 import {
   bytesToHex, checkEventHash, checkProof, openCheckpoint, parseHashes, parseVerifierKey, verifyConsistency,
   type InclusionProof, type VerifiedCheckpoint, type VerifierKey,
-} from "./verify.js";
+} from "../../js/src/verify.js";
 
 const PIN_KEY = "auditstream.console.pinned-key";
 

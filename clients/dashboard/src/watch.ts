@@ -3,7 +3,7 @@
 // ledger still extends the checkpoint it saw before, and raises a warning when it does not (ledger.ts does the proofs).
 import { $ } from "./dom.js";
 import { checkConsistency, EMPTY_TREE, latestCheckpoint } from "./ledger.js";
-import type { VerifiedCheckpoint } from "./verify.js";
+import type { VerifiedCheckpoint } from "../../js/src/verify.js";
 
 /** How often the ledger is proved consistent while the stream stays connected (each reconnect also checks). */
 const LEDGER_CHECK_MS = 60_000;

@@ -45,3 +45,21 @@ export class TimeoutError extends AuditStreamError {}
 
 /** The connection was closed by `close()`. */
 export class ClosedError extends AuditStreamError {}
+
+/**
+ * A verifying connection (`verify`) found something the pinned key does not vouch for: a checkpoint that does not
+ * verify, fails the witness policy or is not consistent with the largest one verified before, or an event whose proof
+ * does not lead to the checkpoint's root or whose content does not hash to its `hash`. Delivery stops.
+ */
+export class StreamVerificationError extends AuditStreamError {
+  constructor(
+    /** The event whose proof or content failed, or null when a checkpoint failed. */
+    readonly seq: number | null,
+    /** The tree size of the checkpoint involved. */
+    readonly treeSize: number | null,
+    /** What failed. */
+    readonly failure: string,
+  ) {
+    super(seq !== null ? `Stream verification failed at seq ${seq}: ${failure}` : `Stream verification failed for the checkpoint at tree size ${treeSize}: ${failure}`);
+  }
+}

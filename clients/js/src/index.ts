@@ -1,7 +1,14 @@
 export { connect } from "./stream.js";
-export type { AuditStreamConnection, ConnectOptions, WebSocketConstructor } from "./stream.js";
+export type { AuditStreamConnection, ConnectOptions, WebSocketConstructor } from "./options.js";
 export { publish } from "./publish.js";
 export type { PublishOptions } from "./publish.js";
-export { AuditStreamError, AuthError, ClosedError, FilterError, HttpError, LedgerMismatchError, PolicyViolationError, TimeoutError } from "./errors.js";
+export { AuditStreamError, AuthError, ClosedError, FilterError, HttpError, LedgerMismatchError, PolicyViolationError, StreamVerificationError, TimeoutError } from "./errors.js";
 export type { ProblemError } from "./errors.js";
+export { MAX_AWAITING, StreamVerifier } from "./stream-verifier.js";
+export type { ProofGetter, VerifyOptions } from "./stream-verifier.js";
+export { WitnessPolicy } from "./witness.js";
+export type { WitnessPolicyOptions } from "./witness.js";
+export { canonicalize } from "./canonical.js";
+export { checkEventHash, checkProof, openCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from "./verify.js";
+export type { EventHashCheck, InclusionProof, VerifiedCheckpoint, VerifierKey } from "./verify.js";
 export type * from "./types.js";

@@ -1,66 +1,8 @@
 import { AuditStreamError, ClosedError, FilterError, LedgerMismatchError, PolicyViolationError, TimeoutError } from "./errors.js";
+import type { AuditStreamConnection, ConnectOptions, WebSocketConstructor } from "./options.js";
 import { httpError, withSlash } from "./publish.js";
-import type { Alert, ConnectionEstablished, EventPublished, Pong, Reconnecting, StreamFilter, StreamMessage } from "./types.js";
-
-/** The WebSocket constructor to use (the browser's, Node's, or e.g. the `ws` package's). */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
-
-export interface ConnectOptions {
-  /** Server base address, e.g. `http://localhost:8080` (or `ws://…`). */
-  url: string;
-  /**
-   * Bearer token (JWT) with a reading role; sent as `?token=` unless `tokenIn` says otherwise. A function is asked at
-   * every (re)connect, so a token refreshed meanwhile (OIDC) is the one a reconnect sends.
-   */
-  token?: string | (() => string | undefined);
-  /**
-   * Where the token travels: `"query"` (default, `?token=`, what the original browser clients do) or `"subprotocol"`
-   * (a `bearer.<jwt>` WebSocket subprotocol, the one header a browser can set, so the token is in no URL the server or
-   * a proxy logs; a refused connection is then diagnosed with an `Authorization` header).
-   */
-  tokenIn?: "query" | "subprotocol";
-  /** Initial filters; `updateFilters` changes them later (and for reconnects). */
-  filters?: StreamFilter;
-  /** Replay every matching event after this seq first; without it the stream is live from the connection. */
-  sinceSeq?: number;
-  /**
-   * The ledger `sinceSeq` counts in (`ledgerId` of an earlier connection): a server on another ledger refuses the resume
-   * with `LedgerMismatchError` instead of streaming another log's seqs. Learned from the first connection when absent.
-   */
-  ledgerId?: string;
-  onEvent?: (message: EventPublished) => void;
-  onAlert?: (message: Alert) => void;
-  onOpen?: (message: ConnectionEstablished) => void;
-  onReconnect?: (message: Reconnecting) => void;
-  /** Any message, including the above. */
-  onMessage?: (message: StreamMessage) => void;
-  /** A fatal error ended the connection (bad token, bad filters, policy violation, another ledger). */
-  onError?: (error: AuditStreamError) => void;
-  /** First reconnect delay (ms); it doubles per attempt with full jitter. Default 200. */
-  minDelayMs?: number;
-  /** Longest reconnect delay (ms). Default 30,000. */
-  maxDelayMs?: number;
-  /** WebSocket implementation. Default: the global `WebSocket` (Node 20: run with `--experimental-websocket`). */
-  WebSocket?: WebSocketConstructor;
-  /** `fetch` implementation, used to learn why a connection was refused. Default: the global one. */
-  fetch?: typeof fetch;
-}
-
-/** A live subscription: callbacks and/or `for await`, across reconnects, every matching seq once and in order. */
-export interface AuditStreamConnection extends AsyncIterable<StreamMessage> {
-  /** The last event seq delivered (or the end of the last gap); reconnects resume after it. */
-  readonly lastSeq: number | null;
-  /** The ledger `lastSeq` counts in (from `audit.connection.established`); reconnects resume with it. */
-  readonly ledgerId: string | null;
-  /** Resolves with the first `audit.connection.established`. */
-  readonly ready: Promise<ConnectionEstablished>;
-  /** Replaces the filters on the open connection (and for later reconnects); resolves with the server's confirmation, or at once while reconnecting. */
-  updateFilters(filters: StreamFilter, timeoutMs?: number): Promise<StreamFilter>;
-  /** Sends a ping; resolves with the pong (rejects with TimeoutError while reconnecting). */
-  ping(timeoutMs?: number): Promise<Pong>;
-  /** Closes for good; iteration ends. */
-  close(): void;
-}
+import { StreamVerifier } from "./stream-verifier.js";
+import type { ConnectionEstablished, Pong, Reconnecting, StreamFilter, StreamMessage } from "./types.js";
 
 const OPEN = 1;
 
@@ -89,10 +31,14 @@ class Connection implements AuditStreamConnection {
   #readyResolve!: (message: ConnectionEstablished) => void;
   #readyReject!: (error: Error) => void;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** Verifying: checks each message in order (WebCrypto is asynchronous) before `#receive` delivers what it releases. */
+  readonly #verifier: StreamVerifier | null;
+  #verifying: Promise<void> = Promise.resolve();
   readonly ready: Promise<ConnectionEstablished>;
 
   constructor(private readonly options: ConnectOptions) {
-    this.#filters = options.filters;
+    this.#verifier = options.verify ? new StreamVerifier(options.verify, (path) => this.#getJson(path)) : null;
+    this.#filters = this.#withProofs(options.filters);
     this.#iterating = !options.onMessage && !options.onEvent;
     this.#lastSeq = options.sinceSeq ?? null;
     this.#ledgerId = options.ledgerId ?? null;
@@ -113,6 +59,7 @@ class Connection implements AuditStreamConnection {
   }
 
   updateFilters(filters: StreamFilter, timeoutMs = 10_000): Promise<StreamFilter> {
+    filters = this.#withProofs(filters)!;
     this.#filters = filters;
     if (!this.#closed && this.#socket?.readyState !== OPEN) {
       // Between connections: the next connection asks for these filters in its query.
@@ -193,7 +140,12 @@ class Connection implements AuditStreamConnection {
     };
     socket.onmessage = (frame: MessageEvent) => {
       if (typeof frame.data === "string") {
-        this.#receive(JSON.parse(frame.data) as StreamMessage);
+        const message = JSON.parse(frame.data) as StreamMessage;
+        if (this.#verifier) {
+          this.#verify(this.#verifier, message);
+        } else {
+          this.#receive(message);
+        }
       }
     };
     // Some implementations (Node 20's) report a refused handshake with an error and no close event: handle whichever comes first, once.
@@ -272,6 +224,50 @@ class Connection implements AuditStreamConnection {
     }
 
     this.#deliver(message);
+  }
+
+  #verify(verifier: StreamVerifier, message: StreamMessage): void {
+    this.#verifying = this.#verifying
+      .then(async () => {
+        if (this.#closed) {
+          return;
+        }
+
+        for (const ready of await verifier.handle(message, this.#lastSeq)) {
+          if (!this.#closed) {
+            this.#receive(ready);
+          }
+        }
+      })
+      .catch((error: unknown) => {
+        if (!this.#closed) {
+          this.#socket?.close(1000, "stream verification failed");
+          this.#fail(error instanceof AuditStreamError ? error : new AuditStreamError(`stream verification could not run: ${(error as Error).message}`));
+        }
+      });
+  }
+
+  /** Verifying: the filters with `proofs: true`, so every connection and `update_filters` asks for proofs. */
+  #withProofs(filters: StreamFilter | undefined): StreamFilter | undefined {
+    return this.#verifier ? { ...filters, proofs: true } : filters;
+  }
+
+  /** A GET with the token as a bearer header (verifying: consistency proofs); rejects with the typed HTTP error. */
+  async #getJson(path: string): Promise<unknown> {
+    const doFetch = this.options.fetch ?? globalThis.fetch;
+    const headers: Record<string, string> = { accept: "application/json" };
+    const token = this.#token();
+    if (token) {
+      headers.authorization = `Bearer ${token}`;
+    }
+
+    const response = await doFetch(new URL(path, withSlash(this.options.url.replace(/^ws(s?):/, "http$1:"))), { headers });
+    const body = await response.text();
+    if (!response.ok) {
+      throw httpError(response.status, body);
+    }
+
+    return JSON.parse(body) as unknown;
   }
 
   #deliver(message: StreamMessage): void {

@@ -40,6 +40,8 @@ export interface StreamFilter {
   actor_ids?: string[];
   target_ids?: string[];
   time_range?: { start?: string; end?: string; relative?: "1h" | "24h" | "7d" | "30d" };
+  /** Ask for a proof-carrying stream (docs/stream-proofs.md); a verifying connection (`verify`) sets it. */
+  proofs?: boolean;
   compliance_only?: boolean;
   security_only?: boolean;
   match?: MatchPredicate[];
@@ -53,6 +55,8 @@ export interface ConnectionEstablished {
   last_seq: number;
   /** The ledger the seqs count in; keep it with a saved seq and resume with both (absent from servers before ledger ids). */
   ledger_id?: string;
+  /** True when the stream carries proofs (the client asked with `proofs: true` and the token may read them). */
+  proofs?: boolean;
   filters: StreamFilter;
   limits: Record<string, number>;
 }
@@ -61,6 +65,41 @@ export interface EventPublished {
   type: "audit.event.published";
   seq: number;
   audit_event: AuditEvent;
+  /** With `proofs` asked for: the inclusion proof against the last checkpoint sent, when it was ready (docs/stream-proofs.md). */
+  proof?: StreamProof;
+  /** Set by a verifying connection (`verify`): what was proved before the event was delivered. */
+  verified?: ProofVerified;
+}
+
+/** An RFC 9162 inclusion proof on the stream: `hashes` are base64 (the REST proofs use hex). */
+export interface StreamProof {
+  leaf_index: number;
+  tree_size: number;
+  hashes: string[];
+}
+
+/** What a verifying connection proved of an event before delivering it. */
+export interface ProofVerified {
+  /** The tree size of the signed checkpoint its inclusion proof leads to. */
+  tree_size: number;
+  /** Whether the proof came on the event (true) or in a later `audit.event.proof`. */
+  inline: boolean;
+  /** Whether the event's content hashes to its `hash`; false only when `pii` is masked for the role and no envelope is sent. */
+  content_verified: boolean;
+}
+
+/** A signed checkpoint (C2SP signed note, with the witnesses' cosignature lines when they are configured). */
+export interface CheckpointMessage {
+  type: "audit.ledger.checkpoint";
+  tree_size: number;
+  checkpoint: string;
+}
+
+/** The proof of an event sent earlier without one, against the last checkpoint sent. */
+export interface EventProof {
+  type: "audit.event.proof";
+  seq: number;
+  proof: StreamProof;
 }
 
 export interface Alert {
@@ -96,6 +135,9 @@ export interface StreamErrorMessage {
   code: string;
   message: string;
   field?: string;
+  /** `proof_backlog`: events in [from_seq, to_seq] were sent without a proof and none will follow. */
+  from_seq?: number;
+  to_seq?: number;
 }
 
 /** Not from the server: the connection dropped and the client reconnects after `delay_ms`, resuming after `resume_after_seq`. */
@@ -111,6 +153,8 @@ export interface Reconnecting {
 export type StreamMessage =
   | ConnectionEstablished
   | EventPublished
+  | CheckpointMessage
+  | EventProof
   | Alert
   | Pong
   | FiltersUpdated

@@ -2,6 +2,7 @@
 // loopback static server (another origin, allowed by the server's AuditStream:Hub:AllowedOrigins) whose module script
 // imports dist/index.js and follows the real server's stream with the browser's own WebSocket.
 import assert from "node:assert/strict";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -262,6 +263,38 @@ describe("in Chromium, loading the built bundle", { timeout: 120_000 }, () => {
       const stream = await open({ url: server.url, token: server.readerToken(), sinceSeq: published.receipts[0].seq - 1 });
       await stream.waitFor((s) => s.seqs.length >= 2, "the two events published from the page");
       assert.deepEqual(stream.messages.filter((m) => m.type === "audit.event.published").slice(0, 2).map((m) => m.audit_event.type), ["consent.granted", "data.accessed"]);
+      assert.deepEqual(errors, []);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test("verify: Chromium's WebCrypto checks the checkpoints, their consistency and every event's proof before delivery", async () => {
+    const { tab, open, errors } = await openPage();
+    try {
+      const key = (await (await fetch(`${server.url}/api/v1/ledger/public-key`)).text()).trim();
+      const base = (await publish(producer, event(0))).seq;
+      const replayed = await publish(producer, [event(1), event(2), event(3)]);
+      const stream = await open({ url: server.url, token: server.readerToken(), sinceSeq: base, verify: { key } });
+      await stream.waitFor((s) => s.seqs.length === 3, "the replayed events, proved");
+      const live = await publish(producer, [event(4), event(5)]);
+      await stream.waitFor((s) => s.seqs.length === 5, "the live events, proved by a later checkpoint");
+
+      assert.deepEqual(stream.seqs, [...replayed, ...live].map((r) => r.seq));
+      const delivered = stream.messages.filter((m) => m.type === "audit.event.published");
+      assert.ok(delivered.every((m) => m.verified?.content_verified && m.verified.tree_size >= m.seq), JSON.stringify(delivered.map((m) => m.verified)));
+      assert.ok(stream.messages.filter((m) => m.type === "audit.ledger.checkpoint").length >= 2, "a second checkpoint, checked for consistency");
+
+      // A key of the same name the server does not sign with: the first checkpoint is refused, nothing delivered.
+      const name = key.slice(0, key.indexOf("+"));
+      const typed = Buffer.concat([Buffer.of(0x01), generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" }).subarray(-32)]);
+      const id = createHash("sha256").update(Buffer.concat([Buffer.from(`${name}\n`), typed])).digest().subarray(0, 4).toString("hex");
+      const other = `${name}+${id}+${typed.toString("base64")}`;
+      const refused = await open({ url: server.url, token: server.readerToken(), sinceSeq: base, verify: { key: other } });
+      await refused.waitFor((s) => s.messages.some((m) => m.type === "test.error"), "the StreamVerificationError");
+      assert.deepEqual(refused.seqs, []);
+      assert.equal(refused.messages.at(-1).name, "StreamVerificationError");
+      assert.match(refused.messages.at(-1).message, /checkpoint: the checkpoint is not signed by the pinned key/);
       assert.deepEqual(errors, []);
     } finally {
       await tab.close();

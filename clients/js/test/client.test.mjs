@@ -2,25 +2,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { AuthError, FilterError, HttpError, LedgerMismatchError, connect, publish } from "../dist/index.js";
-import { AuditStreamServer, event } from "./server.mjs";
-
-/** Reads messages until `until` says stop (or 30 s pass), returning the event seqs and everything seen. */
-async function collect(connection, until) {
-  const seen = [];
-  const timeout = setTimeout(() => connection.close(), 30_000);
-  try {
-    for await (const message of connection) {
-      seen.push(message);
-      if (await until(message, seen)) {
-        break;
-      }
-    }
-  } finally {
-    clearTimeout(timeout);
-  }
-
-  return seen;
-}
+import { AuditStreamServer, collect, event } from "./server.mjs";
 
 const seqsOf = (messages) => messages.filter((m) => m.type === "audit.event.published").map((m) => m.seq);
 
@@ -94,12 +76,20 @@ describe("against a running server", () => {
   });
 });
 
-test("resumes across a server restart with every seq exactly once", async () => {
+for (const verifying of [false, true]) {
+  const title = verifying
+    ? "verifying (verify), resumes across a server restart with every seq delivered exactly once, proved, the checkpoints consistent"
+    : "resumes across a server restart with every seq exactly once";
+  test(title, () => resumesAcrossRestart(verifying));
+}
+
+async function resumesAcrossRestart(verifying) {
   const server = await AuditStreamServer.start();
   try {
     const producer = { url: server.url, token: server.producerToken() };
     await publish(producer, Array.from({ length: 100 }, (_, i) => event(i)));
-    const connection = connect({ url: server.url, token: server.readerToken(), sinceSeq: 0, minDelayMs: 50, maxDelayMs: 500 });
+    const verify = verifying ? { key: (await (await fetch(`${server.url}/api/v1/ledger/public-key`)).text()).trim() } : undefined;
+    const connection = connect({ url: server.url, token: server.readerToken(), sinceSeq: 0, minDelayMs: 50, maxDelayMs: 500, verify });
     let restart = null;
     const seen = await collect(connection, (_m, all) => {
       const count = seqsOf(all).length;
@@ -113,10 +103,13 @@ test("resumes across a server restart with every seq exactly once", async () => 
     await restart;
     assert.deepEqual(seqsOf(seen), Array.from({ length: 150 }, (_, i) => i + 1));
     assert.ok(seen.some((m) => m.type === "client.reconnecting"));
+    if (verifying) {
+      assert.ok(seen.filter((m) => m.type === "audit.event.published").every((m) => m.verified?.content_verified));
+    }
   } finally {
     await server.dispose();
   }
-});
+}
 
 test("remembers the ledger id and refuses to resume on another ledger at the same address", async () => {
   const server = await AuditStreamServer.start();

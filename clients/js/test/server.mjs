@@ -86,8 +86,10 @@ export class AuditStreamServer {
     await exited;
   }
 
-  async restart() {
+  /** Stops and starts again on the same data directory; `env` adds configuration from now on. */
+  async restart(env = {}) {
     await this.stop();
+    this.#env = { ...this.#env, ...env };
     await this.startAgain();
   }
 
@@ -117,6 +119,65 @@ export class AuditStreamServer {
   }
 }
 
+/**
+ * Runs `auditstream witness` for the log `logKey` on a free loopback port in `dir`; resolves once it listens with its
+ * address, its cosigner key (what it prints) and `stop()`.
+ */
+export async function startWitness(dir, logKey, name = "witness.test/js") {
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const args = [dll, "witness", "--log-key", logKey, "--listen", url, "--name", name, "--key", join(dir, "witness.key"), "--state", join(dir, "witness-state.json")];
+  const child = spawn("dotnet", args, { env: { ...process.env, DOTNET_NOLOGO: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  const cosignerKey = await new Promise((resolveKey, reject) => {
+    let output = "";
+    const timer = setTimeout(() => reject(new Error(`the witness did not start within 60 s:\n${output}`)), 60_000);
+    const onData = (chunk) => {
+      output += chunk;
+      // It prints "witness listening on URL", then "cosigner key: KEY".
+      const key = /^cosigner key: (\S+)\r?\n/m.exec(output);
+      if (key) {
+        clearTimeout(timer);
+        resolveKey(key[1]);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the witness exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    cosignerKey,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolveExit) => child.once("exit", resolveExit));
+        child.kill("SIGTERM");
+        await exited;
+      }
+    },
+  };
+}
+
 export function event(i, type = "data.accessed", severity = "info") {
   return { type, severity, category: "data", actor_id: `user-${i}`, target_id: `record-${i}`, action: "read", outcome: "success" };
+}
+
+/** Iterates `connection` until `until(message, seen)` holds (or 30 s pass), then closes it; resolves with every message seen, rejects with the connection's error. */
+export async function collect(connection, until) {
+  const seen = [];
+  const timeout = setTimeout(() => connection.close(), 30_000);
+  try {
+    for await (const message of connection) {
+      seen.push(message);
+      if (await until(message, seen)) {
+        break;
+      }
+    }
+  } finally {
+    clearTimeout(timeout);
+    connection.close();
+  }
+
+  return seen;
 }

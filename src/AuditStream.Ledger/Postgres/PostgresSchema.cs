@@ -80,6 +80,17 @@ internal static class PostgresSchema
         );
         INSERT INTO ledger_leader(id, term, lease_until, committed_seq) SELECT 1, 0, '-infinity', coalesce(max(seq), 0) FROM events;
         """,
+
+        // 4: the witnesses' cosignatures of the checkpoints (docs/verification.md), collected by the leader, so every
+        // instance, and the leader after a restart, serves the cosigned checkpoint.
+        """
+        CREATE TABLE cosignatures (
+            tree_size bigint NOT NULL,
+            witness   text   NOT NULL,
+            line      text   NOT NULL,
+            PRIMARY KEY (tree_size, witness)
+        );
+        """,
     ];
 
     /// <summary>The <c>ledger_meta</c> key of the ledger id.</summary>

@@ -379,11 +379,7 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
 
-        // Its own connection: checkpoints are signed off the writer's thread and must not share its transaction.
-        await using var connection = new SqliteConnection(_writeConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        Execute(connection, "PRAGMA synchronous=FULL;");
-        Execute(connection, "PRAGMA busy_timeout=5000;");
+        await using var connection = await OpenSideWriterAsync(cancellationToken);
         await using var cmd = connection.CreateCommand();
         cmd.CommandText = "INSERT OR IGNORE INTO checkpoints(tree_size, root, note, created_at) VALUES ($size, $root, $note, $at)";
         cmd.Parameters.AddWithValue("$size", checkpoint.TreeSize);
@@ -448,6 +444,19 @@ public sealed partial class SqliteLedgerStore : ILedgerStore
 
     private const string SelectRecordSql =
         "SELECT e.seq, e.ts, e.hash, e.body, (SELECT p.hash FROM events p WHERE p.seq = e.seq - 1) FROM events e";
+
+    /// <summary>
+    /// A write connection of its own, for what is written off the writer's thread (checkpoints, cosignatures) and must
+    /// not share its transaction; durable at commit, waiting up to 5 s for the writer's lock.
+    /// </summary>
+    private async Task<SqliteConnection> OpenSideWriterAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_writeConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        Execute(connection, "PRAGMA synchronous=FULL;");
+        Execute(connection, "PRAGMA busy_timeout=5000;");
+        return connection;
+    }
 
     private async Task<SqliteConnection> OpenReadAsync(CancellationToken cancellationToken)
     {

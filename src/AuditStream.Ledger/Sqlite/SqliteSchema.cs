@@ -59,6 +59,17 @@ internal static class SqliteSchema
         ) WITHOUT ROWID;
         INSERT INTO ledger_meta(key, value) VALUES ('{LedgerIdKey}', lower(hex(randomblob(16))));
         """,
+
+        // 4: the witnesses' cosignatures of the checkpoints (docs/verification.md), so a restarted server serves the
+        // cosigned checkpoint it had collected.
+        """
+        CREATE TABLE cosignatures (
+            tree_size INTEGER NOT NULL,
+            witness   TEXT    NOT NULL,
+            line      TEXT    NOT NULL,
+            PRIMARY KEY (tree_size, witness)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>The <c>ledger_meta</c> key of the ledger id.</summary>

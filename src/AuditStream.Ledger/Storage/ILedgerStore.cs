@@ -64,4 +64,17 @@ public interface ILedgerStore : IAsyncDisposable
 
     /// <summary>Every kept checkpoint in tree-size order.</summary>
     IAsyncEnumerable<StoredCheckpoint> ReadCheckpointsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Keeps a witness's cosignature of the checkpoint at <see cref="StoredCosignature.TreeSize"/> (the caller verified
+    /// it). A second one from the same witness for that size is ignored: the first stays.
+    /// </summary>
+    Task SaveCosignatureAsync(StoredCosignature cosignature, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The <paramref name="limit"/> largest kept checkpoints of tree size ≥ <paramref name="minTreeSize"/> that have at
+    /// least one cosignature, each with its cosignatures, in tree-size order. Cosignatures for a size with no kept
+    /// checkpoint are not returned.
+    /// </summary>
+    Task<IReadOnlyList<CosignedCheckpoint>> ReadCosignedCheckpointsAsync(long minTreeSize, int limit, CancellationToken cancellationToken);
 }

@@ -9,7 +9,8 @@ namespace AuditStream.Server.Witnessing;
 /// Submits each new signed checkpoint to every configured witness in the background (one loop per witness, one request
 /// in flight, only the latest checkpoint: a slow witness skips the ones it missed), collects the cosignatures and
 /// knows which checkpoint is witnessed. Ingest never waits for it: it only reads <see cref="Ledger.Checkpoints.CheckpointPublisher.Latest"/>.
-/// In a cluster only the leader submits.
+/// In a cluster only the leader submits. The cosignatures are kept in the ledger store (<see cref="CosignatureStore"/>),
+/// loaded back at start and, on followers, while their witnessed checkpoint is behind.
 /// </summary>
 internal sealed partial class CheckpointWitnessing(
     IOptions<WitnessingOptions> options, LedgerService ledgers, TimeProvider time, ILogger<CheckpointWitnessing> logger) : IHostedService, IAsyncDisposable
@@ -19,6 +20,7 @@ internal sealed partial class CheckpointWitnessing(
     private readonly List<(WitnessClient Client, SemaphoreSlim Wake)> _witnesses = [];
     private readonly List<Task> _loops = [];
     private HttpClient? _http;
+    private CosignatureStore? _kept;
     private StoredCheckpoint? _latest;
 
     public bool Enabled => _options.Witnesses.Count > 0;
@@ -39,12 +41,16 @@ internal sealed partial class CheckpointWitnessing(
 
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = _options.RequestTimeout };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("AuditStream-witness-client/1");
+        var verifiers = new List<CosignatureVerifier>();
         foreach (var witness in _options.Witnesses)
         {
             var verifier = CosignatureVerifier.Parse(witness.PublicKey);
             var url = new Uri(witness.Url.EndsWith('/') ? witness.Url : witness.Url + "/");
             _witnesses.Add((new WitnessClient(_http, new WitnessStatus(verifier.Name, url), verifier), new SemaphoreSlim(0, 1)));
+            verifiers.Add(verifier);
         }
+
+        _kept = new CosignatureStore(Cosigned, verifiers, ledgers, logger);
 
         var checkpoints = ledgers.Ledger.Checkpoints;
         checkpoints.Published += OnPublished;
@@ -57,6 +63,8 @@ internal sealed partial class CheckpointWitnessing(
         {
             _loops.Add(Task.Run(() => RunAsync(client, wake, _stop.Token), CancellationToken.None));
         }
+
+        _loops.Add(Task.Run(() => LoadKeptAsync(_kept, _stop.Token), CancellationToken.None));
 
         return Task.CompletedTask;
     }
@@ -148,6 +156,42 @@ internal sealed partial class CheckpointWitnessing(
                 delay = _options.RetryDelay;
                 done = checkpoint.TreeSize;
                 Conclude(status, checkpoint, result);
+                if (result.Outcome == SubmissionOutcome.Cosigned)
+                {
+                    await _kept!.SaveAsync(checkpoint, status.Name, result.Cosignature!, stop);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Loads the kept cosignatures once at start, then, on a follower, again every <see cref="WitnessingOptions.RetryDelay"/>
+    /// while its latest witnessed checkpoint is behind the latest checkpoint (the leader collects, every instance serves).
+    /// </summary>
+    private async Task LoadKeptAsync(CosignatureStore kept, CancellationToken stop)
+    {
+        var loaded = false;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (ledgers.IsOpen && (!loaded || (!ledgers.Ledger.IsLeader && Cosigned.WitnessedSize < LatestSize)))
+                {
+                    try
+                    {
+                        await kept.LoadAsync(loaded ? Cosigned.WitnessedSize + 1 : 0, stop);
+                        loaded = true;
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
+                    {
+                        kept.LoadFailed(ex);
+                    }
+                }
+
+                await Task.Delay(_options.RetryDelay, time, stop);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

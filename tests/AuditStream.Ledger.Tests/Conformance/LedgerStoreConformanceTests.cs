@@ -355,4 +355,40 @@ public abstract class LedgerStoreConformanceTests : IAsyncLifetime
         Assert.Equal([10L, 20, 30], all.Select(c => c.TreeSize));
         Assert.Equal("note 20\n", all[1].SignedNote);
     }
+
+    [Fact]
+    public async Task Cosignatures_are_kept_with_their_checkpoint_and_survive_reopening()
+    {
+        Assert.Empty(await Store.ReadCosignedCheckpointsAsync(0, 16, CancellationToken.None));
+        foreach (var size in new long[] { 10, 20, 30, 40 })
+        {
+            await Store.SaveCheckpointAsync(new StoredCheckpoint(size, HashOf((int)size), $"note {size}\n", size), CancellationToken.None);
+        }
+
+        await Store.SaveCosignatureAsync(new StoredCosignature(20, "w2.example", "— w2.example AAA"), CancellationToken.None);
+        await Store.SaveCosignatureAsync(new StoredCosignature(20, "w1.example", "— w1.example BBB"), CancellationToken.None);
+        await Store.SaveCosignatureAsync(new StoredCosignature(30, "w1.example", "— w1.example CCC"), CancellationToken.None);
+        await Store.SaveCosignatureAsync(new StoredCosignature(40, "w1.example", "— w1.example DDD"), CancellationToken.None);
+        // The first line a witness gave for a size stays; a size with no kept checkpoint is never returned.
+        await Store.SaveCosignatureAsync(new StoredCosignature(20, "w1.example", "— w1.example again"), CancellationToken.None);
+        await Store.SaveCosignatureAsync(new StoredCosignature(50, "w1.example", "— w1.example EEE"), CancellationToken.None);
+
+        var all = await Store.ReadCosignedCheckpointsAsync(0, 16, CancellationToken.None);
+        Assert.Equal([20L, 30, 40], all.Select(c => c.Checkpoint.TreeSize));
+        Assert.Equal("note 20\n", all[0].Checkpoint.SignedNote);
+        Assert.Equal(HashOf(20), all[0].Checkpoint.RootHash);
+        Assert.Equal(["— w1.example BBB", "— w2.example AAA"], all[0].Cosignatures.Select(c => c.Line));
+        Assert.Equal(["w1.example", "w2.example"], all[0].Cosignatures.Select(c => c.Witness));
+
+        // The largest `limit` sizes at or above the minimum, still in tree-size order.
+        Assert.Equal([30L, 40], (await Store.ReadCosignedCheckpointsAsync(0, 2, CancellationToken.None)).Select(c => c.Checkpoint.TreeSize));
+        Assert.Equal([40L], (await Store.ReadCosignedCheckpointsAsync(31, 16, CancellationToken.None)).Select(c => c.Checkpoint.TreeSize));
+
+        await Store.DisposeAsync();
+        await using var reopened = OpenStore();
+        await reopened.InitializeAsync(CancellationToken.None);
+        var again = await reopened.ReadCosignedCheckpointsAsync(0, 16, CancellationToken.None);
+        Assert.Equal([20L, 30, 40], again.Select(c => c.Checkpoint.TreeSize));
+        Assert.Equal("— w1.example DDD", Assert.Single(again[2].Cosignatures).Line);
+    }
 }

@@ -43,7 +43,7 @@ public sealed class PostgresLedgerStoreTests(PostgresServer server) : LedgerStor
         await using (var connection = new Npgsql.NpgsqlConnection(otherLocation))
         {
             await connection.OpenAsync();
-            await using var cmd = new Npgsql.NpgsqlCommand("DROP TABLE ledger_meta; DROP TABLE ledger_leader; DELETE FROM auditstream_schema WHERE version > 1", connection);
+            await using var cmd = new Npgsql.NpgsqlCommand("DROP TABLE cosignatures; DROP TABLE ledger_meta; DROP TABLE ledger_leader; DELETE FROM auditstream_schema WHERE version > 1", connection);
             await cmd.ExecuteNonQueryAsync();
         }
 

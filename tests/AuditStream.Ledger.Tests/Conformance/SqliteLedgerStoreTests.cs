@@ -42,7 +42,7 @@ public sealed class SqliteLedgerStoreTests : LedgerStoreConformanceTests, IDispo
         await Store.CommitAsync(Batch(1, 2, 1_000), CancellationToken.None);
         await Store.DisposeAsync();
         // Schema version 2 as the builds before ledger ids left it.
-        ExecuteOnFile("DROP TABLE ledger_meta; PRAGMA user_version = 2;");
+        ExecuteOnFile("DROP TABLE cosignatures; DROP TABLE ledger_meta; PRAGMA user_version = 2;");
 
         await using (var reader = new SqliteLedgerStore(_dir.File("ledger.db")))
         {
@@ -70,7 +70,7 @@ public sealed class SqliteLedgerStoreTests : LedgerStoreConformanceTests, IDispo
         await Store.CommitAsync(Batch(1, 2, 1_000, n => Event(n, "beta") with { Id = n == 1 ? shared : Guid.CreateVersion7() }), CancellationToken.None);
         await Store.DisposeAsync();
         // Schema version 1 as the first release wrote it.
-        ExecuteOnFile("DROP INDEX events_id_tenant; CREATE UNIQUE INDEX events_id ON events(id); DROP TABLE ledger_meta; PRAGMA user_version = 1;");
+        ExecuteOnFile("DROP INDEX events_id_tenant; CREATE UNIQUE INDEX events_id ON events(id); DROP TABLE cosignatures; DROP TABLE ledger_meta; PRAGMA user_version = 1;");
 
         await using var reopened = new SqliteLedgerStore(_dir.File("ledger.db"));
         Assert.Equal(2, (await reopened.InitializeAsync(CancellationToken.None)).LastSeq);

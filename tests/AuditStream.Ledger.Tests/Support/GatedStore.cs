@@ -82,6 +82,11 @@ public sealed class GatedStore(ILedgerStore inner) : ILedgerStore
 
     public IAsyncEnumerable<StoredCheckpoint> ReadCheckpointsAsync(CancellationToken cancellationToken) => inner.ReadCheckpointsAsync(cancellationToken);
 
+    public Task SaveCosignatureAsync(StoredCosignature cosignature, CancellationToken cancellationToken) => inner.SaveCosignatureAsync(cosignature, cancellationToken);
+
+    public Task<IReadOnlyList<CosignedCheckpoint>> ReadCosignedCheckpointsAsync(long minTreeSize, int limit, CancellationToken cancellationToken) =>
+        inner.ReadCosignedCheckpointsAsync(minTreeSize, limit, cancellationToken);
+
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 
     private static TaskCompletionSource Open()

@@ -1,4 +1,3 @@
-using System.Net;
 using AuditStream.Checkpoints;
 using AuditStream.Ledger.Tests.Support;
 using AuditStream.Server.Auth;
@@ -10,7 +9,8 @@ namespace AuditStream.Server.Tests.Witnessing;
 
 /// <summary>
 /// Two <c>auditstream serve</c> processes on one PostgreSQL ledger, both configured with the same witness: only the
-/// leader submits checkpoints; the follower says so in <c>/ready</c> and sends nothing.
+/// leader submits checkpoints; the follower says so in <c>/ready</c>, sends nothing, and serves the cosigned checkpoint
+/// the leader kept in the store.
 /// </summary>
 [Collection(OnPostgres.Name)]
 public sealed class ClusterWitnessingTests(PostgresServer postgres) : IAsyncLifetime
@@ -22,7 +22,7 @@ public sealed class ClusterWitnessingTests(PostgresServer postgres) : IAsyncLife
     public async Task DisposeAsync() => await _fleet.DisposeAsync();
 
     [Fact]
-    public async Task Only_the_leader_submits_checkpoints_to_the_witness_and_serves_them_cosigned()
+    public async Task Only_the_leader_submits_checkpoints_to_the_witness_and_both_instances_serve_them_cosigned()
     {
         var witness = await _fleet.StartAsync("witness.test/cluster");
         await using var cluster = await ClusterInstances.CreateAsync(postgres);
@@ -52,10 +52,20 @@ public sealed class ClusterWitnessingTests(PostgresServer postgres) : IAsyncLife
         using var followerClient = cluster.Client(follower, null);
         var ready = await Json.ReadAsync(await followerClient.GetAsync("ready"));
         Assert.StartsWith("follower", ready["checks"]!["ledger_witnessing"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
-        using (var witnessed = await followerClient.GetAsync("api/v1/ledger/checkpoint/witnessed"))
-        {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, witnessed.StatusCode);
-        }
+
+        // The leader keeps the cosignatures in the shared store; the follower loads and serves them, verified.
+        var fromFollower = await Eventually.GetAsync(
+            async () =>
+            {
+                using var response = await followerClient.GetAsync("api/v1/ledger/checkpoint/witnessed");
+                return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : null;
+            },
+            n => n is not null && SignedNote.Parse(n).Text == parsed.Text,
+            TimeSpan.FromSeconds(60));
+        Assert.NotNull(fromFollower);
+        var followerParsed = SignedNote.Parse(fromFollower);
+        Assert.Equal(parsed.Text, followerParsed.Text);
+        Assert.Contains(followerParsed.Signatures, s => witness.Verifier.Verify(followerParsed.Text, s, out _));
 
         var leaderMetrics = PrometheusScrape.Parse(await leaderClient.GetStringAsync("metrics"));
         var followerMetrics = PrometheusScrape.Parse(await followerClient.GetStringAsync("metrics"));

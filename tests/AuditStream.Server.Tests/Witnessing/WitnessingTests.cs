@@ -161,6 +161,33 @@ public sealed class WitnessingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restarted_server_serves_the_cosigned_checkpoint_it_collected_before_though_its_witnesses_are_down()
+    {
+        var w1 = await _fleet.StartAsync("witness.test/kept-one");
+        var w2 = await _fleet.StartAsync("witness.test/kept-two");
+        var data = Path.Combine(_fleet.Dir, "ledger-data");
+        string before;
+        await using (var server = await TestServer.StartAsync(_fleet.Settings(2, w1, w2), dataDirectory: data))
+        {
+            await Json.PostEventsAsync(server.Producer(), [.. Enumerable.Range(0, 5).Select(i => Json.Event(i))]);
+            using var anonymous = server.Client();
+            before = await WitnessedAsync(anonymous, size => size == 5);
+            AssertCosignedByBoth(before, w1, w2);
+        }
+
+        // With both witnesses gone nothing can be cosigned anew: what is served comes from the ledger store.
+        await w1.StopAsync();
+        await w2.StopAsync();
+        await using var restarted = await TestServer.StartAsync(_fleet.Settings(2, w1, w2), dataDirectory: data);
+        using var reader = restarted.Client();
+        var after = await WitnessedAsync(reader, size => size == 5);
+        Assert.Equal(before, after);
+        var plain = await Eventually.GetAsync(() => reader.GetStringAsync("api/v1/ledger/checkpoint"), note => SignedNote.Parse(note).Signatures.Count == 3);
+        AssertCosignedByBoth(plain, w1, w2);
+        Assert.Equal(5, restarted.Services.GetRequiredService<AuditStream.Server.Witnessing.CheckpointWitnessing>().Cosigned.WitnessedSize);
+    }
+
+    [Fact]
     public async Task A_malformed_witness_key_or_a_quorum_above_the_witness_count_stops_start_up_naming_the_key()
     {
         var w1 = await _fleet.StartAsync("witness.test/config");

@@ -1,8 +1,9 @@
-// Checks in the browser that an event shown by the console is in the ledger the pinned key signed (docs/ledger.md):
-// the C2SP signed-note checkpoint (Ed25519, WebCrypto), the RFC 9162 inclusion proof, and the event's own hash chain
+// Checks, in a browser or Node 20+ (WebCrypto), that an event is in the ledger the pinned key signed (docs/ledger.md):
+// the C2SP signed-note checkpoint (Ed25519), RFC 9162 inclusion and consistency proofs, and the event's own hash chain
 // link, hash = SHA-256(prev_hash ‖ JCS(event without hash)). Mirrors src/AuditStream.Client/Verification/InclusionCheck.cs.
-import type { AuditEvent } from "../../js/src/types.js";
+// The console (clients/dashboard) and the stream verifier (stream-verifier.ts) share it.
 import { canonicalize } from "./canonical.js";
+import type { AuditEvent } from "./types.js";
 
 const encoder = new TextEncoder();
 
@@ -23,7 +24,7 @@ export function bytesToHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function base64ToBytes(text: string): Uint8Array | null {
+export function base64ToBytes(text: string): Uint8Array | null {
   try {
     const raw = atob(text);
     return Uint8Array.from(raw, (c) => c.charCodeAt(0));
@@ -32,7 +33,7 @@ function base64ToBytes(text: string): Uint8Array | null {
   }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const part of parts) {
@@ -47,7 +48,7 @@ export async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", concat(...parts)));
 }
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
+export function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
@@ -59,8 +60,11 @@ export interface VerifierKey {
   publicKey: Uint8Array;
 }
 
-/** Parses a verifier key and checks that its key ID is the one its name and key hash to; a string says what is wrong. */
-export async function parseVerifierKey(text: string): Promise<VerifierKey | string> {
+/**
+ * Parses a verifier key and checks that its key ID is the one its name and key hash to; a string says what is wrong.
+ * `type` is the signature type: 0x01 a signed-note Ed25519 key, 0x04 a tlog-cosignature (witness) key.
+ */
+export async function parseVerifierKey(text: string, type = 0x01): Promise<VerifierKey | string> {
   // Names and key IDs have no '+'; the base64 key may.
   const trimmed = text.trim();
   const first = trimmed.indexOf("+");
@@ -74,11 +78,11 @@ export async function parseVerifierKey(text: string): Promise<VerifierKey | stri
   const keyBase64 = trimmed.slice(second + 1);
   const keyId = hexToBytes(idHex);
   const typed = base64ToBytes(keyBase64);
-  if (!keyId || keyId.length !== 4 || !typed || typed.length !== 33 || typed[0] !== 0x01) {
-    return "the verifier key is not an Ed25519 note key";
+  if (!keyId || keyId.length !== 4 || !typed || typed.length !== 33 || typed[0] !== type) {
+    return type === 0x01 ? "the verifier key is not an Ed25519 note key" : "the key is not an Ed25519 cosignature/v1 key";
   }
 
-  // signed-note §Signature types: key ID = SHA-256(name ‖ "\n" ‖ 0x01 ‖ key)[:4].
+  // signed-note §Signature types: key ID = SHA-256(name ‖ "\n" ‖ type ‖ key)[:4].
   const expected = (await sha256(encoder.encode(`${name}\n`), typed)).slice(0, 4);
   if (!equal(expected, keyId)) {
     return "the verifier key's ID does not match its name and key";
@@ -94,24 +98,54 @@ export interface VerifiedCheckpoint {
   rootHash: Uint8Array;
 }
 
-/** Opens a signed checkpoint note with the trusted key (signed-note §Signatures, tlog-checkpoint §Note text); a string says what failed. */
-export async function openCheckpoint(note: string, key: VerifierKey): Promise<VerifiedCheckpoint | string> {
+/** A signed note split into its text (final newline included) and its signature lines' names and raw bytes. */
+export interface ParsedNote {
+  text: string;
+  signatures: Array<{ name: string; raw: Uint8Array }>;
+}
+
+/** Splits a signed note (c2sp.org/signed-note); a string says what is malformed. */
+export function parseNote(note: string): ParsedNote | string {
   const split = note.lastIndexOf("\n\n");
   if (split < 0 || !note.endsWith("\n")) {
     return "the checkpoint is not a signed note (no blank line before the signatures)";
   }
 
-  const text = note.slice(0, split + 1);
-  const lines = note.slice(split + 2, -1).split("\n");
-  let verified = false;
-  for (const line of lines) {
+  const signatures: ParsedNote["signatures"] = [];
+  for (const line of note.slice(split + 2, -1).split("\n")) {
     const match = /^\u2014 (\S+) (\S+)$/.exec(line);
-    if (!match) {
+    const raw = match ? base64ToBytes(match[2]!) : null;
+    if (!match || !raw) {
       return `malformed signature line "${line}"`;
     }
 
-    const raw = base64ToBytes(match[2]!);
-    if (match[1] !== key.name || !raw || raw.length < 4 || !equal(raw.slice(0, 4), key.keyId)) {
+    signatures.push({ name: match[1]!, raw });
+  }
+
+  return { text: note.slice(0, split + 1), signatures };
+}
+
+/** Whether `signature` is `publicKey`'s Ed25519 signature of `message`; a string when this runtime has no Ed25519. */
+export async function ed25519Verify(publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean | string> {
+  try {
+    const key = await crypto.subtle.importKey("raw", concat(publicKey), { name: "Ed25519" }, false, ["verify"]);
+    return await crypto.subtle.verify({ name: "Ed25519" }, key, concat(signature), concat(message));
+  } catch (error) {
+    return `this runtime cannot check Ed25519 signatures (${(error as Error).message})`;
+  }
+}
+
+/** Opens a signed checkpoint note with the trusted key (signed-note §Signatures, tlog-checkpoint §Note text); a string says what failed. */
+export async function openCheckpoint(note: string, key: VerifierKey): Promise<VerifiedCheckpoint | string> {
+  const parsed = parseNote(note);
+  if (typeof parsed === "string") {
+    return parsed;
+  }
+
+  const { text } = parsed;
+  let verified = false;
+  for (const { name, raw } of parsed.signatures) {
+    if (name !== key.name || raw.length < 4 || !equal(raw.slice(0, 4), key.keyId)) {
       continue; // signatures by unknown keys are ignored
     }
 
@@ -119,12 +153,9 @@ export async function openCheckpoint(note: string, key: VerifierKey): Promise<Ve
       return "the checkpoint's signature by the pinned key is not 64 bytes";
     }
 
-    let ok = false;
-    try {
-      const publicKey = await crypto.subtle.importKey("raw", concat(key.publicKey), { name: "Ed25519" }, false, ["verify"]);
-      ok = await crypto.subtle.verify({ name: "Ed25519" }, publicKey, concat(raw.slice(4)), encoder.encode(text));
-    } catch (error) {
-      return `this browser cannot check Ed25519 signatures (${(error as Error).message})`;
+    const ok = await ed25519Verify(key.publicKey, raw.slice(4), encoder.encode(text));
+    if (typeof ok === "string") {
+      return ok;
     }
 
     if (!ok) {

@@ -1,23 +1,11 @@
-// The console's verification code (src/verify.ts, src/canonical.ts) in Node's WebCrypto, against inputs made here:
-// RFC 8785 vectors, notes signed with fresh Ed25519 keys, and RFC 9162 proofs over trees built in the test.
+// The shared verification code (src/verify.ts, src/canonical.ts, src/witness.ts; the console imports it too) in Node's
+// WebCrypto, against inputs made here: RFC 8785 vectors, notes signed and cosigned with fresh Ed25519 keys, and RFC 9162
+// proofs over trees built in the test.
 import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
-import { dirname, resolve } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const bundle = await build({
-  stdin: { contents: 'export * from "./src/verify.ts"; export { canonicalize } from "./src/canonical.ts";', resolveDir: resolve(here, ".."), loader: "ts" },
-  bundle: true,
-  format: "esm",
-  write: false,
-  logLevel: "silent",
-});
-const { canonicalize, checkEventHash, checkProof, openCheckpoint, parseVerifierKey, verifyInclusion, verifyConsistency, bytesToHex } = await import(
-  `data:text/javascript;base64,${Buffer.from(bundle.outputFiles[0].contents).toString("base64")}`
-);
+import { bytesToHex } from "../dist/verify.js";
+import { WitnessPolicy, canonicalize, checkEventHash, checkProof, openCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from "../dist/index.js";
 
 const sha = (...parts) => createHash("sha256").update(Buffer.concat(parts.map((p) => Buffer.from(p)))).digest();
 const leafHash = (data) => sha([0], data);
@@ -66,7 +54,7 @@ function signer(name, plus = true) {
   }
 }
 
-describe("console verification (src/verify.ts)", () => {
+describe("shared verification (src/verify.ts, src/witness.ts)", () => {
   test("canonicalize follows RFC 8785: sorted members by UTF-16 units, ECMAScript numbers, minimal escapes", () => {
     assert.equal(canonicalize(JSON.parse('{"b":[1.50,1e21,-0,0.000001],"a":"\\u00e9\\n\\u001f","\\u20ac":1,"\\ud83d\\ude00":2,"c":{"z":true,"y":null}}')),
       '{"a":"é\\n\\u001f","b":[1.5,1e+21,0,0.000001],"c":{"y":null,"z":true},"€":1,"😀":2}');
@@ -173,4 +161,41 @@ describe("console verification (src/verify.ts)", () => {
     assert.match(await checkProof(2, hash, { ...proof, tree_size: 4 }, checkpoint), /the proof is for seq 2 \(leaf 1\) in a tree of 4, not seq 2 in 3/);
     assert.match(await checkProof(2, sha("other"), proof, checkpoint), /does not lead to the signed checkpoint's root at tree size 3/);
   });
+
+  test("a witness policy counts valid cosignature/v1 lines of distinct configured witnesses and refuses below its quorum", async () => {
+    const text = `log.example/ledger\n9\n${sha("root").toString("base64")}\n`;
+    const signed = signer("log.example/ledger").note(text);
+    const witnesses = [cosigner("w1.example/witness"), cosigner("w2.example/witness"), cosigner("w3.example/witness")];
+    const policy = await WitnessPolicy.create({ keys: witnesses.map((w) => w.key), quorum: 2 });
+    const cosigned = signed + witnesses[0].line(text) + witnesses[1].line(text);
+    assert.equal(await policy.check(cosigned), null);
+    assert.equal(await policy.check(signed + witnesses[0].line(text)), "1 of the required 2 witnesses cosigned the checkpoint (w1.example/witness)");
+    // The same witness twice is one witness; a cosignature of other text, or one altered, does not count.
+    assert.match(await policy.check(signed + witnesses[0].line(text) + witnesses[0].line(text, 2)), /^1 of the required 2/);
+    assert.match(await policy.check(signed + witnesses[0].line(text) + witnesses[1].line(text.replace("\n9\n", "\n10\n"))), /^1 of the required 2/);
+    const altered = witnesses[1].line(text).replace(/ (\S+)\n$/, (_, b64) => {
+      const raw = Buffer.from(b64, "base64");
+      raw[20] ^= 1;
+      return ` ${raw.toString("base64")}\n`;
+    });
+    assert.match(await policy.check(signed + witnesses[0].line(text) + altered), /^1 of the required 2/);
+    await assert.rejects(WitnessPolicy.create({ keys: [witnesses[0].key], quorum: 2 }), /quorum must be between 1 and the number of keys \(1\)/);
+    await assert.rejects(WitnessPolicy.create({ keys: [signer("log.example/ledger").key], quorum: 1 }), /witness key 0: the key is not an Ed25519 cosignature\/v1 key/);
+  });
 });
+
+/** A witness: its cosigner key and cosignature/v1 lines (c2sp.org/tlog-cosignature) of a checkpoint text at a time. */
+function cosigner(name) {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const typed = Buffer.concat([Buffer.from([4]), Buffer.from(publicKey.export({ format: "jwk" }).x, "base64url")]);
+  const keyId = sha(Buffer.from(`${name}\n`), typed).subarray(0, 4);
+  return {
+    key: `${name}+${keyId.toString("hex")}+${typed.toString("base64")}`,
+    line: (text, time = 1_700_000_000) => {
+      const timestamp = Buffer.alloc(8);
+      timestamp.writeBigUInt64BE(BigInt(time));
+      const signature = sign(null, Buffer.from(`cosignature/v1\ntime ${time}\n${text}`), privateKey);
+      return `\u2014 ${name} ${Buffer.concat([keyId, timestamp, signature]).toString("base64")}\n`;
+    },
+  };
+}
