@@ -54,8 +54,10 @@ public sealed class LedgerFollowerTests(PostgresServer server)
     public async Task A_follower_serves_the_leaders_checkpoint_only_once_its_own_head_covers_it()
     {
         await using var cluster = await ClusterLedgers.CreateAsync(server);
-        var leader = await cluster.OpenAsync("a");
-        var follower = await cluster.OpenAsync("b", new ClusterOptions { FollowerPollInterval = TimeSpan.FromMinutes(10) }, new SilentCommitSignal());
+
+        // A lease that outlives a loaded box's stalls: the test is about following, not about a failover to "b".
+        var leader = await cluster.OpenAsync("a", new ClusterOptions { LeaseTime = TimeSpan.FromMinutes(2) });
+        var follower = await cluster.OpenAsync("b", new ClusterOptions { FollowerPollInterval = TimeSpan.FromMinutes(10), LeaseTime = TimeSpan.FromMinutes(2) }, new SilentCommitSignal());
         var announced = new List<(long TreeSize, long Head)>();
         follower.Checkpoints.Published += c =>
         {
