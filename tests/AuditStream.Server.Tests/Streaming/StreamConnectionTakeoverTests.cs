@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using AuditStream.Server.Tests.Support;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -132,24 +131,6 @@ public sealed class StreamConnectionTakeoverTests
     private static string Handshake(TestServer server, string query) =>
         $"GET /ws/audit{query} HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-
-    /// <summary>Counts the requests that enter the HTTP pipeline (first in it, as a startup filter).</summary>
-    private sealed class RequestCounter : IStartupFilter
-    {
-        private int _count;
-
-        public int Count => Volatile.Read(ref _count);
-
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((http, inner) =>
-            {
-                Interlocked.Increment(ref _count);
-                return inner(http);
-            });
-            next(app);
-        };
-    }
 
     /// <summary>HTTP/1.1 on a raw loopback socket: responses read by Content-Length or chunks, every wait bounded.</summary>
     private sealed class RawHttp : IDisposable

@@ -29,16 +29,12 @@ internal sealed class RequestHead
 
     private static ReadOnlySpan<byte> Version => " HTTP/1.1"u8;
 
-    private RequestHead(string rawTarget, string query, List<KeyValuePair<string, string>> headers, int length)
+    private RequestHead(string query, List<KeyValuePair<string, string>> headers, int length)
     {
-        RawTarget = rawTarget;
         QueryString = query;
         Headers = headers;
         Length = length;
     }
-
-    /// <summary>The request target as sent (path and query).</summary>
-    public string RawTarget { get; }
 
     /// <summary>The query with its leading <c>?</c>, or empty; not decoded (as Kestrel leaves <c>QueryString</c>).</summary>
     public string QueryString { get; }
@@ -78,7 +74,7 @@ internal sealed class RequestHead
     {
         var lineEnd = lines.IndexOf("\r\n"u8);
         var requestLine = lines[..lineEnd];
-        if (requestLine.Length > limits.MaxRequestLineSize || !requestLine.EndsWith(Version))
+        if (requestLine.Length + 2 > limits.MaxRequestLineSize || !requestLine.EndsWith(Version))
         {
             return null;
         }
@@ -137,7 +133,7 @@ internal sealed class RequestHead
         }
 
         var query = queryStart < 0 ? "" : Encoding.ASCII.GetString(target[queryStart..]);
-        return new RequestHead(Encoding.ASCII.GetString(target), query, headers, length);
+        return new RequestHead(query, headers, length);
     }
 
     private static bool IsTargetText(ReadOnlySpan<byte> target)

@@ -33,23 +33,31 @@ internal sealed class StreamConnectionTakeover
     private readonly KestrelServerLimits _limits;
     private readonly bool _enabled;
 
-    private StreamConnectionTakeover(ConnectionDelegate next, IServiceProvider services)
+    private readonly string _scheme;
+    private readonly string? _hsts;
+
+    private StreamConnectionTakeover(ConnectionDelegate next, IServiceProvider services, bool afterTls)
     {
+        _scheme = afterTls ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
         _next = next;
         _services = services;
         _limits = services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
 
-        // What HTTP would do before the endpoint and this layer does not repeat: redirect to HTTPS, filter hosts, cap
-        // upgraded connections. With any of them on, every stream connection goes to HTTP.
+        // What HTTP would do before the endpoint and this layer does not repeat: redirect plain HTTP to HTTPS, filter
+        // hosts, cap upgraded connections (HSTS it does: the 101 carries the header as HTTP's would). With any of them on, those stream connections go to HTTP.
         var tls = services.GetRequiredService<IOptions<Hosting.Tls.TlsOptions>>().Value;
         var hosts = services.GetRequiredService<IOptions<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions>>().Value.AllowedHosts;
-        _enabled = !(tls.Enabled && tls.RedirectHttp)
+        _hsts = afterTls ? Hosting.Tls.TlsSetup.StrictTransportSecurity(tls) : null;
+        _enabled = !(tls.Enabled && !afterTls && tls.RedirectHttp)
             && hosts.All(static h => h == "*")
             && _limits.MaxConcurrentUpgradedConnections is null;
     }
 
-    /// <summary>Adds the takeover in front of HTTP on <paramref name="listen"/> (and before TLS, whose bytes it passes on).</summary>
-    public static void Use(ListenOptions listen) => listen.Use(next => new StreamConnectionTakeover(next, listen.ApplicationServices).OnConnectionAsync);
+    /// <summary>Adds the takeover in front of HTTP on <paramref name="listen"/> (and in front of TLS, whose bytes it passes on).</summary>
+    public static void Use(ListenOptions listen) => listen.Use(next => new StreamConnectionTakeover(next, listen.ApplicationServices, afterTls: false).OnConnectionAsync);
+
+    /// <summary>Adds the takeover after TLS on an HTTPS endpoint (call after <c>UseHttps</c>): <c>wss://</c> clients.</summary>
+    public static void UseAfterTls(ListenOptions listen) => listen.Use(next => new StreamConnectionTakeover(next, listen.ApplicationServices, afterTls: true).OnConnectionAsync);
 
     /// <summary>Whether <paramref name="http"/> is this layer's look at a request (authentication failures are logged by HTTP, once).</summary>
     public static bool IsPeek(HttpContext http) => http.Items.ContainsKey(PeekMarker);
@@ -63,39 +71,9 @@ internal sealed class StreamConnectionTakeover
         }
 
         var input = connection.Transport.Input;
-        ReadResult result;
-        RequestHead? head = null;
-        long examined = 0;
-        using (var timeout = new CancellationTokenSource(_limits.RequestHeadersTimeout))
-        {
-            while (true)
-            {
-                try
-                {
-                    result = await input.ReadAsync(timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Slow or silent: HTTP's own header timeout judges it.
-                    await _next(connection);
-                    return;
-                }
-
-                var outcome = result.IsCanceled ? RequestHeadOutcome.NotStream : RequestHead.Parse(result.Buffer, _limits, out head);
-                if (outcome == RequestHeadOutcome.NeedMore && !result.IsCompleted)
-                {
-                    examined = result.Buffer.Length;
-                    input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-                    continue;
-                }
-
-                head = outcome == RequestHeadOutcome.Head ? head : null;
-                break;
-            }
-        }
-
+        var peek = await PeekAsync(input);
         Accepted? accepted = null;
-        if (head is not null)
+        if (peek.Head is { } head)
         {
             try
             {
@@ -112,24 +90,59 @@ internal sealed class StreamConnectionTakeover
         if (accepted is not { } client)
         {
             // HTTP reads the bytes looked at; after more than one read they were examined, and only the held result shows them.
-            if (examined == 0)
+            if (peek.Examined == 0)
             {
-                input.AdvanceTo(result.Buffer.Start);
+                input.AdvanceTo(peek.Result.Buffer.Start);
             }
-            else
+            else if (peek.Examined > 0)
             {
-                connection.Transport = new Pipes(new PeekedPipeReader(input, result, examined), connection.Transport.Output);
+                connection.Transport = new Pipes(new PeekedPipeReader(input, peek.Result, peek.Examined), connection.Transport.Output);
             }
 
             await _next(connection);
             return;
         }
 
-        input.AdvanceTo(result.Buffer.GetPosition(head!.Length));
+        // The head (its query may hold the token) is not kept for the connection's life.
+        input.AdvanceTo(peek.Result.Buffer.GetPosition(peek.Head!.Length));
+        peek = default;
         using (client.Ticket)
         {
             await connection.Transport.Output.WriteAsync(SwitchingProtocols(client));
             await client.Hub.RunWebSocketClientAsync(client.Ticket, new DuplexPipeStream(connection.Transport), client.Request, connection.ConnectionClosed);
+        }
+    }
+
+    /// <summary>
+    /// Reads until the first request head is complete or is not a stream request, within Kestrel's header timeout
+    /// (a slow or silent client then goes to HTTP, whose own timeout judges it). The last read is left unadvanced.
+    /// </summary>
+    private async Task<Peek> PeekAsync(PipeReader input)
+    {
+        using var timeout = new CancellationTokenSource(_limits.RequestHeadersTimeout);
+        long examined = 0;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return new Peek(default, null, -1);
+            }
+
+            RequestHead? head = null;
+            var outcome = result.IsCanceled ? RequestHeadOutcome.NotStream : RequestHead.Parse(result.Buffer, _limits, out head);
+            if (outcome == RequestHeadOutcome.NeedMore && !result.IsCompleted)
+            {
+                examined = result.Buffer.Length;
+                input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                continue;
+            }
+
+            return new Peek(result, outcome == RequestHeadOutcome.Head ? head : null, examined);
         }
     }
 
@@ -140,7 +153,7 @@ internal sealed class StreamConnectionTakeover
         http.Items[PeekMarker] = true;
         var request = http.Request;
         request.Method = HttpMethods.Get;
-        request.Scheme = Uri.UriSchemeHttp;
+        request.Scheme = _scheme;
         request.Protocol = "HTTP/1.1";
         request.Path = StreamEndpoints.Path;
         if (head.QueryString.Length > 0)
@@ -186,7 +199,8 @@ internal sealed class StreamConnectionTakeover
         {
             var subprotocol = StreamEndpoints.ChooseSubprotocol(WebSocketUpgrade.OfferedSubprotocols(request));
             var clientRequest = await StreamEndpoints.RequestAsync(http, _services.GetRequiredService<LedgerService>().Ledger, filter, sinceSeq, ledgerId);
-            return new Accepted(hub, ticket, clientRequest, WebSocketHandshake.AcceptKey(key), subprotocol);
+            var hsts = _hsts is not null && Hosting.Tls.TlsSetup.HstsApplies(request) ? _hsts : null;
+            return new Accepted(hub, ticket, clientRequest, WebSocketHandshake.AcceptKey(key), subprotocol, hsts);
         }
         catch
         {
@@ -208,6 +222,11 @@ internal sealed class StreamConnectionTakeover
             headers.SecWebSocketProtocol = client.Subprotocol;
         }
 
+        if (client.StrictTransportSecurity is not null)
+        {
+            headers.StrictTransportSecurity = client.StrictTransportSecurity;
+        }
+
         ResponseHeaders.Apply(headers, takesToken: true);
         var text = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\n");
         foreach (var (name, values) in headers)
@@ -218,7 +237,10 @@ internal sealed class StreamConnectionTakeover
         return Encoding.ASCII.GetBytes(text.Append("\r\n").ToString());
     }
 
-    private sealed record Accepted(StreamHub Hub, ClientTicket Ticket, ClientRequest Request, string AcceptKey, string? Subprotocol);
+    // Examined -1: the read timed out, nothing is held.
+    private readonly record struct Peek(ReadResult Result, RequestHead? Head, long Examined);
+
+    private sealed record Accepted(StreamHub Hub, ClientTicket Ticket, ClientRequest Request, string AcceptKey, string? Subprotocol, string? StrictTransportSecurity);
 
     private sealed class Pipes(PipeReader input, PipeWriter output) : IDuplexPipe
     {
