@@ -5,7 +5,7 @@
 # Usage: bench/run-stream.sh [scenario...]     (no argument: all of them)
 #   seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct metrics-overhead proofs-120
 # Environment: MEASURE=10 (seconds measured; idle: seconds to settle), WARMUP=3, DRAIN=2, RUNS=1 (repeats of each
-#   scenario, one row each), PORT=5091,
+#   scenario, one row each), PORT=5091, IDLE=15000 (idle-15k's clients, fewer on a loaded box),
 #   OUT=bench/results/<UTC date> (stream.csv is appended there), CLIENT_BUFFER (hub ClientBufferSize; server default
 #   if unset, 100000 for max-throughput), MAX_OFFERED=5000000 (msgs/s offered in max-throughput),
 #   SOURCES (e.g. 127.0.0.2,127.0.0.3: local addresses for subscribers when ephemeral ports run short),
@@ -91,7 +91,7 @@ for scenario in "${scenarios[@]}"; do
                       client_buffer=${CLIENT_BUFFER:-100000} run "max-throughput-$n" --clients "$n" --rate "$rate"
                     done ;;
     selective-10k)  run selective-10k --clients 10000 --types 100 --rate 1000 ;;
-    idle-15k)       run idle-15k --clients 15000 --idle ;;
+    idle-15k)       run idle-15k --clients "${IDLE:-15000}" --idle ;;
     # Issue 6: the hub's delivered msgs/s with the Prometheus exporter listening and without it, at 1,000 clients and
     # 5,000 events/s offered (fan-out bound, as max-throughput-1000; a closed-loop producer would measure ingest noise).
     metrics-overhead) for state in on off; do

@@ -76,7 +76,12 @@ internal static partial class AuthSetup
                 OnAuthenticationFailed = context =>
                 {
                     // The failure's type only: IdentityModel messages can carry token fragments; never the token itself.
-                    LogFailure(context.HttpContext, context.Exception.GetType().Name);
+                    // Not for the connection layer's look at a stream request: HTTP authenticates it again and logs it once.
+                    if (!Streaming.Connections.StreamConnectionTakeover.IsPeek(context.HttpContext))
+                    {
+                        LogFailure(context.HttpContext, context.Exception.GetType().Name);
+                    }
+
                     return Task.CompletedTask;
                 },
                 OnChallenge = context =>

@@ -22,28 +22,32 @@ internal static class ResponseHeaders
         http.Response.OnStarting(static state =>
         {
             var http = (HttpContext)state;
-            var headers = http.Response.Headers;
-            headers.XContentTypeOptions = "nosniff";
-            headers["Referrer-Policy"] = "no-referrer";
-            if (headers.ContentSecurityPolicy.Count == 0)
-            {
-                headers.ContentSecurityPolicy = ApiContentSecurityPolicy;
-            }
-
-            if (headers.XFrameOptions.Count == 0)
-            {
-                headers.XFrameOptions = "DENY";
-            }
-
-            if (TakesToken(http))
-            {
-                headers.CacheControl = "no-store";
-            }
-
+            Apply(http.Response.Headers, TakesToken(http));
             return Task.CompletedTask;
         }, http);
         return next(http);
     });
+
+    /// <summary>Sets the headers on <paramref name="headers"/>; also the 101 of a stream connection taken over below HTTP.</summary>
+    public static void Apply(IHeaderDictionary headers, bool takesToken)
+    {
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        if (headers.ContentSecurityPolicy.Count == 0)
+        {
+            headers.ContentSecurityPolicy = ApiContentSecurityPolicy;
+        }
+
+        if (headers.XFrameOptions.Count == 0)
+        {
+            headers.XFrameOptions = "DENY";
+        }
+
+        if (takesToken)
+        {
+            headers.CacheControl = "no-store";
+        }
+    }
 
     // The stream endpoints authenticate in the endpoint rather than through [Authorize] (StreamEndpoints.IsStreamPath).
     private static bool TakesToken(HttpContext http) =>

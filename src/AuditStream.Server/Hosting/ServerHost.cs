@@ -36,7 +36,12 @@ public static partial class ServerHost
         var builder = CreateBuilder(args, configure);
 
         // No "Server: Kestrel": what runs here is nobody's business but the operator's.
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        // Stream clients are taken over on the connection layer (StreamConnectionTakeover), before TLS binds its endpoints.
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.ConfigureEndpointDefaults(Streaming.Connections.StreamConnectionTakeover.Use);
+        });
         builder.AddAuditStreamTls();
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);

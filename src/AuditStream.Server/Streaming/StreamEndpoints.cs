@@ -38,26 +38,43 @@ internal static partial class StreamEndpoints
     public static bool IsStreamPath(PathString path) => path.StartsWithSegments(Path) || path.StartsWithSegments(EventStreamEndpoints.Path);
 
     /// <summary>Authenticates a stream request (the same JWT bearer scheme and token sources); false after answering 401.</summary>
-    internal static async Task<bool> AuthenticateAsync(HttpContext http)
+    internal static Task<bool> AuthenticateAsync(HttpContext http) => InOwnScopeAsync(http, static async http =>
     {
-        // The authentication handlers cache their result for the request's scope; a scope of their own lets it go.
+        var result = await http.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
+        if (result.Succeeded)
+        {
+            http.User = result.Principal;
+            return true;
+        }
+
+        // The challenge sets 401 and WWW-Authenticate; the body names the claim, as the REST endpoints' 401 does.
+        await http.ChallengeAsync(JwtBearerDefaults.AuthenticationScheme);
+        var audience = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.Audience;
+        await AuthorizationProblems.Unauthorized(http, result.Failure, audience);
+        return false;
+    });
+
+    /// <summary>Authenticates as <see cref="AuthenticateAsync"/> does but answers nothing: false when the token does not pass.</summary>
+    internal static Task<bool> TryAuthenticateAsync(HttpContext http) => InOwnScopeAsync(http, static async http =>
+    {
+        var result = await http.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
+        if (result.Succeeded)
+        {
+            http.User = result.Principal;
+        }
+
+        return result.Succeeded;
+    });
+
+    // The authentication handlers cache their result for the request's scope; a scope of their own lets it go.
+    private static async Task<bool> InOwnScopeAsync(HttpContext http, Func<HttpContext, Task<bool>> authenticate)
+    {
         var requestServices = http.RequestServices;
         await using var scope = requestServices.CreateAsyncScope();
         http.RequestServices = scope.ServiceProvider;
         try
         {
-            var result = await http.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
-            if (result.Succeeded)
-            {
-                http.User = result.Principal;
-                return true;
-            }
-
-            // The challenge sets 401 and WWW-Authenticate; the body names the claim, as the REST endpoints' 401 does.
-            await http.ChallengeAsync(JwtBearerDefaults.AuthenticationScheme);
-            var audience = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthOptions>>().Value.Audience;
-            await AuthorizationProblems.Unauthorized(http, result.Failure, audience);
-            return false;
+            return await authenticate(http);
         }
         finally
         {
@@ -72,14 +89,7 @@ internal static partial class StreamEndpoints
             return;
         }
 
-        if (WebSocketUpgrade.Problem(http) is { } notUpgrade)
-        {
-            RecordRefusal(http, "websocket", StatusCodes.Status400BadRequest);
-            await notUpgrade.ExecuteAsync(http);
-            return;
-        }
-
-        if (CheckRequest(http, hub, http.Request.Query["since_seq"].ToString(), out var filter, out var sinceSeq, out var ledgerId) is { } problem)
+        if (CheckWebSocketRequest(http, hub, out var filter, out var sinceSeq, out var ledgerId) is { } problem)
         {
             await problem.ExecuteAsync(http);
             RecordRefusal(http, "websocket", http.Response.StatusCode);
@@ -100,53 +110,19 @@ internal static partial class StreamEndpoints
     }
 
     /// <summary>
-    /// Reserves a hub slot for the authenticated caller (DESIGN.md §5 limits), or answers the refusal and returns null:
-    /// 429 when the caller's own share is used up (<c>MaxClientsPerSubject</c>, <c>MaxClientsPerAddress</c>), 503 when the
-    /// server is full or stopping, each with <c>Retry-After</c> and a problem that names the limit and its key.
+    /// The checks of an authenticated <c>/ws/audit</c> request before admission, in their order: an RFC 6455 upgrade
+    /// (400), then <see cref="CheckRequest"/>. Returns the problem to answer, or null. Both the HTTP endpoint and the
+    /// connection layer (<see cref="Connections.StreamConnectionTakeover"/>) ask this.
     /// </summary>
-    internal static async Task<ClientTicket?> AdmitAsync(HttpContext http, StreamHub hub, string transport)
+    internal static IResult? CheckWebSocketRequest(HttpContext http, StreamHub hub, out StreamFilter filter, out long? sinceSeq, out string? ledgerId)
     {
-        if (http.RequestServices.GetRequiredService<Hosting.RateLimits.LayeredRateLimiter>().Acquire(http, "connections") is { } limited)
+        if (WebSocketUpgrade.Problem(http) is { } notUpgrade)
         {
-            await limited.ExecuteAsync(http);
-            RecordRefusal(http, transport, http.Response.StatusCode, "rate_limited");
-            return null;
+            (filter, sinceSeq, ledgerId) = (StreamFilter.All, null, null);
+            return notUpgrade;
         }
 
-        var role = http.User.GetRole() ?? AuditStream.Security.Role.User;
-        if (hub.TryAdmit(role, SubjectKey(http.User), AddressKey(http), out var ticket, out var refusal))
-        {
-            return ticket;
-        }
-
-        var options = hub.Options;
-        var problem = refusal switch
-        {
-            HubMetrics.RefusalReasons.MaxClientsPerSubject => Problems.StreamLimit(
-                StatusCodes.Status429TooManyRequests,
-                $"This token's subject already holds {options.MaxClientsPerSubject} stream connections.",
-                "sub",
-                $"at most {options.MaxClientsPerSubject} stream connections per token subject ({HubOptions.SectionName}:{nameof(HubOptions.MaxClientsPerSubject)})"),
-            HubMetrics.RefusalReasons.MaxClientsPerAddress => Problems.StreamLimit(
-                StatusCodes.Status429TooManyRequests,
-                $"This address already holds {options.MaxClientsPerAddress} stream connections.",
-                "remote_address",
-                $"at most {options.MaxClientsPerAddress} stream connections per remote address, admin and security exempt ({HubOptions.SectionName}:{nameof(HubOptions.MaxClientsPerAddress)})"),
-            HubMetrics.RefusalReasons.ReservedForPrivileged => Problems.StreamLimit(
-                StatusCodes.Status503ServiceUnavailable,
-                $"Only the {hub.ReservedPrivilegedClients} stream connections kept for admin and security are free.",
-                "role",
-                $"the last {hub.ReservedPrivilegedClients} of {options.MaxClients} stream connections ({HubOptions.SectionName}:{nameof(HubOptions.MaxClients)}) are kept for admin and security ({HubOptions.SectionName}:{nameof(HubOptions.ReservedPrivilegedShare)})"),
-            HubMetrics.RefusalReasons.MaxClients => Problems.StreamLimit(
-                StatusCodes.Status503ServiceUnavailable,
-                $"The server holds {options.MaxClients} stream connections, its most.",
-                "connections",
-                $"at most {options.MaxClients} stream connections in all ({HubOptions.SectionName}:{nameof(HubOptions.MaxClients)})"),
-            _ => Problems.StreamLimit(StatusCodes.Status503ServiceUnavailable, "The server is stopping.", "server", "no new stream connections while the server stops"),
-        };
-        await problem.ExecuteAsync(http);
-        RecordRefusal(http, transport, http.Response.StatusCode, refusal);
-        return null;
+        return CheckRequest(http, hub, http.Request.Query["since_seq"].ToString(), out filter, out sinceSeq, out ledgerId);
     }
 
     /// <summary>
@@ -357,7 +333,7 @@ internal static partial class StreamEndpoints
 
     /// <summary>The first offered subprotocol that is not a token, else the token one (a browser fails the handshake
     /// unless the server echoes one it offered).</summary>
-    private static string? ChooseSubprotocol(List<string> offered) =>
+    internal static string? ChooseSubprotocol(List<string> offered) =>
         offered.FirstOrDefault(static p => !p.StartsWith(BearerSubprotocolPrefix, StringComparison.Ordinal)) ?? offered.FirstOrDefault();
 
     /// <summary>The token from a <c>bearer.&lt;jwt&gt;</c> subprotocol, or null.</summary>

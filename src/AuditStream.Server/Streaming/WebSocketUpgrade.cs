@@ -67,7 +67,8 @@ internal static class WebSocketUpgrade
         return offered;
     }
 
-    private static bool HasToken(Microsoft.Extensions.Primitives.StringValues header, string token)
+    /// <summary>Whether a comma-separated <paramref name="header"/> holds <paramref name="token"/> (case-insensitive).</summary>
+    internal static bool HasToken(Microsoft.Extensions.Primitives.StringValues header, string token)
     {
         foreach (var value in header)
         {

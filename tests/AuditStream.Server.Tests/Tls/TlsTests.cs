@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using AuditStream.Server.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace AuditStream.Server.Tests.Tls;
@@ -63,15 +64,19 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
-    public async Task Wss_stream_connects_and_delivers_events()
+    public async Task Wss_stream_connects_below_HTTP_with_hsts_on_its_101_and_delivers_events()
     {
-        await using var server = await StartAsync();
+        var counter = new RequestCounter();
+        await using var server = await StartAsync(services: s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(counter));
         using var socket = new ClientWebSocket();
         socket.Options.RemoteCertificateValidationCallback = TestCertificates.TrustOnly(_authority);
+        socket.Options.CollectHttpResponseDetails = true;
         using var cts = new CancellationTokenSource(Timeout);
         var address = new Uri($"wss://127.0.0.1:{server.BaseAddress.Port}/ws/audit?token={Uri.EscapeDataString(server.Token("admin", "*"))}");
         await socket.ConnectAsync(address, cts.Token);
         Assert.Equal("audit.connection.established", (await ReceiveAsync(socket, cts.Token))["type"]!.GetValue<string>());
+        Assert.Equal("max-age=31536000", socket.HttpResponseHeaders!["Strict-Transport-Security"].Single());
+        Assert.Equal(0, counter.Count);
 
         using var producer = TestCertificates.HttpClient(server.BaseAddress, _authority);
         producer.DefaultRequestHeaders.Authorization = new("Bearer", server.ProducerToken());
@@ -218,14 +223,14 @@ public sealed class TlsTests : IDisposable
         ["AuditStream:Tls:ClientCertificates:Producers:0:Tenant"] = "acme",
     });
 
-    private Task<TestServer> StartAsync(Dictionary<string, string?>? settings = null, string urls = "https://127.0.0.1:0")
+    private Task<TestServer> StartAsync(Dictionary<string, string?>? settings = null, string urls = "https://127.0.0.1:0", Action<IServiceCollection>? services = null)
     {
         _first = TestCertificates.Server(_authority);
         var (certificate, key) = TestCertificates.WritePem(_first, _directory, "server");
         settings ??= [];
         settings["AuditStream:Tls:CertificatePath"] = certificate;
         settings["AuditStream:Tls:KeyPath"] = key;
-        return TestServer.StartAsync(settings, urls: urls);
+        return TestServer.StartAsync(settings, services, urls: urls);
     }
 
     private async Task<string> ServedThumbprintAsync(TestServer server)

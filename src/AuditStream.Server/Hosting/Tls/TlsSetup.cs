@@ -48,7 +48,14 @@ internal static class TlsSetup
             };
             foreach (var address in addresses)
             {
-                Action<ListenOptions> configure = address.Scheme == Uri.UriSchemeHttps ? listen => listen.UseHttps(tls) : _ => { };
+                // On HTTPS endpoints the stream takeover also runs after TLS, on the decrypted bytes (wss://).
+                Action<ListenOptions> configure = address.Scheme == Uri.UriSchemeHttps
+                    ? listen =>
+                    {
+                        listen.UseHttps(tls);
+                        Streaming.Connections.StreamConnectionTakeover.UseAfterTls(listen);
+                    }
+                    : _ => { };
                 Listen(kestrel, address, configure);
             }
         });
@@ -68,13 +75,11 @@ internal static class TlsSetup
             app.UseHttpsRedirection();
         }
 
-        if (options.Hsts)
+        if (StrictTransportSecurity(options) is { } value)
         {
-            var value = $"max-age={(long)options.HstsMaxAge.TotalSeconds}{(options.HstsIncludeSubDomains ? "; includeSubDomains" : "")}{(options.HstsPreload ? "; preload" : "")}";
             app.Use((http, next) =>
             {
-                // RFC 6797 §7.2: only over HTTPS. Not for localhost, which a browser would then refuse over HTTP for any local server.
-                if (http.Request.IsHttps && !string.Equals(http.Request.Host.Host, "localhost", StringComparison.OrdinalIgnoreCase))
+                if (HstsApplies(http.Request))
                 {
                     http.Response.Headers.StrictTransportSecurity = value;
                 }
@@ -83,6 +88,15 @@ internal static class TlsSetup
             });
         }
     }
+
+    /// <summary>The <c>Strict-Transport-Security</c> value of <paramref name="options"/>, or null when HSTS is off.</summary>
+    internal static string? StrictTransportSecurity(TlsOptions options) => options.Enabled && options.Hsts
+        ? $"max-age={(long)options.HstsMaxAge.TotalSeconds}{(options.HstsIncludeSubDomains ? "; includeSubDomains" : "")}{(options.HstsPreload ? "; preload" : "")}"
+        : null;
+
+    // RFC 6797 §7.2: only over HTTPS. Not for localhost, which a browser would then refuse over HTTP for any local server.
+    internal static bool HstsApplies(HttpRequest request) =>
+        request.IsHttps && !string.Equals(request.Host.Host, "localhost", StringComparison.OrdinalIgnoreCase);
 
     private static ValueTask<System.Net.Security.SslServerAuthenticationOptions> Handshake(TlsHandshakeCallbackContext context)
     {
