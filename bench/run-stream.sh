@@ -3,7 +3,7 @@
 # processes on loopback, a fresh server and data directory per scenario.
 #
 # Usage: bench/run-stream.sh [scenario...]     (no argument: all of them)
-#   seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct metrics-overhead proofs-120
+#   seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct metrics-overhead proofs-120 witness-120
 # Environment: MEASURE=10 (seconds measured; idle: seconds to settle), WARMUP=3, DRAIN=2, RUNS=1 (repeats of each
 #   scenario, one row each), PORT=5091, IDLE=15000 (idle-15k's clients, fewer on a loaded box),
 #   OUT=bench/results/<UTC date> (stream.csv is appended there), CLIENT_BUFFER (hub ClientBufferSize; server default
@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct metrics-overhead proofs-120)
+all=(seed-120 broadcast-1k max-throughput selective-10k idle-15k stalled-10pct metrics-overhead proofs-120 witness-120)
 scenarios=("$@")
 if [ $# -eq 0 ]; then scenarios=("${all[@]}"); fi
 measure=${MEASURE:-10} warmup=${WARMUP:-3} drain=${DRAIN:-2} port=${PORT:-5091}
@@ -46,7 +46,7 @@ start_server() {
     token=none producer_token=none
     return
   fi
-  data=$(mktemp -d)
+  data=${keep_data:-$(mktemp -d)}
   # Benchmark hub settings: enough clients, no per-client rate limits (they would turn deliveries into gaps), and no
   # audit trail of the stream's own connections (it would add events the producer did not send).
   env AuditStream__Hub__MaxClients=20000 AuditStream__Hub__MaxClientsPerSubject=0 AuditStream__Hub__MaxClientsPerAddress=0 AuditStream__Hub__RateLimitPerSecond=0 AuditStream__Hub__RateLimitPerMinute=0 \
@@ -62,9 +62,38 @@ start_server() {
 
 stop_server() {
   if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=""; fi
-  if [ -n "$data" ]; then rm -rf "$data"; data=""; fi
+  if [ -n "$data" ] && [ -z "${keep_data:-}" ]; then rm -rf "$data"; fi
+  data=""
 }
-trap stop_server EXIT
+
+# Issue 18: a local `auditstream witness` for the log of a fresh data directory (the server is started once on it to
+# learn its key), and the server settings that make it submit every checkpoint there (quorum 1).
+witness="" witness_dir=""
+start_witness() {
+  witness_dir=$(mktemp -d)
+  keep_data=$witness_dir/data
+  mkdir -p "$keep_data"
+  start_server
+  local log_key wport
+  log_key=$(curl -sf "${url}api/v1/ledger/public-key")
+  stop_server
+  wport=$((port + 1))
+  $S witness --log-key "$log_key" --listen "http://127.0.0.1:$wport" --key "$witness_dir/witness.key" \
+    --state "$witness_dir/witness-state.json" >"$witness_dir/witness.out" 2>&1 &
+  witness=$!
+  for _ in $(seq 150); do grep -q '^cosigner key: ' "$witness_dir/witness.out" && break; sleep 0.2; done
+  local wkey
+  wkey=$(sed -n 's/^cosigner key: //p' "$witness_dir/witness.out")
+  [ -n "$wkey" ] || { echo "witness did not start" >&2; cat "$witness_dir/witness.out" >&2; exit 1; }
+  extra_env="AuditStream__Witnessing__Quorum=1 AuditStream__Witnessing__Witnesses__0__Url=http://127.0.0.1:$wport/ AuditStream__Witnessing__Witnesses__0__PublicKey=$wkey"
+}
+
+stop_witness() {
+  if [ -n "$witness" ]; then kill "$witness" 2>/dev/null || true; wait "$witness" 2>/dev/null || true; witness=""; fi
+  if [ -n "$witness_dir" ]; then rm -rf "$witness_dir"; witness_dir=""; fi
+  keep_data="" extra_env=""
+}
+trap 'stop_server; stop_witness' EXIT
 
 # One scenario row: a fresh server, one coordinator run with the given parameters.
 run() {
@@ -103,6 +132,10 @@ for scenario in "${scenarios[@]}"; do
     # (a checkpoint a second, the server's default; each event's proof computed once and sent to all 120).
     proofs-120)     run seed-120-plain --clients 120 --rate 1250
                     run seed-120-proofs --clients 120 --rate 1250 --query proofs=true ;;
+    # Issue 18: the cost of witnessing, the same with a local `auditstream witness` cosigning every checkpoint (the
+    # stream's checkpoints then wait for the cosignature, and so do the proofs).
+    witness-120)    start_witness; run seed-120-witness --clients 120 --rate 1250; stop_witness
+                    start_witness; run seed-120-witness-proofs --clients 120 --rate 1250 --query proofs=true; stop_witness ;;
     stalled-10pct)  run stalled-0pct --clients 1000 --rate 1000
                     run stalled-10pct --clients 1000 --rate 1000 --stalled-percent 10 ;;
     *) echo "unknown scenario '$scenario' (known: ${all[*]})" >&2; exit 2 ;;

@@ -112,4 +112,79 @@ public sealed class FrameQueueTests
         Assert.Equal(0, aborted.Drain(batch, 10));
         Assert.False(await aborted.WaitToReadAsync());
     }
+
+    [Fact]
+    public void Events_queued_after_a_burst_of_deferred_proofs_leave_before_them_and_proofs_follow_a_bounded_share_per_turn()
+    {
+        var queue = new FrameQueue(1000);
+        Assert.True(queue.TryEnqueue(Frame(1), false)); // the checkpoint the proofs lead to
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.True(queue.TryEnqueueDeferred(Frame(1000 + i), false));
+        }
+
+        Assert.True(queue.TryEnqueue(Frame(2), false));
+        Assert.True(queue.TryEnqueue(Frame(3), false));
+
+        var first = new List<StreamFrame>();
+        Assert.Equal(3 + FrameQueue.MaxDeferredPerDrain, queue.Drain(first, 512));
+        Assert.Equal([1L, 2L, 3L], first.Take(3).Select(f => f.EventId!.Value));
+        Assert.Equal(Enumerable.Range(1000, FrameQueue.MaxDeferredPerDrain).Select(i => (long)i), first.Skip(3).Select(f => f.EventId!.Value));
+
+        Assert.True(queue.TryEnqueue(Frame(4), false));
+        var second = new List<StreamFrame>();
+        Assert.Equal(1 + 100 - FrameQueue.MaxDeferredPerDrain, queue.Drain(second, 512));
+        Assert.Equal(4L, second[0].EventId);
+        Assert.Equal(Enumerable.Range(1000 + FrameQueue.MaxDeferredPerDrain, 100 - FrameQueue.MaxDeferredPerDrain).Select(i => (long)i), second.Skip(1).Select(f => f.EventId!.Value));
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
+    public async Task A_deferred_frame_never_passes_a_frame_queued_before_it_and_both_lanes_share_the_capacity()
+    {
+        var queue = new FrameQueue(4);
+        var waiting = queue.WaitToReadAsync().AsTask();
+        Assert.True(queue.TryEnqueue(Frame(1), false));
+        Assert.True(queue.TryEnqueue(Frame(2), false));
+        Assert.True(queue.TryEnqueue(Frame(3), false));
+        Assert.True(queue.TryEnqueueDeferred(Frame(10), signal: true));
+        Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(queue.TryEnqueue(Frame(4), false));
+        Assert.False(queue.TryEnqueueDeferred(Frame(11), false));
+
+        var batch = new List<StreamFrame>();
+        Assert.Equal(2, queue.Drain(batch, 2));
+        Assert.Equal([1L, 2L], batch.Select(f => f.EventId!.Value));
+        Assert.True(queue.TryEnqueue(Frame(4), false));
+        Assert.Equal(2, queue.Drain(batch, 1));
+        Assert.Equal([1L, 2L, 3L, 10L], batch.Select(f => f.EventId!.Value));
+        Assert.Equal(1, queue.Drain(batch, 10));
+        Assert.Equal(4L, batch[^1].EventId);
+    }
+
+    [Fact]
+    public void A_frame_queued_after_deferred_ones_waits_for_them_and_so_do_the_frames_behind_it()
+    {
+        var queue = new FrameQueue(1000);
+        Assert.True(queue.TryEnqueue(Frame(1), false)); // checkpoint 1
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.True(queue.TryEnqueueDeferred(Frame(1000 + i), false)); // proofs against checkpoint 1
+        }
+
+        Assert.True(queue.TryEnqueue(Frame(2), false)); // an event: may pass the proofs
+        Assert.True(queue.TryEnqueue(Frame(3), false, afterDeferred: true)); // checkpoint 2: may not
+        Assert.True(queue.TryEnqueue(Frame(4), false));
+
+        var batch = new List<StreamFrame>();
+        while (queue.Drain(batch, 512) > 0)
+        {
+        }
+
+        var order = batch.Select(f => f.EventId!.Value).ToList();
+        Assert.Equal(104, order.Count);
+        Assert.Equal([1L, 2L], order.Take(2));
+        Assert.Equal(Enumerable.Range(1000, 100).Select(i => (long)i), order.Skip(2).Take(100));
+        Assert.Equal([3L, 4L], order.Skip(102));
+    }
 }

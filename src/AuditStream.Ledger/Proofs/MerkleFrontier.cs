@@ -67,13 +67,7 @@ internal sealed class MerkleFrontier
             leaves.Slice(t * TileBytes, TileBytes).CopyTo(scratch);
             for (var width = TileLeaves; width > 1; width /= 2)
             {
-                for (var i = 0; i < width / 2; i++)
-                {
-                    MerkleHash.Node(
-                        scratch.Slice(2 * i * MerkleHash.Size, MerkleHash.Size),
-                        scratch.Slice(((2 * i) + 1) * MerkleHash.Size, MerkleHash.Size),
-                        scratch.Slice(i * MerkleHash.Size, MerkleHash.Size));
-                }
+                Verification.MerkleHashes8.Nodes(scratch[..(width * MerkleHash.Size)], scratch);
             }
 
             scratch[..MerkleHash.Size].CopyTo(tileRoots.Slice(t * MerkleHash.Size, MerkleHash.Size));

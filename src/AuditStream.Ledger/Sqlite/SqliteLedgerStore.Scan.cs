@@ -19,8 +19,25 @@ public sealed partial class SqliteLedgerStore : ILedgerScan
     async ValueTask ILedgerScan.ScanAsync(long fromSeq, long toSeq, IStoredRowVisitor visitor, CancellationToken cancellationToken)
     {
         await using var connection = await OpenReadAsync(cancellationToken);
-        Scan(connection.Handle!, fromSeq, toSeq, visitor);
+        var db = connection.Handle!;
+
+        // Pages read through a memory map rather than copied out of the kernel by pread (a fifth of the scan's CPU).
+        // Only for this scan: the connection goes back to the pool.
+        Exec(db, "PRAGMA mmap_size = " + ScanMapBytes);
+        try
+        {
+            Scan(db, fromSeq, toSeq, visitor);
+        }
+        finally
+        {
+            Exec(db, "PRAGMA mmap_size = 0");
+        }
     }
+
+    // SQLite caps it at its compile-time SQLITE_MAX_MMAP_SIZE; the rest of a larger file is read as before.
+    private const long ScanMapBytes = 1L << 40;
+
+    private static void Exec(sqlite3 db, string sql) => Check(db, raw.sqlite3_exec(db, sql));
 
     private static void Scan(sqlite3 db, long fromSeq, long toSeq, IStoredRowVisitor visitor)
     {

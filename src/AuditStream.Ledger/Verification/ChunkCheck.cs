@@ -46,7 +46,7 @@ internal sealed class ChunkCheck : IStoredRowVisitor, IDisposable
 
     public string? FailureMessage { get; private set; }
 
-    /// <summary>Merkle leaf hashes of the rows that passed.</summary>
+    /// <summary>Merkle leaf hashes of the rows that passed (their stored hashes while the scan runs).</summary>
     public ReadOnlySpan<byte> Leaves => _buffer.AsSpan(0, Count * MerkleHash.Size);
 
     /// <summary>Roots of the chunk's 256-leaf tiles, when every row of a full chunk passed.</summary>
@@ -87,6 +87,8 @@ internal sealed class ChunkCheck : IStoredRowVisitor, IDisposable
             }
         }
 
+        // The rows left their stored hashes in the leaf slots; all of them become leaves at once.
+        MerkleHashes8.Leaves(Leaves, _buffer);
         if (Failure == TamperKind.None && Count == Size)
         {
             MerkleFrontier.HashTiles(Leaves, _buffer.AsSpan(Size * MerkleHash.Size), _scratch);
@@ -135,7 +137,7 @@ internal sealed class ChunkCheck : IStoredRowVisitor, IDisposable
         }
 
         hash.CopyTo(_prev);
-        MerkleHash.Leaf(hash, _buffer.AsSpan(Count * MerkleHash.Size, MerkleHash.Size));
+        hash.CopyTo(_buffer.AsSpan(Count * MerkleHash.Size, MerkleHash.Size));
         Count++;
         return true;
     }

@@ -5,8 +5,8 @@ using AuditStream.Streaming.Transports;
 namespace AuditStream.Streaming.Clients;
 
 /// <summary>
-/// A client's one writer: each turn takes up to <see cref="MaxFramesPerWrite"/> frames from its <see cref="FrameQueue"/>,
-/// hands them to the transport and flushes once, so the frames of a turn leave in one socket write. Once the queue is
+/// A client's one writer: each turn takes up to <see cref="MaxFramesPerWrite"/> frames from its <see cref="FrameQueue"/>
+/// (and up to <see cref="FrameQueue.MaxDeferredPerDrain"/> deferred proofs after them), hands them to the transport and flushes once, so the frames of a turn leave in one socket write. Once the queue is
 /// completed and empty it sends the close the server decided (<see cref="CloseState"/>), after every frame queued
 /// before the decision. <see cref="Stop"/> (the client closed first) ends it without writing anything more.
 /// </summary>

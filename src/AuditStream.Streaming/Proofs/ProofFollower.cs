@@ -122,7 +122,7 @@ internal sealed class ProofFollower
                 return;
             }
 
-            if (!_queue.TryEnqueue(frame, signal: true))
+            if (!_queue.TryEnqueue(frame, signal: true, afterDeferred: true))
             {
                 _slowConsumer();
                 return;
@@ -175,7 +175,7 @@ internal sealed class ProofFollower
 
             for (var i = 0; i < due.Count; i++)
             {
-                if (!_queue.TryEnqueue(proofs[i].Frame, signal: i == due.Count - 1))
+                if (!_queue.TryEnqueueDeferred(proofs[i].Frame, signal: i == due.Count - 1))
                 {
                     _slowConsumer();
                     return;
@@ -184,7 +184,7 @@ internal sealed class ProofFollower
 
             if (_droppedFrom != 0 && _pending.Count < _backlogLimit)
             {
-                if (!_queue.TryEnqueue(ProofMessages.Backlog(_droppedFrom, _droppedTo, _backlogLimit), signal: true))
+                if (!_queue.TryEnqueueDeferred(ProofMessages.Backlog(_droppedFrom, _droppedTo, _backlogLimit), signal: true))
                 {
                     _slowConsumer();
                     return;

@@ -82,6 +82,19 @@ public sealed class LargeLedgerVerificationTests : IAsyncLifetime
         Assert.Equal(seq, report.FirstBadSeq);
     }
 
+    [Theory]
+    [InlineData(6_001)]
+    [InlineData(8_191)]
+    public async Task A_replaced_stored_hash_deep_in_a_whole_chunk_is_named_at_its_seq(long seq)
+    {
+        // Seqs 4097..8192 form a whole chunk without a checkpoint: hashed by a worker and appended as tiles.
+        Sql($"UPDATE events SET hash = zeroblob(32) WHERE seq = {seq}");
+        var report = await VerifyAsync(_trustedAt8192);
+        Assert.Equal(TamperKind.Modified, report.Kind);
+        Assert.Equal(seq, report.FirstBadSeq);
+        Assert.Equal(seq - 1, report.EventsChecked);
+    }
+
     [Fact]
     public async Task A_trusted_checkpoint_at_a_chunk_boundary_with_another_root_is_caught()
     {
