@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # HTTP benchmarks of docs/benchmarks.md: the server and the load generator as separate processes on loopback.
 # Usage: bench/run-http.sh [runs]       ingest throughput, then single-event latency
-#        bench/run-http.sh [runs] pii   ingest with PII detection off and on (every detector, mask), runs interleaved
+#        bench/run-http.sh [runs] pii   ingest, runs interleaved: plain events with detection off (base); events carrying
+#                                       subject_id + pii (encrypted) with detection off (encrypt); the same with every
+#                                       detector on, mask (encrypt+detect). Prints each run and the median ratios to base.
+# BENCH_SECONDS (default 10) sets the measured seconds of each ingest run (e.g. BENCH_SECONDS=2 for a quick check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 scenario=${2:-}
+seconds=${BENCH_SECONDS:-10}
 dotnet build src/AuditStream.Server -c Release -nologo -v q
 dotnet build bench/AuditStream.Benchmarks -c Release -nologo -v q
 S="dotnet src/AuditStream.Server/bin/Release/net10.0/auditstream.dll"
@@ -22,16 +26,28 @@ run_server() {
 stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; rm -rf "$data"; }
 
 if [ "$scenario" = pii ]; then
+  out=$(mktemp)
   for i in $(seq "$runs"); do
-    for pii in off mask; do
-      run_server; echo -n "pii=$pii "; $B http-ingest --url "$url" --token "$token" --connections 8 --batch 1000 --seconds 10; stop_server
+    for mode in base encrypt encrypt+detect; do
+      case $mode in base) pii=off; flag=;; encrypt) pii=off; flag=--pii;; *) pii=mask; flag=--pii;; esac
+      run_server
+      line=$($B http-ingest --url "$url" --token "$token" --connections 8 --batch 1000 --seconds "$seconds" $flag)
+      stop_server
+      echo "mode=$mode detection=$pii $line" | tee -a "$out"
     done
   done
+  # Medians per mode and their ratio to base (same session, runs interleaved: only these ratios compare).
+  median() { grep "^mode=$1 " "$out" | sed 's/.*events_per_s=\([0-9]*\).*/\1/' | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+  base=$(median base)
+  for mode in base encrypt encrypt+detect; do
+    m=$(median "$mode"); echo "median mode=$mode events_per_s=$m ratio_to_base=$(awk -v m="$m" -v b="$base" 'BEGIN { printf "%.2f", m / b }')"
+  done
+  rm -f "$out"
   exit 0
 fi
 
 for i in $(seq "$runs"); do
-  run_server; $B http-ingest --url "$url" --token "$token" --connections 8 --batch 1000 --seconds 10; stop_server
+  run_server; $B http-ingest --url "$url" --token "$token" --connections 8 --batch 1000 --seconds "$seconds"; stop_server
 done
 for i in $(seq "$runs"); do
   run_server; $B http-latency --url "$url" --token "$token" --rate 1000 --seconds 10; stop_server

@@ -26,9 +26,23 @@ internal static class BenchEvents
         Metadata = s_metadata,
     };
 
-    /// <summary>The same event as producers' JSON (for the HTTP scenarios).</summary>
-    public static string Json(long i)
+    /// <summary>
+    /// The same event as producers' JSON (for the HTTP scenarios). With <paramref name="pii"/> it also carries a
+    /// <c>subject_id</c> (one of 1,000 subjects, so data keys are cached as in production) and a <c>pii</c> object the
+    /// ledger encrypts, and one more metadata string holding digits and colons, which makes the detectors look into it (none
+    /// matches, so masking leaves it as is).
+    /// </summary>
+    public static string Json(long i, bool pii = false)
     {
+        if (pii)
+        {
+            var n = (i % 1_000).ToString("D3", System.Globalization.CultureInfo.InvariantCulture);
+            return Json(i)[..^2]
+                + ",\"note\":\"ticket INC-" + (i % 100_000) + " raised 2026-12-04T10:15:00Z by desk 4 at level 3\"}"
+                + ",\"subject_id\":\"subject-" + n + "\",\"pii\":{\"email\":\"subject-" + n
+                + "@example.com\",\"name\":\"Ann Example\",\"phone\":\"+44 20 7946 0" + n + "\"}}";
+        }
+
         var e = Make(i);
         return "{\"type\":\"" + e.Type + "\",\"severity\":\"" + e.Severity + "\",\"category\":\"" + e.Category
             + "\",\"actor_id\":\"" + e.ActorId + "\",\"actor_type\":\"user\",\"target_id\":\"" + e.TargetId

@@ -20,11 +20,12 @@ internal static class HttpIngest
         var batch = args.Int("batch", 1_000);
         var seconds = args.Int("seconds", 10);
         var warmup = args.Int("warmup", 2);
+        var pii = args.Flag("pii");
         using var http = Client(url, token, connections);
 
         // Pre-built bodies: the generator must not be what is measured.
         var bodies = Enumerable.Range(0, 64).Select(b => Encoding.UTF8.GetBytes(string.Join('\n',
-            Enumerable.Range(0, batch).Select(i => BenchEvents.Json((b * batch) + i))))).ToArray();
+            Enumerable.Range(0, batch).Select(i => BenchEvents.Json((b * batch) + i, pii))))).ToArray();
 
         await RunForAsync(TimeSpan.FromSeconds(warmup));
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -33,7 +34,7 @@ internal static class HttpIngest
         var elapsed = clock.Elapsed;
         var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Console.WriteLine(
-            $"http-ingest connections={connections} batch={batch} events={events} seconds={elapsed.TotalSeconds:F2} events_per_s={events / elapsed.TotalSeconds:F0} " +
+            $"http-ingest connections={connections} batch={batch} pii={(pii ? "yes" : "no")} events={events} seconds={elapsed.TotalSeconds:F2} events_per_s={events / elapsed.TotalSeconds:F0} " +
             $"refused_429={refused} loadgen_cpu_cores={cpuUsed.TotalSeconds / elapsed.TotalSeconds:F2}");
         return 0;
 

@@ -6,7 +6,7 @@ using BenchmarkDotNet.Running;
 //   latency     append latency at a fixed offered rate (--rate R --seconds S)
 //   verify      verification speed over a ledger of N events (--events N [--dir D])
 //   proofs      inclusion/consistency proof generation time at N events (--events N [--dir D])
-//   http-ingest durable HTTP ingest against a running server (--url U --token T --connections C --batch B --seconds S)
+//   http-ingest durable HTTP ingest against a running server (--url U --token T --connections C --batch B --seconds S [--pii])
 //   http-latency single-event POST latency at a fixed rate against a running server (--url U --token T --rate R --seconds S)
 //   sink-es     Elasticsearch sink throughput into a fast local endpoint (--events N --batch B --runs R)
 //   micro       BenchmarkDotNet micro-benchmarks (chain step, canonicalization, Merkle, PII screen)

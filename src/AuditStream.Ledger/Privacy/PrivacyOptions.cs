@@ -42,4 +42,12 @@ public sealed class PrivacyOptions
     /// </summary>
     /// <value>Default empty: nothing is shredded by retention.</value>
     public List<RetentionPolicy> Retention { get; set; } = [];
+
+    /// <summary>
+    /// How often the server applies <see cref="Retention"/> by itself (on the cluster's leader only; a single SQLite
+    /// instance is always its leader). Null: never; retention then runs only through <c>POST /api/v1/retention/apply</c>.
+    /// </summary>
+    /// <value>Default null (off): shredding is irreversible, so it starts only when an operator asks for a schedule.</value>
+    [Range(typeof(TimeSpan), "00:00:00.100", "30.00:00:00", ErrorMessage = "RetentionInterval must be between 100 ms and 30 days.")]
+    public TimeSpan? RetentionInterval { get; set; }
 }

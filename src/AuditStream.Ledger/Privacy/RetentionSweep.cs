@@ -78,8 +78,17 @@ public sealed class RetentionSweep
 
         var counts = new SortedDictionary<(string Tenant, string Category), long>();
         var shredded = new List<RetentionSubject>();
-        foreach (var ((tenant, subject, _), candidate) in subjects)
+        var resumed = 0;
+        foreach (var ((tenant, subject, keyId), candidate) in subjects)
         {
+            if (!candidate.Live && apply && store.FindLatestErasure(tenant, subject) is { ErasureSeq: null } pending && pending.KeyId == keyId)
+            {
+                // The key was destroyed but the run (or a request) stopped before its erasure event: append that same event now.
+                await _ledger.Erasure.EraseAsync(tenant, subject, Actor, cancellationToken);
+                resumed++;
+                continue;
+            }
+
             if (!candidate.Live || !candidate.Eligible)
             {
                 continue;
@@ -97,7 +106,7 @@ public sealed class RetentionSweep
             }
         }
 
-        return new RetentionResult(apply, [.. counts.Select(c => new RetentionCount(c.Key.Tenant, c.Key.Category, c.Value))], shredded);
+        return new RetentionResult(apply, [.. counts.Select(c => new RetentionCount(c.Key.Tenant, c.Key.Category, c.Value))], shredded, resumed);
     }
 
     private sealed class Candidate
@@ -111,7 +120,11 @@ public sealed class RetentionSweep
 }
 
 /// <summary>What a retention run shredded (<paramref name="Applied"/>) or would shred.</summary>
-public sealed record RetentionResult(bool Applied, IReadOnlyList<RetentionCount> Events, IReadOnlyList<RetentionSubject> Subjects);
+/// <param name="Applied">True when keys were destroyed, false for a dry run.</param>
+/// <param name="Events">Events whose personal data is (or would be) shredded, per tenant and category.</param>
+/// <param name="Subjects">The data subjects shredded (or that would be).</param>
+/// <param name="Resumed">Erasures found interrupted (key destroyed, no erasure event yet) and completed by this run.</param>
+public sealed record RetentionResult(bool Applied, IReadOnlyList<RetentionCount> Events, IReadOnlyList<RetentionSubject> Subjects, int Resumed = 0);
 
 /// <summary>Events of one tenant and category whose personal data is shredded.</summary>
 public sealed record RetentionCount(string TenantId, string Category, long Events);

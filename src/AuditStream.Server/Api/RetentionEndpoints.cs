@@ -36,7 +36,7 @@ internal static class RetentionEndpoints
             return Problems.Unavailable(e.Message, 1);
         }
 
-        metrics.Ran(apply, result.Subjects.Count);
+        metrics.Ran(result);
 
         return Results.Json(new
         {

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace AuditStream.Server.Cli;
 
-/// <summary>The <c>auditstream</c> command line: serve (default), token, keys, verify, export, bundle, append, tail, witness.</summary>
+/// <summary>The <c>auditstream</c> command line: serve (default), token, keys, verify, export, bundle, append, tail, witness, report.</summary>
 internal static class AuditStreamCommand
 {
     public static RootCommand Create()
@@ -19,6 +19,7 @@ internal static class AuditStreamCommand
             AppendCommand.Create(),
             TailCommand.Create(),
             WitnessCommand.Create(),
+            ReportCommand.Create(),
         };
 
         // `auditstream` alone runs the server with its defaults.

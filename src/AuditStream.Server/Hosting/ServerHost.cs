@@ -95,6 +95,8 @@ public static partial class ServerHost
         services.AddSingleton<IValidateOptions<SinksOptions>, SinksOptionsValidator>();
         services.AddSingleton<SinksService>();
         services.AddHostedService(sp => sp.GetRequiredService<SinksService>());
+        services.AddSingleton<RetentionSchedule>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionSchedule>());
         services.AddProblemDetails();
         services.AddBrowserCors();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));

@@ -38,4 +38,26 @@ public sealed class ClusterCliTests(PostgresServer postgres)
         Assert.Equal(3, next["events"]![0]!["seq"]!.GetValue<long>());
         Assert.StartsWith("role leader", await ClusterProcessTests.ReadyAsync(cluster, server), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Report_integrity_reads_a_postgres_ledger_by_its_provider_and_connection_string_and_signs_what_it_counted()
+    {
+        await using var cluster = await ClusterInstances.CreateAsync(postgres);
+        var data = Path.Combine(Path.GetTempPath(), "auditstream-cluster-cli", Guid.NewGuid().ToString("N"));
+        var environment = cluster.Environment();
+        var appended = await Support.Cli.RunAsync(Json.Event(1) + "\n" + Json.Event(2, category: "auth") + "\n", environment, "append", "--data", data, "--tenant", "acme");
+        Assert.True(appended.ExitCode == 0, appended.Stdout + appended.Stderr);
+        var file = Path.Combine(data, "report.json");
+
+        var report = await Support.Cli.RunAsync(null, environment, "report", "integrity", "--data", data, "--provider", "postgres", "--connection-string", cluster.ConnectionString,
+            "--from", "2020-01-01", "--to", "2100-01-01", "--out", file);
+
+        Assert.True(report.ExitCode == 0, report.Stdout + report.Stderr);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(file))!["report"]!;
+        Assert.True((bool)body["verification"]!["valid"]!);
+        Assert.Equal(2, (long)body["events"]!["by_tenant"]!["acme"]!);
+        Assert.Equal(1, (long)body["events"]!["by_category"]!["auth"]!);
+        var verified = await Support.Cli.RunAsync(null, "report", "verify", file, "--key", (string)body["ledger"]!["verifier_key"]!);
+        Assert.True(verified.ExitCode == 0, verified.Stdout + verified.Stderr);
+    }
 }
