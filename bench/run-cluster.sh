@@ -5,7 +5,8 @@
 #   postgres-1  1 instance on PostgreSQL (the same script with one port)
 #   sqlite-1    1 instance on its embedded SQLite ledger
 #   follower-latency  3 instances; one producer posts RATE (1000) events/s to the leader, SUBSCRIBERS (100) stream
-#               clients on a follower; send → socket latency percentiles (the loadgen's row)
+#               clients on a follower; latency percentiles (the loadgen's row) from the producer's send, then from the
+#               commit (the event's timestamp: commit → socket, the goal's measure)
 #   idle-50k    3 instances, IDLE_CLIENTS (50000) idle stream clients split over them (only when named in SCENARIOS)
 # Each scenario gets the same total of producer connections and a fresh ledger; one http-ingest process per instance
 # (WARMUP seconds of warm-up, default 10: the JIT's tier-1 recompilation of a fresh process costs a third of a core for
@@ -104,9 +105,14 @@ on_cluster() { # scenario ports [ports the producers post to; default: all]
   elif [ "$scenario" = follower-latency ]; then
     # Producer → leader (8081) at RATE events/s, SUBSCRIBERS stream clients on a follower (8082): send → socket.
     local reader; reader=$(AuditStream__Auth__SigningKey="$key" $S token issue --role admin --tenant '*' --ttl 1h)
-    $L run --scenario follower-latency --url http://127.0.0.1:8082/ --producer-url http://127.0.0.1:8081/ --token "$reader" \
-      --producer-token "$token" --server-pid "$(cat "$CLUSTER_DIR/pids/instance-2")" --csv "$work/latency.csv" \
-      --clients "${SUBSCRIBERS:-100}" --rate "${RATE:-1000}" --warmup "$warmup" --seconds "$seconds" --drain 2 | sed 's/^/  follower-latency: /'
+    # Twice on the same cluster: from the producer's send (the durable commit included), then from the commit (the
+    # event's timestamp, which the leader reads when the batch's commit starts: an upper bound of commit → socket).
+    local from
+    for from in sent commit; do
+      $L run --scenario "follower-latency-from-$from" --url http://127.0.0.1:8082/ --producer-url http://127.0.0.1:8081/ --token "$reader" \
+        --producer-token "$token" --server-pid "$(cat "$CLUSTER_DIR/pids/instance-2")" --csv "$work/latency.csv" --latency-from "$from" \
+        --clients "${SUBSCRIBERS:-100}" --rate "${RATE:-1000}" --warmup "$warmup" --seconds "$seconds" --drain 2 | sed "s/^/  follower-latency (from $from): /"
+    done
   else
     # shellcheck disable=SC2086
     ingest "$scenario" "$token" $targets

@@ -33,6 +33,7 @@ var scenario = new Option<string>("--scenario") { Description = "Name in the sum
 var csv = new Option<string?>("--csv") { Description = "CSV file to append the result row to" };
 var protocol = new Option<WireProtocol>("--protocol") { Description = "What subscribers speak: auditstream (AuditStream and the raw loopback peer), signalr (JSON hub protocol at /hub), nats (NATS over nats-server's WebSocket port)", DefaultValueFactory = _ => WireProtocol.AuditStream };
 var producerUrl = new Option<string?>("--producer-url") { Description = "Where the producer sends, when not --url: http(s)://… posts to /api/v1/events, nats://host:port publishes on subject 'audit'" };
+var latencyFrom = new Option<LatencyOrigin>("--latency-from") { Description = "Where latencies start: sent (the producer's send, metadata.sent_ts) or commit (the event's timestamp, the ledger's commit time; AuditStream only)", DefaultValueFactory = _ => LatencyOrigin.Sent };
 var inline = new Option<bool>("--inline-completions") { Description = "Socket reads complete on the epoll thread in subscriber processes", DefaultValueFactory = _ => true };
 
 SubscriberSettings Subscribers(ParseResult r) => new()
@@ -48,6 +49,7 @@ SubscriberSettings Subscribers(ParseResult r) => new()
     ReadBuffer = r.GetValue(readBuffer),
     ConnectConcurrency = r.GetValue(connectConcurrency),
     Protocol = r.GetValue(protocol),
+    LatencyFrom = r.GetValue(latencyFrom),
     Sources = (r.GetValue(sources) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(IPAddress.Parse).ToArray(),
 };
 
@@ -64,7 +66,7 @@ ProducerSettings Producer(ParseResult r) => new()
 
 var subscribe = new Command("subscribe", "Child mode: open --count raw WebSocket subscribers and obey window/report/stop lines on stdin.")
 {
-    url, token, count, first, types, query, stalledPercent, stalledRcvbuf, readBuffer, connectConcurrency, sources, protocol,
+    url, token, count, first, types, query, stalledPercent, stalledRcvbuf, readBuffer, connectConcurrency, sources, protocol, latencyFrom,
 };
 subscribe.SetAction((r, ct) => SubscriberProcess.RunAsync(Subscribers(r), ct));
 
@@ -84,7 +86,7 @@ produce.SetAction(async (r, ct) =>
 var run = new Command("run", "Coordinator: subscribers in child processes, the producer in process, one measured window, one result row.")
 {
     url, token, producerToken, clients, perProcess, types, query, stalledPercent, stalledRcvbuf, readBuffer, connectConcurrency, sources,
-    rate, interval, batch, connections, warmup, seconds, drain, idle, serverPid, scenario, csv, inline, protocol, producerUrl,
+    rate, interval, batch, connections, warmup, seconds, drain, idle, serverPid, scenario, csv, inline, protocol, producerUrl, latencyFrom,
 };
 run.SetAction((r, ct) => Coordinator.RunAsync(
     new RunSettings

@@ -73,6 +73,7 @@ internal sealed class SubscriberChild : IAsyncDisposable
         Add("--read-buffer", settings.ReadBuffer.ToString(CultureInfo.InvariantCulture));
         Add("--connect-concurrency", settings.ConnectConcurrency.ToString(CultureInfo.InvariantCulture));
         Add("--protocol", settings.Protocol.ToString());
+        Add("--latency-from", settings.LatencyFrom.ToString());
         if (!string.IsNullOrEmpty(settings.Query))
         {
             Add("--query", settings.Query);

@@ -14,12 +14,14 @@ namespace AuditStream.LoadGen.Subscribe;
 /// and summed by the process only when reporting. Peers' protocols (SignalR, NATS) carry several records per frame; they
 /// are walked by <see cref="OnRecords"/> in SubscriberConnection.Records.cs.
 /// </summary>
-internal sealed partial class SubscriberConnection(Socket socket, byte[] buffer, int buffered, WireProtocol protocol = WireProtocol.AuditStream)
+internal sealed partial class SubscriberConnection(
+    Socket socket, byte[] buffer, int buffered, WireProtocol protocol = WireProtocol.AuditStream, LatencyOrigin latencyFrom = LatencyOrigin.Sent)
 {
     private static readonly byte[] s_published = "\"audit.event.published\""u8.ToArray();
     private static readonly byte[] s_gap = "\"audit.stream.gap\""u8.ToArray();
     private static readonly byte[] s_error = "\"audit.error\""u8.ToArray();
     private static readonly byte[] s_sentTs = "\"sent_ts\":"u8.ToArray();
+    private static readonly byte[] s_timestamp = "\"timestamp\":\""u8.ToArray();
 
     private byte[] _buffer = buffer;
     private int _start;
@@ -213,10 +215,22 @@ internal sealed partial class SubscriberConnection(Socket socket, byte[] buffer,
         if (at >= 0 && Utf8Parser.TryParse(payload[(at + s_sentTs.Length)..], out long sent, out _))
         {
             _messageTimed = true;
-            if (LatencyRecorder.InWindow(sent))
+            if (!LatencyRecorder.InWindow(sent))
+            {
+                return;
+            }
+
+            if (latencyFrom == LatencyOrigin.Sent)
             {
                 LatencySamples++;
                 LatencyRecorder.Record(now - sent);
+            }
+            else if (payload.IndexOf(s_timestamp) is var ts and >= 0 && CommitTime.TryParseMicros(payload[(ts + s_timestamp.Length)..], out var committed))
+            {
+                // Both clocks are this machine's CLOCK_REALTIME; microseconds → Stopwatch ticks.
+                var micros = Math.Max(0, (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10 - committed);
+                LatencySamples++;
+                LatencyRecorder.Record(micros * Stopwatch.Frequency / 1_000_000);
             }
         }
     }

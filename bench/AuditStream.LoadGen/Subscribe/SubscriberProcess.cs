@@ -48,7 +48,7 @@ internal static class SubscriberProcess
                 }
 
                 var elapsed = Stopwatch.GetTimestamp() - started;
-                var reader = stalled ? null : new SubscriberConnection(socket, buffer, buffered, settings.Protocol);
+                var reader = stalled ? null : new SubscriberConnection(socket, buffer, buffered, settings.Protocol, settings.LatencyFrom);
                 lock (sync)
                 {
                     connectTimes.RecordValue(Histograms.ToMicros(elapsed));

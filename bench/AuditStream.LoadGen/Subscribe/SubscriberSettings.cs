@@ -36,6 +36,9 @@ internal sealed record SubscriberSettings
 
     public WireProtocol Protocol { get; init; } = WireProtocol.AuditStream;
 
+    /// <summary>Where a latency starts: the producer's send (<c>metadata.sent_ts</c>) or the ledger's commit time (the event's <c>timestamp</c>).</summary>
+    public LatencyOrigin LatencyFrom { get; init; } = LatencyOrigin.Sent;
+
     public bool IsStalled(int globalIndex) => globalIndex % 100 < StalledPercent;
 
     public string PathAndQuery(int globalIndex)
