@@ -90,6 +90,12 @@ public static class JsonCanonicalizer
 
     private static void WriteObject(JsonElement element, IBufferWriter<byte> output)
     {
+        if (IsInCanonicalOrder(element))
+        {
+            WriteObjectInOrder(element, output);
+            return;
+        }
+
         var count = element.GetPropertyCount();
         var members = ArrayPool<Member>.Shared.Rent(Math.Max(count, 1));
         try
@@ -127,6 +133,48 @@ public static class JsonCanonicalizer
         {
             ArrayPool<Member>.Shared.Return(members, clearArray: true);
         }
+    }
+
+    // True when every member name is plain ASCII (no escape) and the names strictly increase: for ASCII, byte order is
+    // UTF-16 code unit order, so the document order is already RFC 8785's and the names are unique (no strings, no sort).
+    private static bool IsInCanonicalOrder(JsonElement element)
+    {
+        ReadOnlySpan<byte> previous = default;
+        var first = true;
+        foreach (var property in element.EnumerateObject())
+        {
+            var name = JsonMarshal.GetRawUtf8PropertyName(property);
+            if (!System.Text.Ascii.IsValid(name) || name.Contains((byte)'\\') || (!first && previous.SequenceCompareTo(name) >= 0))
+            {
+                return false;
+            }
+
+            previous = name;
+            first = false;
+        }
+
+        return true;
+    }
+
+    private static void WriteObjectInOrder(JsonElement element, IBufferWriter<byte> output)
+    {
+        WriteByte(output, (byte)'{');
+        var first = true;
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!first)
+            {
+                WriteByte(output, (byte)',');
+            }
+
+            first = false;
+            WriteByte(output, (byte)'"');
+            output.Write(JsonMarshal.GetRawUtf8PropertyName(property));
+            output.Write("\":"u8);
+            WriteCanonical(property.Value, output);
+        }
+
+        WriteByte(output, (byte)'}');
     }
 
     private static void WriteArray(JsonElement element, IBufferWriter<byte> output)

@@ -29,39 +29,48 @@ public static class PiiEnvelope
     public static JsonElement Seal(DataKey key, JsonElement pii, Guid eventId)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var plaintext = new ArrayBufferWriter<byte>(256);
-        JsonCanonicalizer.WriteCanonical(pii, plaintext);
-        var aad = AdditionalData(key.Id, key.TenantId, key.SubjectId, eventId);
 
-        Span<byte> iv = stackalloc byte[IvLength];
-        using (var mac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key.IvKey))
+        // One pooled buffer holds the additional data followed by the plaintext: the IV's HMAC input, in one shot.
+        using var input = new PooledByteBufferWriter(512);
+        WriteAdditionalData(key.Id, key.TenantId, key.SubjectId, eventId, input);
+        var aadLength = input.WrittenCount;
+        JsonCanonicalizer.WriteCanonical(pii, input);
+        var aad = input.WrittenSpan[..aadLength];
+        var plaintext = input.WrittenSpan[aadLength..];
+
+        Span<byte> full = stackalloc byte[32];
+        HMACSHA256.HashData(key.IvKey, input.WrittenSpan, full);
+        var iv = full[..IvLength];
+
+        var sealedLength = plaintext.Length + TagLength;
+        var sealedBytes = ArrayPool<byte>.Shared.Rent(sealedLength);
+        try
         {
-            mac.AppendData(aad);
-            mac.AppendData(plaintext.WrittenSpan);
-            Span<byte> full = stackalloc byte[32];
-            mac.GetHashAndReset(full);
-            full[..IvLength].CopyTo(iv);
-        }
+            using (var gcm = new AesGcm(key.EncryptionKey, TagLength))
+            {
+                gcm.Encrypt(iv, plaintext, sealedBytes.AsSpan(0, plaintext.Length), sealedBytes.AsSpan(plaintext.Length, TagLength), aad);
+            }
 
-        var sealedBytes = new byte[plaintext.WrittenCount + TagLength];
-        using (var gcm = new AesGcm(key.EncryptionKey, TagLength))
+            // {"alg":"A256GCM","ct":"…","iv":"…","kid":"…"}: members in RFC 8785 order, base64url needs no escaping.
+            using var envelope = new PooledByteBufferWriter(Base64Url.GetEncodedLength(sealedLength) + key.Id.Length + 64);
+            envelope.Write("{\"alg\":\""u8);
+            envelope.Write("A256GCM"u8);
+            envelope.Write("\",\"ct\":\""u8);
+            WriteBase64Url(sealedBytes.AsSpan(0, sealedLength), envelope);
+            envelope.Write("\",\"iv\":\""u8);
+            WriteBase64Url(iv, envelope);
+            envelope.Write("\",\"kid\":"u8);
+            JsonCanonicalizer.WriteString(key.Id, envelope);
+            envelope.Write("}"u8);
+
+            var reader = new Utf8JsonReader(envelope.WrittenSpan);
+            return JsonElement.ParseValue(ref reader);
+        }
+        finally
         {
-            gcm.Encrypt(iv, plaintext.WrittenSpan, sealedBytes.AsSpan(0, plaintext.WrittenCount), sealedBytes.AsSpan(plaintext.WrittenCount), aad);
+            CryptographicOperations.ZeroMemory(sealedBytes.AsSpan(0, sealedLength));
+            ArrayPool<byte>.Shared.Return(sealedBytes);
         }
-
-        var envelope = new ArrayBufferWriter<byte>(sealedBytes.Length * 4 / 3 + 96);
-        using (var writer = new Utf8JsonWriter(envelope))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("alg"u8, Algorithm);
-            writer.WriteString("ct"u8, Base64Url.EncodeToString(sealedBytes));
-            writer.WriteString("iv"u8, Base64Url.EncodeToString(iv));
-            writer.WriteString("kid"u8, key.Id);
-            writer.WriteEndObject();
-        }
-
-        using var document = JsonDocument.Parse(envelope.WrittenMemory);
-        return document.RootElement.Clone();
     }
 
     /// <summary>Reads the key id of an envelope; false when <paramref name="pii"/> is not one (e.g. plaintext stored before encryption).</summary>
@@ -117,15 +126,29 @@ public static class PiiEnvelope
     private static byte[] AdditionalData(string keyId, string tenantId, string subjectId, Guid eventId)
     {
         var output = new ArrayBufferWriter<byte>(128);
+        WriteAdditionalData(keyId, tenantId, subjectId, eventId, output);
+        return output.WrittenSpan.ToArray();
+    }
+
+    private static void WriteAdditionalData(string keyId, string tenantId, string subjectId, Guid eventId, IBufferWriter<byte> output)
+    {
         output.Write("[\"A256GCM\","u8);
         JsonCanonicalizer.WriteString(keyId, output);
         output.Write(","u8);
         JsonCanonicalizer.WriteString(tenantId, output);
         output.Write(","u8);
         JsonCanonicalizer.WriteString(subjectId, output);
-        output.Write(","u8);
-        JsonCanonicalizer.WriteString(eventId.ToString("D"), output);
-        output.Write("]"u8);
-        return output.WrittenSpan.ToArray();
+        output.Write(",\""u8);
+        var guid = output.GetSpan(36);
+        eventId.TryFormat(guid, out var written, "D");
+        output.Advance(written);
+        output.Write("\"]"u8);
+    }
+
+    private static void WriteBase64Url(ReadOnlySpan<byte> bytes, PooledByteBufferWriter output)
+    {
+        var destination = output.GetSpan(Base64Url.GetEncodedLength(bytes.Length));
+        var written = Base64Url.EncodeToUtf8(bytes, destination);
+        output.Advance(written);
     }
 }

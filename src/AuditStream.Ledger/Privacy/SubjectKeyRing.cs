@@ -50,9 +50,16 @@ public sealed class SubjectKeyRing : ISubjectKeys, IDisposable
 
         while (true)
         {
+            // An erasure between the store read and Remember must not leave the destroyed key cached: retry instead.
+            var generation = Generation;
             if (_store.FindLive(tenantId, subjectId) is { } stored)
             {
-                return Remember(Unwrap(stored), now);
+                if (Remember(Unwrap(stored), now, generation) is { } live)
+                {
+                    return live;
+                }
+
+                continue;
             }
 
             var id = DataKey.NewId();
@@ -62,7 +69,10 @@ public sealed class SubjectKeyRing : ISubjectKeys, IDisposable
             {
                 var key = new DataKey(id, tenantId, subjectId, secret);
                 CryptographicOperations.ZeroMemory(secret);
-                return Remember(key, now);
+                if (Remember(key, now, generation) is { } created)
+                {
+                    return created;
+                }
             }
 
             // Another caller created the subject's key first: use that one.
@@ -79,22 +89,34 @@ public sealed class SubjectKeyRing : ISubjectKeys, IDisposable
             return cached.Key;
         }
 
-        if (_store.Find(keyId) is not { } stored)
+        while (true)
         {
-            // Destroyed keys never come back, and an envelope is only written after its key is stored: remember the absence.
-            Trim();
-            _byId[keyId] = new Cached(null, now);
-            return null;
-        }
+            var generation = Generation;
+            if (_store.Find(keyId) is not { } stored)
+            {
+                // Destroyed keys never come back, and an envelope is only written after its key is stored: remember the absence.
+                Trim();
+                _byId[keyId] = new Cached(null, now);
+                return null;
+            }
 
-        return Remember(Unwrap(stored), now);
+            // Erased while it was being read: read again (the store now says it is gone).
+            if (Remember(Unwrap(stored), now, generation) is { } key)
+            {
+                return key;
+            }
+        }
     }
 
     /// <summary>Forgets the key <paramref name="keyId"/> of the subject (after its erasure) and marks every cached view stale.</summary>
     public void Forget(string keyId, string tenantId, string subjectId)
     {
+        // Before evicting: a reader that cached the key after its store read sees the change and takes it out again.
+        Interlocked.Increment(ref _generation);
         _byId[keyId] = new Cached(null, _time.GetTimestamp());
         _bySubject.TryRemove((tenantId, subjectId), out _);
+
+        // After evicting: views cached from the key (published frames) are stale from here on.
         Interlocked.Increment(ref _generation);
     }
 
@@ -132,13 +154,23 @@ public sealed class SubjectKeyRing : ISubjectKeys, IDisposable
         return key;
     }
 
-    private DataKey Remember(DataKey key, long now)
+    // Caches a key read from the store at generation; null (nothing cached) when an erasure was forgotten since then,
+    // so a key destroyed during the read never outlives its erasure here. Forget bumps the generation after it evicts.
+    private DataKey? Remember(DataKey key, long now, long generation)
     {
         Trim();
         var entry = new Cached(key, now);
         _byId[key.Id] = entry;
         _bySubject[(key.TenantId, key.SubjectId)] = entry;
-        return key;
+        if (Generation == generation)
+        {
+            return key;
+        }
+
+        // An erasure ran meanwhile (it may have been this key's): undo, unless another reader replaced the entry.
+        _byId.TryRemove(new KeyValuePair<string, Cached>(key.Id, entry));
+        _bySubject.TryRemove(new KeyValuePair<(string, string), Cached>((key.TenantId, key.SubjectId), entry));
+        return null;
     }
 
     private void Trim()

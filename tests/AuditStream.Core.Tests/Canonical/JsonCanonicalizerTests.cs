@@ -142,6 +142,20 @@ public sealed class JsonCanonicalizerTests
     }
 
     [Theory]
+    [InlineData("{\"a\":1,\"b\":{\"d\":2,\"c\":3}}", "{\"a\":1,\"b\":{\"c\":3,\"d\":2}}")]
+    [InlineData("{\"b\":1,\"a\":2}", "{\"a\":2,\"b\":1}")]
+    [InlineData("{\"B\":1,\"a\":2,\"aa\":3}", "{\"B\":1,\"a\":2,\"aa\":3}")]
+    [InlineData("{\"\\u0062\":1,\"a\":2}", "{\"a\":2,\"b\":1}")]
+    [InlineData("{\"\uE000\":1,\"\uD83D\uDE00\":2}", "{\"\uD83D\uDE00\":2,\"\uE000\":1}")]
+    [InlineData("{}", "{}")]
+    public void Members_already_in_order_and_out_of_order_canonicalize_alike(string json, string expected)
+    {
+        // Names that are plain ASCII in increasing order are written as they stand; escaped or non-ASCII names (whose UTF-8
+        // order is not UTF-16 order: U+E000 sorts after U+1F600's surrogates) take the sorting path.
+        Assert.Equal(expected, Encoding.UTF8.GetString(JsonCanonicalizer.Canonicalize(CanonicalGen.Utf8(json))));
+    }
+
+    [Theory]
     [InlineData("{\"a\":1,\"a\":2}")]
     [InlineData("{\"a\":1,\"\\u0061\":2}")]
     [InlineData("[{\"x\":{\"b\":true,\"c\":null,\"b\":false}}]")]

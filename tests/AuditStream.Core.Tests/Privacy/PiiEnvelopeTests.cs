@@ -26,6 +26,32 @@ public sealed class PiiEnvelopeTests
         Assert.Equal("""{"email":"ada@example.com","name":"Ada"}""", Encoding.UTF8.GetString(plaintext));
     }
 
+    [Fact]
+    public void The_envelope_is_the_documented_construction_byte_for_byte()
+    {
+        // An independent reference of the format: a change to it would change the hashed form of stored events.
+        var secret = Enumerable.Range(1, DataKey.KeyLength).Select(b => (byte)b).ToArray();
+        var key = new DataKey("dk_vector", "acme", "subject-\"1\"", secret);
+        var pii = Pii("""{"phone":"+44 20 7946 0000","email":"ada@example.com","name":"Ada \u00e9"}""");
+
+        var envelope = PiiEnvelope.Seal(key, pii, s_eventId);
+
+        var encryption = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, null, Encoding.ASCII.GetBytes("auditstream pii A256GCM key v1"));
+        var ivKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, null, Encoding.ASCII.GetBytes("auditstream pii synthetic iv v1"));
+        var aad = Encoding.UTF8.GetBytes($$"""["A256GCM","dk_vector","acme","subject-\"1\"","{{s_eventId:D}}"]""");
+        var plaintext = Encoding.UTF8.GetBytes("""{"email":"ada@example.com","name":"Ada é","phone":"+44 20 7946 0000"}""");
+        var iv = HMACSHA256.HashData(ivKey, (byte[])[.. aad, .. plaintext])[..12];
+        var ct = new byte[plaintext.Length + 16];
+        using (var gcm = new AesGcm(encryption, 16))
+        {
+            gcm.Encrypt(iv, plaintext, ct.AsSpan(0, plaintext.Length), ct.AsSpan(plaintext.Length), aad);
+        }
+
+        var expected = $$"""{"alg":"A256GCM","ct":"{{System.Buffers.Text.Base64Url.EncodeToString(ct)}}","iv":"{{System.Buffers.Text.Base64Url.EncodeToString(iv)}}","kid":"dk_vector"}""";
+        Assert.Equal(expected, envelope.GetRawText());
+        Assert.Equal(plaintext, PiiEnvelope.Open(key, envelope, "acme", "subject-\"1\"", s_eventId));
+    }
+
     [Theory]
     [InlineData("globex", "subject-1", false)]
     [InlineData("acme", "subject-2", false)]
