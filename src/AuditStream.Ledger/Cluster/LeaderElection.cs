@@ -45,7 +45,16 @@ internal sealed partial class LeaderElection
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            await StepAsync(cancellationToken);
+            try
+            {
+                await StepAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopping mid-round (a catch-up before leading can take a while): the round's work is given back.
+                return;
+            }
+
             try
             {
                 await Task.Delay(_options.ElectionInterval, _time, cancellationToken);
@@ -147,6 +156,12 @@ internal sealed partial class LeaderElection
             Log.CatchUpFailed(_logger, ex, term);
             await LeaderRow.ReleaseAsync(_dataSource, term, CancellationToken.None);
             return;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped before leading: give the term back so another instance need not wait out the lease.
+            await LeaderRow.ReleaseAsync(_dataSource, term, CancellationToken.None);
+            throw;
         }
 
         Volatile.Write(ref _renewedAt, started);
