@@ -151,17 +151,17 @@ internal sealed partial class LeaderElection
             // No other instance can commit once the term is bumped: what the store holds now is the whole ledger.
             await _beforeLeading(term, cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
+            // Failed or stopped before leading: give the term back so another instance need not wait out the lease.
+            await LeaderRow.ReleaseAsync(_dataSource, term, CancellationToken.None);
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
             Log.CatchUpFailed(_logger, ex, term);
-            await LeaderRow.ReleaseAsync(_dataSource, term, CancellationToken.None);
             return;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped before leading: give the term back so another instance need not wait out the lease.
-            await LeaderRow.ReleaseAsync(_dataSource, term, CancellationToken.None);
-            throw;
         }
 
         Volatile.Write(ref _renewedAt, started);
